@@ -1,0 +1,42 @@
+"""Settings of one localgrid process and its timing profiles."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    node_poll_interval: float  # seconds between two polls of one node (0-OS: 10 s)
+    escrow_scan_interval: float  # seconds between two escrow balance scans (explorer: 60 s)
+    node_expiry_interval: float  # seconds between two scans of a node's cache for expired workloads (0-OS: 20 s)
+
+
+PROFILES = {
+    "fast": Profile("fast", node_poll_interval=0.2, escrow_scan_interval=0.3, node_expiry_interval=0.5),
+    "realistic": Profile("realistic", node_poll_interval=10.0, escrow_scan_interval=60.0, node_expiry_interval=20.0),
+}
+
+PAYMENT_MODES = ("stellar", "free")
+DEFAULT_PORT = 8080
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    state_path: str = "localgrid-state.db"
+    grid_path: str = ""  # empty: the packaged grids/default.yml
+    profile: Profile = PROFILES["fast"]
+    payment_mode: str = "stellar"
+
+    @property
+    def base_url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    @property
+    def explorer_url(self):
+        return self.base_url + "/explorer"
+
+    @property
+    def horizon_url(self):
+        return self.base_url + "/stellar"

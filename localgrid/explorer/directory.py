@@ -1,0 +1,198 @@
+"""Directory: farms and nodes, seeded from the grid file, updated by node telemetry (§3.2-3.3)."""
+
+import json
+
+from localgrid.explorer.errors import ApiError, not_found
+from localgrid.explorer.schema import WORKLOAD_COUNTER_KEYS
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS directory_farms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS directory_nodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    node_id TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+);
+"""
+
+DOWN_NODE_AGE = 30 * 86400  # a `down: true` node was last seen a month before startup
+LOCATION_KEYS = ("city", "country", "continent", "latitude", "longitude")
+
+
+def _location(raw):
+    raw = raw or {}
+    return {
+        "city": raw.get("city", ""),
+        "country": raw.get("country", ""),
+        "continent": raw.get("continent", ""),
+        "latitude": float(raw.get("latitude", 0.0)),
+        "longitude": float(raw.get("longitude", 0.0)),
+    }
+
+
+def _resources(raw=None):
+    raw = raw or {}
+    return {
+        "cru": int(raw.get("cru", 0)),
+        "mru": float(raw.get("mru", 0)),
+        "hru": float(raw.get("hru", 0)),
+        "sru": float(raw.get("sru", 0)),
+    }
+
+
+def _public_config(raw):
+    if not raw:
+        return None
+    keys = ("master", "type", "ipv4", "ipv6", "gw4", "gw6", "version")
+    out = {key: raw.get(key, "") for key in keys}
+    out["type"] = int(raw.get("type", 0))
+    out["version"] = int(raw.get("version", 1))
+    return out
+
+
+def _ifaces(raw):
+    return [
+        {
+            "name": iface.get("name", ""),
+            "addrs": list(iface.get("addrs") or []),
+            "gateway": list(iface.get("gateway") or []),
+            "macaddress": iface.get("macaddress", ""),
+        }
+        for iface in raw or []
+    ]
+
+
+class Directory:
+    def __init__(self, store, clock):
+        self.store = store
+        self.clock = clock
+        store.migrate("explorer_directory", _TABLES)
+
+    # -- seeding from the grid file -------------------------------------------------------
+    def upsert_farm(self, entry, threebot_id, wallet_addresses):
+        doc = {
+            "id": int(entry["id"]),
+            "threebot_id": threebot_id,
+            "iyo_organization": "",
+            "name": entry["name"],
+            "wallet_addresses": wallet_addresses,
+            "location": _location(entry.get("location")),
+            "email": entry.get("email", ""),
+            "resource_prices": [
+                {
+                    "currency": int(price.get("currency", 2)),
+                    **{key: float(price.get(key, 0)) for key in ("cru", "mru", "hru", "sru", "nru")},
+                }
+                for price in entry.get("resource_prices") or []
+            ],
+            "prefix_zero": entry.get("prefix_zero", ""),
+        }
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO directory_farms (id, name, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc",
+                (doc["id"], doc["name"], json.dumps(doc)),
+            )
+        return doc
+
+    def upsert_node(self, entry):
+        """Register a grid-file node; on restart keep its telemetry (uptime, reservations, ports)."""
+        now = int(self.clock.now())
+        seen = now - DOWN_NODE_AGE if entry.get("down") else now
+        static = {
+            "node_id": entry["node_id"],
+            "node_id_v1": "",
+            "farm_id": int(entry["farm_id"]),
+            "os_version": "localgrid",
+            "address": "",
+            "location": _location(entry.get("location")),
+            "total_resources": _resources(entry.get("total_resources")),
+            "ifaces": _ifaces(entry.get("ifaces")),
+            "public_config": _public_config(entry.get("public_config")),
+            "free_to_use": bool(entry.get("free_to_use")),
+            "approved": False,
+            "public_key_hex": entry["public_key_hex"],
+            "hostname": entry.get("hostname", ""),
+        }
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT id, doc FROM directory_nodes WHERE node_id = ?", (entry["node_id"],)).fetchone()
+            if row:
+                doc = json.loads(row["doc"])
+                doc.update(static)
+                conn.execute("UPDATE directory_nodes SET doc = ? WHERE id = ?", (json.dumps(doc), row["id"]))
+                return doc
+            doc = {
+                "id": 0,
+                "created": seen,
+                "updated": seen,
+                "uptime": 0,
+                "used_resources": _resources(),
+                "reserved_resources": _resources(),
+                "workloads": {key: 0 for key in WORKLOAD_COUNTER_KEYS},
+                "proofs": [],
+                "wg_ports": [int(port) for port in entry.get("wg_ports") or []],
+            }
+            doc.update(static)
+            cursor = conn.execute(
+                "INSERT INTO directory_nodes (node_id, doc) VALUES (?, ?)", (entry["node_id"], json.dumps(doc))
+            )
+            doc["id"] = cursor.lastrowid
+            conn.execute("UPDATE directory_nodes SET doc = ? WHERE id = ?", (json.dumps(doc), doc["id"]))
+            return doc
+
+    # -- farms -----------------------------------------------------------------------------
+    def farms(self):
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT doc FROM directory_farms ORDER BY id").fetchall()
+        return [json.loads(row["doc"]) for row in rows]
+
+    def farm(self, farm_id):
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT doc FROM directory_farms WHERE id = ?", (farm_id,)).fetchone()
+        if row is None:
+            raise not_found()
+        return json.loads(row["doc"])
+
+    # -- nodes -----------------------------------------------------------------------------
+    def nodes(self):
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT doc FROM directory_nodes ORDER BY id").fetchall()
+        return [json.loads(row["doc"]) for row in rows]
+
+    def node(self, node_id):
+        """The node document, or None."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT doc FROM directory_nodes WHERE node_id = ?", (node_id,)).fetchone()
+        return json.loads(row["doc"]) if row else None
+
+    def _update_node(self, node_id, change):
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT id, doc FROM directory_nodes WHERE node_id = ?", (node_id,)).fetchone()
+            if row is None:
+                raise ApiError(404, "node '%s' not found" % node_id)
+            doc = json.loads(row["doc"])
+            change(doc)
+            conn.execute("UPDATE directory_nodes SET doc = ? WHERE id = ?", (json.dumps(doc), row["id"]))
+
+    def set_uptime(self, node_id, uptime):
+        def change(doc):
+            doc["uptime"] = uptime
+            doc["updated"] = int(self.clock.now())
+
+        self._update_node(node_id, change)
+
+    def set_used_resources(self, node_id, body):
+        # The explorer stores the node's counters as reserved_resources; localgrid mirrors them
+        # into used_resources too, so both show what is deployed on the node.
+        def change(doc):
+            amounts = {"cru": body["cru"], "mru": body["mru"], "hru": body["hru"], "sru": body["sru"]}
+            doc["reserved_resources"] = dict(amounts)
+            doc["used_resources"] = dict(amounts)
+            doc["workloads"] = {key: body[key] for key in WORKLOAD_COUNTER_KEYS}
+
+        self._update_node(node_id, change)
+
+    def set_ports(self, node_id, ports):
+        def change(doc):
+            doc["wg_ports"] = list(ports or [])
+
+        self._update_node(node_id, change)

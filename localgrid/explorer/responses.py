@@ -1,0 +1,75 @@
+"""Response writing as the Go explorer does it: one JSON value + newline, Pages header, errors."""
+
+import json
+import math
+
+from starlette.responses import Response
+
+from localgrid.explorer.errors import ApiError, Unauthorized
+from localgrid.explorer.gojson import DecodeError
+
+
+def json_response(value, status=200, headers=None):
+    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def error_response(status, message):
+    return json_response({"error": message}, status)
+
+
+def unauthorized_response(cause):
+    # Go's http.Error: text/plain content type (sniffed), body ends with a newline.
+    body = json.dumps({"error": "unauthorized access: " + cause}, separators=(",", ":")) + "\n"
+    return Response(
+        body,
+        status_code=401,
+        media_type="text/plain; charset=utf-8",
+        headers={"WWW-Authenticate": 'Signature headers="(created) date threebot-id"'},
+    )
+
+
+def handled(handler):
+    """Wrap a route handler so domain errors become the explorer's error responses."""
+
+    async def endpoint(request):
+        try:
+            return await handler(request)
+        except Unauthorized as err:
+            return unauthorized_response(err.cause)
+        except DecodeError as err:
+            return error_response(400, str(err))
+        except ApiError as err:
+            return error_response(err.status, err.message)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+def paging(query):
+    """(page, size) with the explorer's rules: 1-based page, size default 100 capped at 1000."""
+    try:
+        page = int(query.get("page", "1"))
+    except ValueError:
+        page = 1
+    page = max(page, 1)
+    if "size" in query:
+        try:
+            size = int(query["size"])
+        except ValueError:
+            size = 0
+    else:
+        size = 100
+    size = min(size, 1000)
+    return page, size
+
+
+def paginate(items, query):
+    """Slice an `_id`-ordered list and return (page_items, {"Pages": n})."""
+    page, size = paging(query)
+    if size <= 0:
+        # Mongo applies no limit and Go's ceil(total/0) overflows to the minimum int64.
+        return items, {"Pages": str(-(2**63))}
+    pages = math.ceil(len(items) / size)
+    start = (page - 1) * size
+    return items[start : start + size], {"Pages": str(pages)}

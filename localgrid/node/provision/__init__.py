@@ -1,0 +1,1 @@
+"""One provisioner per primitive; each raises ProvisionError with the node's error text."""

@@ -1,0 +1,37 @@
+# Shared shell helpers for the repository scripts (sourced, not run).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TFGRID_VENV:-$REPO_ROOT/.venv}"
+VENV_219="${TFGRID_VENV_219:-$REPO_ROOT/.venv-2.19}"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31mxx\033[0m %s\n' "$*" >&2; exit 1; }
+
+# pyenv's interpreter of a given minor version (e.g. 3.13), or one on PATH.
+find_python() {
+    local minor="$1" root candidate
+    root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+    for candidate in "$root"/versions/"$minor".*/bin/python"$minor"; do
+        [ -x "$candidate" ] && { echo "$candidate"; return 0; }
+    done
+    command -v "python$minor" || die "Python $minor not found (install it with pyenv)"
+}
+
+# Copy the files git sees (tracked and untracked, minus .gitignore'd) into DEST/ansible_collections/threefold/grid.
+stage_tree() {
+    local dest="$1/ansible_collections/threefold/grid"
+    mkdir -p "$dest"
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z |
+        tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$dest")
+    echo "$dest"
+}
+
+# ansible-test fetches a get-pip script from a host that is unreachable here; it looks in its cache first.
+install_get_pip_standin() {
+    local cache="$HOME/.ansible/test/cache" name
+    mkdir -p "$cache"
+    for name in get_pip_25_2.py get_pip_24_2.py; do
+        [ -f "$cache/$name" ] || cp "$REPO_ROOT/scripts/get_pip_standin.py" "$cache/$name"
+    done
+}

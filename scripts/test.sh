@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's test command: every test of the repository, on a fresh machine, no manual step.
+#   localgrid's pytest suite · ansible-test sanity, units, integration (against a localgrid started
+#   here on a free port) on ansible-core 2.21 / Python 3.13 · sanity and units on ansible-core 2.19 /
+#   Python 3.11 · ansible-lint (production profile) · antsibull-docs and antsibull-changelog lint ·
+#   ansible-builder create of the execution environment.
+# Usage: scripts/test.sh [stage ...]   (default: all stages; see STAGES below)
+source "$(dirname "$0")/lib.sh"
+
+STAGES=(localgrid units sanity integration lint docs ee units-2.19 sanity-2.19)
+[ "$#" -gt 0 ] && STAGES=("$@")
+
+"$REPO_ROOT/scripts/venv.sh" --with-219
+install_get_pip_standin
+export PATH="$VENV/bin:$PATH"
+export ANSIBLE_NOCOLOR=1 PY_COLORS=0
+
+build="$(mktemp -d "${TMPDIR:-/tmp}/tfgrid-test.XXXXXX")"
+trap 'rm -rf "$build"' EXIT
+
+# The collection exactly as users get it: the files git sees, built with galaxy.yml's build_ignore, installed.
+log "Building and installing the collection"
+staged="$(stage_tree "$build/stage")"
+ansible-galaxy collection build --force --output-path "$build/dist" "$staged" >/dev/null
+ansible-galaxy collection install --force -p "$build/collections" "$build"/dist/threefold-grid-*.tar.gz >/dev/null
+COLL="$build/collections/ansible_collections/threefold/grid"
+
+stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovider localgrid/tests; }
+stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --color no; }
+stage_sanity()       { cd "$COLL" && ansible-test sanity --venv --python 3.13 --color no; }
+stage_integration()  {
+    cd "$COLL" && "$REPO_ROOT/scripts/with-localgrid.sh" bash -c \
+        '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no' \
+        "$REPO_ROOT"
+}
+stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
+stage_docs()         {
+    cd "$COLL" && antsibull-docs lint-collection-docs --plugin-docs . &&
+    cd "$REPO_ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+}
+stage_ee()           { ansible-builder create -f "$COLL/meta/execution-environment.yml" -c "$build/ee-context" >/dev/null && test -s "$build/ee-context/Containerfile"; }
+stage_units-2.19()   { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test units --local --python 3.11 --color no; }
+stage_sanity-2.19()  { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test sanity --venv --python 3.11 --color no; }
+
+failed=()
+for stage in "${STAGES[@]}"; do
+    log "Stage $stage"
+    start=$SECONDS
+    if ( "stage_$stage" ); then
+        log "Stage $stage passed in $((SECONDS - start)) s"
+    else
+        log "Stage $stage FAILED after $((SECONDS - start)) s"
+        failed+=("$stage")
+    fi
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    die "failed stages: ${failed[*]}"
+fi
+log "All stages passed: ${STAGES[*]}"

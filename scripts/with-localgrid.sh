@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run a command against a fresh localgrid: start it on a free 127.0.0.1 port with a throw-away state
+# file, export its URLs, run the command, always stop localgrid afterwards and keep the command's exit code.
+#   LOCALGRID_PAYMENT=stellar|free (default stellar)   LOCALGRID_PROFILE=fast|realistic (default fast)
+#   LOCALGRID_LOG=path to keep localgrid's output (default: a temp file printed on failure)
+source "$(dirname "$0")/lib.sh"
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/localgrid.XXXXXX")"
+logfile="${LOCALGRID_LOG:-$workdir/localgrid.log}"
+"$VENV/bin/python" -m localgrid serve --host 127.0.0.1 --port 0 \
+    --state "$workdir/state.db" --profile "${LOCALGRID_PROFILE:-fast}" \
+    --payment "${LOCALGRID_PAYMENT:-stellar}" >"$logfile" 2>&1 &
+lg_pid=$!
+
+stop_localgrid() {
+    if kill -0 "$lg_pid" 2>/dev/null; then
+        kill -TERM "$lg_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$lg_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$lg_pid" 2>/dev/null || true
+    fi
+    wait "$lg_pid" 2>/dev/null || true
+    rm -rf "$workdir"
+}
+trap stop_localgrid EXIT
+
+url=""
+for _ in $(seq 200); do
+    url="$(sed -n 's#^localgrid listening on \(http://[0-9.:]*\).*#\1#p' "$logfile" | head -n1)"
+    [ -n "$url" ] && break
+    kill -0 "$lg_pid" 2>/dev/null || { cat "$logfile" >&2; die "localgrid exited during start-up"; }
+    sleep 0.1
+done
+[ -n "$url" ] || { cat "$logfile" >&2; die "localgrid did not start within 20 s"; }
+
+export TFGRID_LOCALGRID_URL="$url"
+export TFGRID_EXPLORER_URL="$url/explorer"
+export TFGRID_HORIZON_URL="$url/stellar"
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+log "localgrid running at $url (payment mode ${LOCALGRID_PAYMENT:-stellar})"
+
+set +e
+"$@"
+rc=$?
+set -e
+if [ "$rc" -ne 0 ] && [ -z "${LOCALGRID_LOG:-}" ]; then
+    log "last lines of the localgrid log:"
+    tail -n 40 "$logfile" >&2 || true
+fi
+exit "$rc"
