@@ -35,3 +35,13 @@ install_get_pip_standin() {
         [ -f "$cache/$name" ] || cp "$REPO_ROOT/scripts/get_pip_standin.py" "$cache/$name"
     done
 }
+
+# Build the collection exactly as users get it (the files git sees, galaxy.yml's build_ignore applied)
+# and install it under DEST/collections; prints the installed collection's path.
+install_collection() {
+    local dest="$1" staged
+    staged="$(stage_tree "$dest/stage")"
+    "$VENV/bin/ansible-galaxy" collection build --force --output-path "$dest/dist" "$staged" >/dev/null
+    "$VENV/bin/ansible-galaxy" collection install --force -p "$dest/collections" "$dest"/dist/threefold-grid-*.tar.gz >/dev/null
+    echo "$dest/collections/ansible_collections/threefold/grid"
+}

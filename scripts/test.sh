@@ -20,10 +20,7 @@ trap 'rm -rf "$build"' EXIT
 
 # The collection exactly as users get it: the files git sees, built with galaxy.yml's build_ignore, installed.
 log "Building and installing the collection"
-staged="$(stage_tree "$build/stage")"
-ansible-galaxy collection build --force --output-path "$build/dist" "$staged" >/dev/null
-ansible-galaxy collection install --force -p "$build/collections" "$build"/dist/threefold-grid-*.tar.gz >/dev/null
-COLL="$build/collections/ansible_collections/threefold/grid"
+COLL="$(install_collection "$build")"
 
 stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovider localgrid/tests; }
 stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --color no; }

@@ -37,8 +37,8 @@ class ExplorerClient:
     def poll(self, cursor):
         """Workloads for this node from ``cursor`` on, and the next cursor (X-Last-Id + 1)."""
         response = self._call("GET", "/reservations/workloads/%s" % self.node_id, 200, params={"from": cursor})
-        last_id = int(response.headers.get("X-Last-Id", cursor - 1 if cursor else 0))
-        return response.json() or [], last_id + 1
+        last_id = response.headers.get("X-Last-Id")
+        return response.json() or [], int(last_id) + 1 if last_id is not None else cursor
 
     def put_result(self, gwid, body_text):
         self._call(

@@ -37,15 +37,14 @@ def op_id_of(tx_id, index):
     return tx_id + index + 1
 
 
-def close_ledger(conn, sequence, closed_at, successful, op_count):
+def close_ledger(conn, sequence, closed_at, successful_count, failed_count, op_count):
     previous = conn.execute("SELECT hash FROM stellar_ledgers WHERE sequence = ?", (sequence - 1,)).fetchone()
     prev_hash = previous["hash"] if previous else "0" * 64
     ledger_hash = hashlib.sha256(("%s:%d:%r" % (prev_hash, sequence, closed_at)).encode()).hexdigest()
     conn.execute(
         "INSERT INTO stellar_ledgers (sequence, hash, prev_hash, closed_at, successful_transaction_count, "
         "failed_transaction_count, operation_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (sequence, ledger_hash, prev_hash, closed_at, int(successful), int(not successful),
-         op_count if successful else 0),
+        (sequence, ledger_hash, prev_hash, closed_at, successful_count, failed_count, op_count),
     )
 
 

@@ -162,7 +162,7 @@ class ExplorerClient:
             return self._backoff(attempt)
         return min(delay, self.retry_after_max)
 
-    def request(self, method, path, params=None, body=None, retry_safe=None):
+    def request(self, method, path, params=None, body=None, retry_safe=None, headers=None):
         """Send one request and return the httpx response (status < 400).
 
         GET is always retried on transport errors and 429/502/503/504; other methods only when
@@ -176,6 +176,8 @@ class ExplorerClient:
             kwargs["params"] = _without_none(params)
         if body is not None:
             kwargs["json"] = body
+        if headers:
+            kwargs["headers"] = headers
         attempt = 0
         while True:
             try:
@@ -206,13 +208,13 @@ class ExplorerClient:
             raise ExplorerError("the explorer answered with invalid JSON: %s" % text[:200],
                                 status=response.status_code, method=method, path=path) from None
 
-    def call(self, method, path, params=None, body=None, retry_safe=None):
+    def call(self, method, path, params=None, body=None, retry_safe=None, headers=None):
         """Send one request and return its decoded JSON body (None for an empty or `null` body)."""
-        response = self.request(method, path, params=params, body=body, retry_safe=retry_safe)
+        response = self.request(method, path, params=params, body=body, retry_safe=retry_safe, headers=headers)
         return self._decode(response, method.upper(), "/" + path.lstrip("/"))
 
-    def get(self, path, params=None):
-        return self.call("GET", path, params=params)
+    def get(self, path, params=None, headers=None):
+        return self.call("GET", path, params=params, headers=headers)
 
     def post(self, path, body, retry_safe=False):
         return self.call("POST", path, body=body, retry_safe=retry_safe)
@@ -250,8 +252,9 @@ class ExplorerClient:
 
     # ---- phonebook ---------------------------------------------------------------------------
 
-    def get_user(self, tid):
-        return self.get("/users/%d" % int(tid))
+    def get_user(self, tid, headers=None):
+        """A phonebook user; pass Identity.http_signature_headers(tid) to see the email on v0.3.2 explorers."""
+        return self.get("/users/%d" % int(tid), headers=headers)
 
     def find_users(self, name=None, email=None):
         return self.get_all("/users", params=_without_none({"name": name, "email": email}))

@@ -1,4 +1,11 @@
-"""Network resource: this node's share of a user's private network (one WireGuard endpoint)."""
+"""Network resource: this node's share of a user's private network (one WireGuard endpoint).
+
+The node-side id depends only on the user and the network name, so re-registering a network
+with the same name in a new reservation updates the resource in place (how clients add nodes).
+0-OS v0.3 then removes the resource when *any* of those reservations is decommissioned; here
+only the reservation that defined it last removes it, so replacing a network reservation with a
+newer one and cancelling the old one leaves the network up.
+"""
 
 import base64
 import binascii
@@ -97,6 +104,5 @@ def provision(ctx, workload):
 def decommission(ctx, cached):
     net_id = cached["data"]["details"]["net_id"]
     current = ctx.state.network(net_id)
-    # Only the reservation that last defined the resource removes it (see the module docs).
     if current and current["gwid"] == cached["gwid"]:
         ctx.state.remove_network(net_id)

@@ -1,0 +1,198 @@
+"""One simulated 0-OS node: provisiond's poll loop over HTTP, plus its expiry scan and uptime.
+
+Per poll batch the node handles networks, zdbs, volumes, containers, then kubernetes VMs (so a
+container can use a network or volume of the same reservation). A workload that is marked
+``to_delete`` or has outlived ``created + duration`` is decommissioned and reported deleted;
+anything else is provisioned unless the local cache already has it, and the result is PUT back.
+The cache and the poll cursor live in the store, so a restart neither redoes nor forgets work.
+"""
+
+import logging
+import threading
+import time
+
+from localgrid.keys import node_id_of, node_signing_key
+from localgrid.node import result
+from localgrid.node.client import ExplorerClient, ExplorerUnavailable
+from localgrid.node.provision import container, kubernetes, network, volume, zdb
+from localgrid.node.provision.base import NodeContext, ProvisionError
+from localgrid.node.secrets import node_box
+from localgrid.node.state import NodeState
+
+log = logging.getLogger(__name__)
+
+PROVISIONERS = {
+    result.NETWORK: network,
+    result.ZDB: zdb,
+    result.VOLUME: volume,
+    result.CONTAINER: container,
+    result.KUBERNETES: kubernetes,
+}
+# provisiond's order within one batch.
+ORDER = [result.NETWORK, result.ZDB, result.VOLUME, result.CONTAINER, result.KUBERNETES]
+USED_COUNTER_NAMES = {
+    result.NETWORK: "network", result.VOLUME: "volume", result.ZDB: "zdb_namespace",
+    result.CONTAINER: "container", result.KUBERNETES: "k8s_vm",
+}
+# Uptime is reported every this many poll intervals (0-OS reports it every few minutes).
+UPTIME_EVERY_POLLS = 30
+
+
+class NodeAgent:
+    def __init__(self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None):
+        self.name = node["name"]
+        self.signing_key = node_signing_key(node["seed"])
+        self.node_id = node_id_of(self.signing_key.verify_key)
+        self.clock = clock
+        self.profile = profile
+        self.state = NodeState(store, self.node_id)
+        self.client = ExplorerClient(explorer_url, self.node_id, self.signing_key, clock.now, transport=transport)
+        self.ctx = NodeContext(
+            node_id=self.node_id,
+            signing_key=self.signing_key,
+            box=node_box(self.signing_key),
+            total_resources=dict(node.get("total_resources") or {}),
+            public_config=node.get("public_config"),
+            state=self.state,
+            hub_base_url=hub_base_url,
+            flist_catalogue=list(flist_catalogue or []),
+            http=self.client.http,
+            reserved_ports=tuple(node.get("wg_ports") or ()),
+        )
+        self._started_at = clock.now()
+        self._stop = threading.Event()
+        self._thread = None
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self):
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="node-%s" % self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=max(5.0, self.profile.node_poll_interval + 1))
+            self._thread = None
+        self.client.close()
+
+    def _run(self):
+        self._guarded("capacity report", self.report_used_resources)
+        next_expiry = next_uptime = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            self._guarded("poll", self.poll_once)
+            if now >= next_expiry:
+                self._guarded("expiry scan", self.decommission_expired)
+                next_expiry = now + self.profile.node_expiry_interval
+            if now >= next_uptime:
+                self._guarded("uptime", self.report_uptime)
+                next_uptime = now + self.profile.node_poll_interval * UPTIME_EVERY_POLLS
+            self._stop.wait(self.profile.node_poll_interval)
+
+    def _guarded(self, what, action):
+        """0-OS logs and retries on the next tick whatever the explorer throws at it."""
+        try:
+            action()
+        except ExplorerUnavailable as error:
+            log.warning("node %s: %s failed: %s", self.name, what, error)
+        except Exception:
+            log.exception("node %s: %s crashed", self.name, what)
+
+    # one poll --------------------------------------------------------------------------------
+    def poll_once(self):
+        """Fetch the next batch, act on every workload, and return how many were handled."""
+        self.retry_unreported()
+        cursor = self.state.cursor()
+        workloads, next_cursor = self.client.poll(cursor)
+        mine = [w for w in workloads if w.get("node_id") == self.node_id and w.get("type") in PROVISIONERS]
+        mine.sort(key=lambda w: ORDER.index(w["type"]))
+        for workload in mine:
+            self.handle(workload)
+        # Only after the whole batch: a crash or explorer error re-fetches it, and the cache
+        # makes the second pass skip what was already done.
+        self.state.set_cursor(next_cursor)
+        return len(mine)
+
+    def handle(self, workload):
+        if workload.get("to_delete") or self._expired(workload):
+            self.decommission(workload["workload_id"])
+        else:
+            self.provision(workload)
+
+    def _expired(self, workload):
+        return float(workload.get("created") or 0) + float(workload.get("duration") or 0) < self.clock.now()
+
+    def provision(self, workload):
+        gwid = workload["workload_id"]
+        if self.state.workload(gwid) is not None:
+            return
+        category = workload["type"]
+        provisioner = PROVISIONERS[category]
+        try:
+            deployment = provisioner.provision(self.ctx, workload)
+        except ProvisionError as error:
+            log.info("node %s: %s failed: %s", self.name, gwid, error.message)
+            data = error.data if error.data is not None else result.ZERO_DATA[category]
+            self._put(category, gwid, result.STATE_ERROR, error.message, data)
+            self.report_used_resources()
+            return
+        expires_at = float(workload["created"]) + float(workload["duration"])
+        self.state.add_workload(
+            gwid, category, workload["user"], expires_at,
+            {"result": deployment.data, "details": deployment.details}, deployment.usage,
+        )
+        self._report_ok(gwid, category, deployment.data)
+        if category == result.NETWORK:
+            self.report_ports()
+        self.report_used_resources()
+
+    def _report_ok(self, gwid, category, data):
+        self._put(category, gwid, result.STATE_OK, "", data)
+        self.state.mark_reported(gwid)
+
+    def retry_unreported(self):
+        """Results of deployed workloads whose PUT did not get through earlier."""
+        for cached in self.state.unreported_workloads():
+            self._report_ok(cached["gwid"], cached["category"], cached["data"]["result"])
+
+    def _put(self, category, gwid, state, message, data):
+        body = result.result_body(self.signing_key, category, gwid, state, message, data, self.clock.now())
+        self.client.put_result(gwid, body)
+
+    def decommission(self, gwid):
+        cached = self.state.workload(gwid)
+        if cached is not None:
+            undo = getattr(PROVISIONERS[cached["category"]], "decommission", None)
+            if undo is not None:
+                undo(self.ctx, cached)  # idempotent, so a retry after a failed DELETE is harmless
+        # Reported even when it was never deployed (failed workloads are not cached).
+        self.client.report_deleted(gwid)
+        if cached is not None:
+            # Dropped only once the explorer knows, so the expiry scan retries a lost DELETE.
+            self.state.remove_workload(gwid)
+            if cached["category"] == result.NETWORK:
+                self.report_ports()
+            self.report_used_resources()
+
+    def decommission_expired(self):
+        """provisiond's cache janitor: workloads past ``created + duration`` go, even unasked."""
+        expired = self.state.expired_workloads(self.clock.now())
+        for cached in expired:
+            self.decommission(cached["gwid"])
+        return len(expired)
+
+    # telemetry -------------------------------------------------------------------------------
+    def report_used_resources(self):
+        used = self.state.used_resources()
+        counts = {USED_COUNTER_NAMES[category]: n for category, n in used["counts"].items()}
+        self.client.post_used_resources(used, counts)
+
+    def report_ports(self):
+        ports = {nr["listen_port"] for nr in self.state.networks()} | set(self.ctx.reserved_ports)
+        self.client.post_ports(ports)
+
+    def report_uptime(self):
+        self.client.post_uptime(self.clock.now() - self._started_at)
