@@ -28,6 +28,12 @@ class Settings:
     grid_path: str = ""  # empty: the packaged grids/default.yml
     profile: Profile = PROFILES["fast"]
     payment_mode: str = "stellar"
+    hub_path: str = ""  # empty: "<state_path>.hub/"
+    access_log: bool = False
+
+    @property
+    def hub_dir(self):
+        return self.hub_path or self.state_path + ".hub"
 
     @property
     def base_url(self):
@@ -40,3 +46,7 @@ class Settings:
     @property
     def horizon_url(self):
         return self.base_url + "/stellar"
+
+    @property
+    def hub_url(self):
+        return self.base_url + "/hub"

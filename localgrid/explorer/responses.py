@@ -9,8 +9,19 @@ from localgrid.explorer.errors import ApiError, Unauthorized
 from localgrid.explorer.gojson import DecodeError
 
 
+def go_floats(value):
+    """Go writes a float64 with no fraction without a decimal point (16, not 16.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [go_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: go_floats(item) for key, item in value.items()}
+    return value
+
+
 def json_response(value, status=200, headers=None):
-    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n"
+    body = json.dumps(go_floats(value), separators=(",", ":"), ensure_ascii=False) + "\n"
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

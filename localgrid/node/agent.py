@@ -40,9 +40,10 @@ UPTIME_EVERY_POLLS = 30
 
 class NodeAgent:
     def __init__(self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None):
-        self.name = node["name"]
         self.signing_key = node_signing_key(node["seed"])
         self.node_id = node_id_of(self.signing_key.verify_key)
+        # The grid file names nodes by ``hostname``; ``name`` is accepted too.
+        self.name = node.get("name") or node.get("hostname") or self.node_id
         self.clock = clock
         self.profile = profile
         self.state = NodeState(store, self.node_id)
@@ -79,27 +80,31 @@ class NodeAgent:
         self.client.close()
 
     def _run(self):
-        self._guarded("capacity report", self.report_used_resources)
+        # Each tick waits first: the explorer of the same process starts listening only after
+        # the app's startup, which is where the agents are started.
+        capacity_reported = False
         next_expiry = next_uptime = time.monotonic()
-        while not self._stop.is_set():
+        while not self._stop.wait(self.profile.node_poll_interval):
             now = time.monotonic()
+            if not capacity_reported:
+                capacity_reported = self._guarded("capacity report", self.report_used_resources)
             self._guarded("poll", self.poll_once)
             if now >= next_expiry:
                 self._guarded("expiry scan", self.decommission_expired)
                 next_expiry = now + self.profile.node_expiry_interval
-            if now >= next_uptime:
-                self._guarded("uptime", self.report_uptime)
+            if now >= next_uptime and self._guarded("uptime", self.report_uptime):
                 next_uptime = now + self.profile.node_poll_interval * UPTIME_EVERY_POLLS
-            self._stop.wait(self.profile.node_poll_interval)
 
     def _guarded(self, what, action):
         """0-OS logs and retries on the next tick whatever the explorer throws at it."""
         try:
             action()
+            return True
         except ExplorerUnavailable as error:
             log.warning("node %s: %s failed: %s", self.name, what, error)
         except Exception:
             log.exception("node %s: %s crashed", self.name, what)
+        return False
 
     # one poll --------------------------------------------------------------------------------
     def poll_once(self):
@@ -110,7 +115,13 @@ class NodeAgent:
         mine = [w for w in workloads if w.get("node_id") == self.node_id and w.get("type") in PROVISIONERS]
         mine.sort(key=lambda w: ORDER.index(w["type"]))
         for workload in mine:
-            self.handle(workload)
+            try:
+                self.handle(workload)
+            except ExplorerUnavailable:
+                raise
+            except Exception:
+                # Like a workload 0-OS cannot decode: logged, no result, the batch goes on.
+                log.exception("node %s: cannot handle workload %s", self.name, workload.get("workload_id"))
         # Only after the whole batch: a crash or explorer error re-fetches it, and the cache
         # makes the second pass skip what was already done.
         self.state.set_cursor(next_cursor)
@@ -137,7 +148,7 @@ class NodeAgent:
             log.info("node %s: %s failed: %s", self.name, gwid, error.message)
             data = error.data if error.data is not None else result.ZERO_DATA[category]
             self._put(category, gwid, result.STATE_ERROR, error.message, data)
-            self.report_used_resources()
+            self._guarded("capacity report", self.report_used_resources)
             return
         expires_at = float(workload["created"]) + float(workload["duration"])
         self.state.add_workload(
@@ -145,9 +156,7 @@ class NodeAgent:
             {"result": deployment.data, "details": deployment.details}, deployment.usage,
         )
         self._report_ok(gwid, category, deployment.data)
-        if category == result.NETWORK:
-            self.report_ports()
-        self.report_used_resources()
+        self._report_telemetry(category)
 
     def _report_ok(self, gwid, category, data):
         self._put(category, gwid, result.STATE_OK, "", data)
@@ -173,9 +182,7 @@ class NodeAgent:
         if cached is not None:
             # Dropped only once the explorer knows, so the expiry scan retries a lost DELETE.
             self.state.remove_workload(gwid)
-            if cached["category"] == result.NETWORK:
-                self.report_ports()
-            self.report_used_resources()
+            self._report_telemetry(cached["category"])
 
     def decommission_expired(self):
         """provisiond's cache janitor: workloads past ``created + duration`` go, even unasked."""
@@ -185,6 +192,12 @@ class NodeAgent:
         return len(expired)
 
     # telemetry -------------------------------------------------------------------------------
+    def _report_telemetry(self, category):
+        """Best effort after each action: a lost report must not replay the batch's results."""
+        if category == result.NETWORK:
+            self._guarded("ports report", self.report_ports)
+        self._guarded("capacity report", self.report_used_resources)
+
     def report_used_resources(self):
         used = self.state.used_resources()
         counts = {USED_COUNTER_NAMES[category]: n for category, n in used["counts"].items()}

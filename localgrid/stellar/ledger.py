@@ -18,15 +18,15 @@ sequence numbers strict.
 """
 
 import contextlib
+import dataclasses
 import json
 
 from stellar_sdk import Account, TransactionBuilder
 from stellar_sdk import Asset as SdkAsset
 
-from . import envelope, history, operations, state
+from . import envelope, history, operations, state, validation
 from .amounts import MAX_INT64, format_amount
-from .assets import ASSET_CODES, NATIVE, NETWORK_PASSPHRASE, Asset, is_account_id, issuer_keypair, \
-    localgrid_asset, root_keypair
+from .assets import ASSET_CODES, NETWORK_PASSPHRASE, Asset, is_account_id, localgrid_asset, root_keypair
 from .operations import Op
 from .results import result_xdr
 
@@ -42,25 +42,14 @@ class LedgerError(Exception):
         self.code = code
 
 
-class TransactionRejected(LedgerError):
-    """A submitted transaction was refused before it was applied: nothing changed, nothing recorded."""
-
-    def __init__(self, tx_code, ops=None, op_codes=None):
-        super().__init__(tx_code, "transaction rejected: %s %s" % (tx_code, op_codes or ""))
-        self.result_codes = {"transaction": tx_code}
-        if op_codes:
-            self.result_codes["operations"] = op_codes
-        self.result_xdr = result_xdr(tx_code, 0, [(op.type, code) for op, code in zip(ops or [], op_codes or [])])
-
-
+@dataclasses.dataclass(frozen=True)
 class SubmitResult:
     """Outcome of an applied (or already known) submission."""
 
-    def __init__(self, tx_hash, successful, result_codes, result_xdr_b64):
-        self.hash = tx_hash
-        self.successful = successful
-        self.result_codes = result_codes
-        self.result_xdr = result_xdr_b64
+    hash: str
+    successful: bool
+    result_codes: dict
+    result_xdr: str
 
 
 class _OpsFailed(Exception):
@@ -90,11 +79,10 @@ class Ledger:
 
     def asset_string(self, code):
         """``CODE:ISSUER`` as the explorer's escrow_information.asset."""
-        asset = localgrid_asset(code)
-        return "%s:%s" % asset
+        return "%s:%s" % _asset(code)
 
     def issuer(self, code):
-        return issuer_keypair(code).public_key
+        return _asset(code).issuer
 
     @property
     def root_account(self):
@@ -108,7 +96,7 @@ class Ledger:
 
     def balance(self, account_id, asset_code):
         """Stroops; "XLM" for native. 0 when the account or its trustline does not exist."""
-        asset = localgrid_asset(asset_code)
+        asset = _asset(asset_code)
         with self.store.transaction() as conn:
             if asset.issuer is None:
                 row = state.get_account(conn, account_id)
@@ -118,7 +106,7 @@ class Ledger:
 
     def memo_balance(self, account_id, asset_code, memo_text):
         """Credited minus debited to account_id in that asset, over successful transactions with that text memo."""
-        asset = localgrid_asset(asset_code)
+        asset = _asset(asset_code)
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT COALESCE(SUM(CASE e.type WHEN 'account_credited' THEN e.amount ELSE -e.amount END), 0) "
@@ -132,7 +120,7 @@ class Ledger:
 
     def memo_funders(self, account_id, asset_code, memo_text):
         """Accounts that paid account_id in that asset with that text memo, first payer first."""
-        asset = localgrid_asset(asset_code)
+        asset = _asset(asset_code)
         with self.store.transaction() as conn:
             rows = conn.execute(
                 "SELECT d.account, MIN(d.op_id) AS first_op FROM stellar_effects c "
@@ -148,20 +136,22 @@ class Ledger:
     # ---- internal transactions (no signature, no fee) ------------------------------------------
 
     def create_account(self, account_id, starting_balance_stroops, funder=None):
+        """funder None = the network root (friendbot's funder). Returns the transaction hash."""
         funder = funder or self.root_account
         self._check_account_id(account_id)
-        self._internal(funder, [Op("create_account", funder, account_id, None, int(starting_balance_stroops))])
+        return self._internal(funder, [Op("create_account", funder, account_id, None, int(starting_balance_stroops))])
 
     def change_trust(self, account_id, asset_code, limit_stroops=MAX_INT64):
-        asset = localgrid_asset(asset_code)
+        """Add (or with limit 0 remove) the account's trustline to a localgrid asset; returns the hash."""
+        asset = _asset(asset_code)
         if asset.issuer is None:
             raise LedgerError("op_malformed", "XLM needs no trustline")
-        self._internal(account_id, [Op("change_trust", account_id, asset=asset, limit=int(limit_stroops))])
+        return self._internal(account_id, [Op("change_trust", account_id, asset=asset, limit=int(limit_stroops))])
 
     def pay(self, source, destination, asset_code, amount_stroops, memo_text=None):
         """Payment recorded as a real transaction; returns its hash. Raises LedgerError(code)."""
         self._check_account_id(destination)
-        asset = localgrid_asset(asset_code)
+        asset = _asset(asset_code)
         return self._internal(source, [Op("payment", source, destination, asset, int(amount_stroops))], memo_text)
 
     # ---- submitted envelopes -----------------------------------------------------------------
@@ -169,14 +159,14 @@ class Ledger:
     def submit(self, envelope_xdr):
         """Validate and apply a signed envelope.
 
-        Raises envelope.MalformedTransaction (undecodable) or TransactionRejected (refused before
-        apply). Returns a SubmitResult: successful, or failed at operation level (fee and sequence
+        Raises envelope.MalformedTransaction (undecodable) or validation.TransactionRejected (refused
+        before apply). Returns a SubmitResult: successful, or failed at operation level (fee and sequence
         consumed, recorded with successful=false). A hash already known returns its first outcome.
         """
         try:
             tx, tx_hash, signatures = envelope.decode(envelope_xdr)
         except envelope.FeeBumpNotSupported:
-            raise TransactionRejected("tx_not_supported") from None
+            raise validation.TransactionRejected("tx_not_supported") from None
         with self.store.transaction() as conn:
             known = conn.execute(
                 "SELECT hash, successful, result_codes, result_xdr FROM stellar_transactions WHERE hash = ?",
@@ -184,50 +174,8 @@ class Ledger:
             if known is not None:
                 return SubmitResult(known["hash"], bool(known["successful"]), json.loads(known["result_codes"]),
                                     known["result_xdr"])
-            fee = self._validate(conn, tx, tx_hash, signatures)
+            fee = validation.validate(conn, tx, tx_hash, signatures, int(self.clock.now()))
             return self._apply(conn, tx, fee)
-
-    def _validate(self, conn, tx, tx_hash, signatures):
-        """stellar-core's checks before apply, first failure wins; returns the fee to charge."""
-        if not tx.ops:
-            raise TransactionRejected("tx_missing_operation")
-        now = int(self.clock.now())
-        if tx.valid_after and now < tx.valid_after:
-            raise TransactionRejected("tx_too_early")
-        if tx.valid_before and now > tx.valid_before:
-            raise TransactionRejected("tx_too_late")
-        fee = state.BASE_FEE * len(tx.ops)
-        if tx.max_fee < fee:
-            raise TransactionRejected("tx_insufficient_fee")
-        source = state.get_account(conn, tx.source)
-        if source is None:
-            raise TransactionRejected("tx_no_source_account")
-        if tx.sequence != source["sequence"] + 1:
-            raise TransactionRejected("tx_bad_seq")
-        candidates = [tx.source] + sorted({op.source for op in tx.ops} - {tx.source})
-        signed, unused = envelope.signers_used(tx_hash, signatures, candidates)
-        if tx.source not in signed:
-            raise TransactionRejected("tx_bad_auth")
-        op_codes = [self._precheck_op(conn, op, signed) for op in tx.ops]
-        if any(code != "op_success" for code in op_codes):
-            raise TransactionRejected("tx_failed", tx.ops, op_codes)
-        if unused:
-            raise TransactionRejected("tx_bad_auth_extra")
-        if source["balance"] - fee < state.min_balance(source["subentry_count"]):
-            raise TransactionRejected("tx_insufficient_balance")
-        return fee
-
-    @staticmethod
-    def _precheck_op(conn, op, signed):
-        if op.type not in operations.SUPPORTED:
-            return "op_not_supported"
-        if state.get_account(conn, op.source) is None:
-            return "op_no_source_account"
-        if op.source not in signed:
-            return "op_bad_auth"
-        if op.asset is None and op.type != "create_account":
-            return "op_not_supported"
-        return "op_success"
 
     # ---- applying ------------------------------------------------------------------------------
 
@@ -272,6 +220,8 @@ class Ledger:
     @staticmethod
     def _internal_tx(source, sequence, ops, memo_text):
         """A real (unsigned, fee 0) envelope for an internal transaction, so its hash is a genuine one."""
+        if any(op.amount < 0 or (op.limit or 0) < 0 or max(op.amount, op.limit or 0) > MAX_INT64 for op in ops):
+            raise LedgerError("op_malformed", "amounts must be between 0 and 2^63-1 stroops")
         builder = TransactionBuilder(Account(source, sequence), NETWORK_PASSPHRASE, base_fee=0).add_time_bounds(0, 0)
         if memo_text is not None:
             try:
@@ -311,8 +261,13 @@ class Ledger:
                 self.create_account(self.issuer(code), ISSUER_STARTING_BALANCE)
 
 
+def _asset(code):
+    try:
+        return localgrid_asset(code)
+    except KeyError:
+        raise LedgerError("op_malformed", "unknown asset %r: use XLM, %s" % (code, ", ".join(ASSET_CODES))) from None
+
+
 def _sdk_asset(asset: Asset):
     return SdkAsset.native() if asset.issuer is None else SdkAsset(asset.code, asset.issuer)
 
-
-__all__ = ["Ledger", "LedgerError", "TransactionRejected", "SubmitResult", "NATIVE", "NETWORK_PASSPHRASE"]

@@ -93,7 +93,7 @@ def _error_message(response):
         if isinstance(body, dict) and body.get("error"):
             return str(body["error"])
         return text
-    return "%s %s" % (response.status_code, response.reason_phrase or "error").strip()
+    return ("%s %s" % (response.status_code, response.reason_phrase or "error")).strip()
 
 
 def _retry_after_seconds(value, now=None):

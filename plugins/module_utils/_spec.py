@@ -251,12 +251,12 @@ def normalise_container(options, prefix=""):
     capacity["disk_type"] = str(capacity["disk_type"]).upper()
     _check_capacity(capacity, prefix)
 
-    network = options.get("network") or {}
+    network = options.get("network_connection") or {}
     if not network.get("name"):
-        raise SpecError("%snetwork.name: %r must name the network the container joins" % (prefix, network.get("name")))
+        raise SpecError("%snetwork_connection.name: %r must name the network the container joins" % (prefix, network.get("name")))
     network_spec = {
         "name": str(network["name"]),
-        "ip_address": _normalise_ip(network.get("ip_address"), prefix + "network.ip_address"),
+        "ip_address": _normalise_ip(network.get("ip_address"), prefix + "network_connection.ip_address"),
         "public_ipv6": bool(network.get("public_ipv6")),
     }
 
@@ -294,7 +294,7 @@ def normalise_container(options, prefix=""):
         "interactive": interactive,
         "volumes": volumes,
         "capacity": capacity,
-        "network": network_spec,
+        "network_connection": network_spec,
         "logs": logs,
     }
     if not spec["node_id"]:

@@ -25,6 +25,9 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import os
+import stat
+import tempfile
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
 
@@ -117,3 +120,30 @@ def wg_quick_config(address, peer_public_key, allowed_ips, endpoint, private_key
         lines.append("Endpoint = %s" % endpoint)
     lines.append("PersistentKeepalive = %d" % KEEPALIVE_SECONDS)
     return "\n".join(lines) + "\n"
+
+
+def write_private_file(path, text, check_mode=False):
+    """Write `text` to `path` with mode 0600 (atomically); True when the file changed or would change."""
+    path = os.path.abspath(os.path.expanduser(path))
+    try:
+        with open(path) as handle:
+            current = handle.read()
+        private = stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    except (IOError, OSError):
+        current, private = None, False
+    if current == text and private:
+        return False
+    if check_mode:
+        return True
+    # mkstemp creates the file 0600, so the key is never readable by others, not even briefly.
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tfgrid-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return True

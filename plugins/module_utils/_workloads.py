@@ -169,7 +169,7 @@ def describe_container(workload):
             "disk_size": capacity.get("disk_size"),
             "disk_type": DISK_TYPE_NAMES.get(capacity.get("disk_type"), capacity.get("disk_type")),
         },
-        "network": {
+        "network_connection": {
             "name": connection.get("network_id"),
             "ip_address": connection.get("ipaddress"),
             "public_ipv6": bool(connection.get("public_ip6")),
@@ -219,3 +219,50 @@ def describe_workloads(data_reservation):
         if items:
             described[key] = [describe(item) for item in items]
     return described
+
+
+def container_from_spec(spec, workload_id, seal):
+    """The container workload of a normalised spec (_spec.normalise_container, volumes resolved to ids).
+
+    ``seal(node_id, plaintext)`` encrypts one secret value for the node (_crypto.encrypt_for_node).
+    """
+    network = spec["network_connection"]
+    capacity = spec["capacity"]
+    return container_workload(
+        workload_id,
+        spec["node_id"],
+        spec["flist"],
+        network["name"],
+        network["ip_address"],
+        hub_url=spec["hub_url"],
+        environment=spec["env"],
+        secret_environment=dict(
+            (key, seal(spec["node_id"], secret.value)) for key, secret in spec["secret_env"].items()
+        ),
+        entrypoint=spec["entrypoint"],
+        interactive=spec["interactive"],
+        volumes=[(volume["volume"], volume["mountpoint"]) for volume in spec["volumes"]],
+        public_ipv6=network["public_ipv6"],
+        logs=[(entry["stdout"], entry["stderr"]) for entry in spec["logs"]],
+        cpu=capacity["cpu"],
+        memory=capacity["memory"],
+        disk_size=capacity["disk_size"],
+        disk_type=capacity["disk_type"],
+    )
+
+
+def container_result(reservation_id, workload, results):
+    """ipv4/ipv6 and the raw result of one container workload of a registered reservation."""
+    gwid = global_workload_id(reservation_id, workload["workload_id"])
+    mine = [result for result in results if result.get("workload_id") == gwid]
+    data = (mine[0].get("data_json") if mine else None) or {}
+    if not isinstance(data, dict):
+        data = {}
+    return {
+        "workload_id": gwid,
+        "ipv4": data.get("ipv4") or None,
+        "ipv6": data.get("ipv6") or None,
+        "result_state": RESULT_STATE_NAMES.get(mine[0].get("state")) if mine else None,
+        "message": mine[0].get("message") if mine else None,
+        "results": mine,
+    }

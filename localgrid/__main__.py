@@ -1,0 +1,5 @@
+import sys
+
+from localgrid.cli import main
+
+sys.exit(main())

@@ -1,0 +1,46 @@
+"""localgrid's own admin routes (/localgrid): what is running where, and the grid clock."""
+
+import json
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from localgrid.stellar.ledger import NETWORK_PASSPHRASE
+
+ASSETS = ("TFT", "TFTA", "FreeTFT")
+
+
+def _json(value, status=200):
+    return Response(json.dumps(value) + "\n", status_code=status, media_type="application/json")
+
+
+def routes(state):
+    settings = state.settings
+
+    async def info(request):
+        return _json(
+            {
+                "explorer_url": settings.explorer_url,
+                "horizon_url": settings.horizon_url,
+                "hub_url": settings.hub_url,
+                "network_passphrase": NETWORK_PASSPHRASE,
+                "assets": {code: state.ledger.asset_string(code) for code in ASSETS},
+                "profile": settings.profile.name,
+                "payment_mode": settings.payment_mode,
+                "now": state.clock.now(),
+            }
+        )
+
+    async def clock(request):
+        try:
+            body = json.loads(await request.body() or b"{}")
+            seconds = float(body.get("advance", 0))
+            now = state.clock.advance(seconds)
+        except (ValueError, TypeError, AttributeError) as err:
+            return _json({"error": "expected {\"advance\": seconds >= 0}: %s" % err}, 400)
+        return _json({"now": now})
+
+    return [
+        Route("/info", info, methods=["GET"]),
+        Route("/clock", clock, methods=["POST"]),
+    ]

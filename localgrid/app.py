@@ -1,0 +1,121 @@
+"""Assemble one localgrid process: store, clock, ledger, explorer, escrow loop and node agents."""
+
+import contextlib
+import dataclasses
+import logging
+import threading
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from localgrid import admin, hub
+from localgrid.clock import Clock
+from localgrid.explorer.api import explorer_app
+from localgrid.explorer.bootstrap import seed_directory
+from localgrid.explorer.directory import Directory
+from localgrid.explorer.escrow import EscrowLoop, FreeEscrow, StellarEscrow
+from localgrid.explorer.phonebook import Phonebook
+from localgrid.explorer.reservations import Reservations
+from localgrid.explorer.wallets import Wallets
+from localgrid.grid import load_grid
+from localgrid.node.agent import NodeAgent
+from localgrid.stellar import horizon
+from localgrid.stellar.ledger import Ledger
+from localgrid.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class AppState:
+    settings: object
+    store: Store
+    clock: Clock
+    ledger: Ledger
+    grid: dict
+    phonebook: Phonebook
+    directory: Directory
+    wallets: Wallets
+    escrow: object
+    reservations: Reservations
+    agents: list = dataclasses.field(default_factory=list)
+    escrow_loop: EscrowLoop = None
+    started: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+def build_state(settings):
+    """Open the store and build every service; seeds the directory from the grid file."""
+    store = Store(settings.state_path)
+    clock = Clock(store)
+    ledger = Ledger(store, clock)
+    grid = load_grid(settings.grid_path)
+    phonebook = Phonebook(store)
+    directory = Directory(store, clock)
+    wallets = Wallets(store, ledger)
+    if settings.payment_mode == "free":
+        escrow = FreeEscrow()
+    else:
+        escrow = StellarEscrow(store, clock, ledger, wallets, directory)
+    reservations = Reservations(store, clock, phonebook, directory, escrow)
+    escrow.reservations = reservations
+    seed_directory(store, grid, phonebook, directory, wallets)
+    return AppState(settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations)
+
+
+def start_background(state):
+    settings = state.settings
+    state.escrow_loop = EscrowLoop(state.escrow, settings.profile.escrow_scan_interval)
+    state.escrow_loop.start()
+    for node in state.grid["nodes"]:
+        if node["down"]:
+            continue
+        agent = NodeAgent(
+            node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"]
+        )
+        agent.start()
+        state.agents.append(agent)
+    state.started.set()
+
+
+def stop_agents(state):
+    """Stop the node agents while the server still answers, so their last requests succeed."""
+    agents, state.agents = list(state.agents), []
+    for agent in agents:
+        agent.stop()
+
+
+def stop_background(state):
+    stop_agents(state)
+    if state.escrow_loop is not None:
+        state.escrow_loop.stop()
+    state.store.close()
+
+
+def build_app(settings, on_started=None):
+    """The ASGI app; node agents and the escrow loop run for the app's lifespan."""
+    state = build_state(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        start_background(state)
+        if on_started is not None:
+            on_started(state)
+        try:
+            yield
+        finally:
+            stop_background(state)
+
+    app = Starlette(
+        routes=[
+            Mount(
+                "/explorer",
+                app=explorer_app(state.phonebook, state.directory, state.reservations),
+            ),
+            Mount("/stellar", routes=horizon.routes(state.ledger)),
+            Mount("/hub", app=hub.hub_app(settings.hub_dir)),
+            Mount("/localgrid", routes=admin.routes(state)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.localgrid = state
+    return app

@@ -1,0 +1,70 @@
+"""Command line: `python -m localgrid serve ...` and `python -m localgrid info --url URL`."""
+
+import argparse
+import json
+import sys
+
+import httpx
+
+from localgrid.config import DEFAULT_PORT, PAYMENT_MODES, PROFILES, Settings
+from localgrid.server import bind, make_server
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m localgrid", description="A local ThreeFold Grid v2.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the explorer, the simulated nodes and the ledger")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    serve.add_argument("--state", default="localgrid-state.db", help="SQLite state file (kept across restarts)")
+    serve.add_argument("--grid", default="", help="grid file (default: the packaged grids/default.yml)")
+    serve.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
+    serve.add_argument("--payment", choices=PAYMENT_MODES, default="stellar")
+    serve.add_argument("--hub", default="", help="directory served at /hub (default: <state>.hub/)")
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    info = commands.add_parser("info", help="print the /localgrid/info of a running localgrid")
+    info.add_argument("--url", default="http://127.0.0.1:%d" % DEFAULT_PORT)
+    return parser
+
+
+def _announce(state):
+    settings = state.settings
+    print("localgrid listening on %s" % settings.base_url)
+    print("  explorer:  %s" % settings.explorer_url)
+    print("  horizon:   %s" % settings.horizon_url)
+    print("  friendbot: %s/friendbot?addr=G..." % settings.horizon_url)
+    print("  hub:       %s" % settings.hub_url)
+    print("  info:      %s/localgrid/info" % settings.base_url)
+    print("  profile %s, payment %s, state %s" % (settings.profile.name, settings.payment_mode, settings.state_path))
+    sys.stdout.flush()
+
+
+def serve(args):
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        state_path=args.state,
+        grid_path=args.grid,
+        profile=PROFILES[args.profile],
+        payment_mode=args.payment,
+        hub_path=args.hub,
+        access_log=args.access_log,
+    )
+    sock, settings = bind(settings)
+    server, _app = make_server(settings, on_started=_announce)
+    # In the main thread uvicorn handles SIGINT/SIGTERM: it stops serving, then the lifespan
+    # shutdown stops node agents and the escrow loop and closes the store.
+    server.run(sockets=[sock])
+    return 0
+
+
+def info(args):
+    response = httpx.get(args.url.rstrip("/") + "/localgrid/info", timeout=10)
+    response.raise_for_status()
+    print(json.dumps(response.json(), indent=2))
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    return serve(args) if args.command == "serve" else info(args)

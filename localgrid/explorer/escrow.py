@@ -1,0 +1,225 @@
+"""Escrow (§7): free mode, or Stellar mode backed by localgrid's in-process ledger.
+
+Stellar mode keeps one escrow account per customer, watches each reservation's memo balance,
+moves paid reservations to deploy, refunds on cancel/expiry and pays farmers once deployed.
+Every operation runs inside one store transaction, so the escrow loop and HTTP handlers never
+interleave (and take locks in the same order: the store's first).
+"""
+
+import json
+import logging
+import threading
+
+from localgrid.explorer import pricing
+from localgrid.explorer.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+KNOWN_ASSETS = ("TFT", "TFTA", "FreeTFT")
+# asset -> (farmer %, burned %, foundation %)
+DISTRIBUTIONS = {"TFT": (90, 0, 10), "TFTA": (90, 0, 10), "FreeTFT": (0, 100, 0)}
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS escrow_accounts (customer_tid INTEGER PRIMARY KEY, address TEXT NOT NULL, secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS escrow_records (
+    reservation_id INTEGER PRIMARY KEY,
+    customer_tid INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    asset_code TEXT NOT NULL,
+    details TEXT NOT NULL,
+    expiration INTEGER NOT NULL,
+    paid INTEGER NOT NULL DEFAULT 0,
+    released INTEGER NOT NULL DEFAULT 0,
+    cancelled INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+EMPTY_INFORMATION = {"address": "", "asset": "", "details": None}
+
+
+class FreeEscrow:
+    """No -seed: nothing to pay; reservations go straight to deploy at create."""
+
+    free = True
+
+    def register(self, reservation, currencies):
+        return dict(EMPTY_INFORMATION)
+
+    def cancel(self, reservation_id):
+        pass
+
+    def deployed(self, reservation_id):
+        pass
+
+    def scan(self):
+        pass
+
+
+class StellarEscrow:
+    free = False
+
+    def __init__(self, store, clock, ledger, wallets, directory):
+        self.store = store
+        self.clock = clock
+        self.ledger = ledger
+        self.wallets = wallets
+        self.directory = directory
+        self.reservations = None  # set by the assembly; mark_deploy is called back on payment
+        store.migrate("explorer_escrow", _TABLES)
+
+    # -- registration ----------------------------------------------------------------------
+    def register(self, reservation, currencies):
+        codes = [code for code in currencies if code in KNOWN_ASSETS]
+        if not codes:
+            raise ApiError(500, "none of the offered currencies are currently supported")
+        code = codes[0]
+        data = reservation["data_reservation"]
+        with self.store.transaction() as conn:
+            now = self.clock.now()
+            farms = {node["node_id"]: node["farm_id"] for node in self.directory.nodes()}
+            details = pricing.escrow_details(data, farms.__getitem__, data["expiration_reservation"] - now)
+            address = self._escrow_account(conn, reservation["customer_tid"])
+            conn.execute(
+                "INSERT INTO escrow_records (reservation_id, customer_tid, address, asset_code, details, expiration) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    reservation["id"],
+                    reservation["customer_tid"],
+                    address,
+                    code,
+                    json.dumps(details),
+                    data["expiration_provisioning"] or 0,
+                ),
+            )
+        return {"address": address, "asset": self.ledger.asset_string(code), "details": details}
+
+    def _escrow_account(self, conn, customer_tid):
+        row = conn.execute("SELECT address FROM escrow_accounts WHERE customer_tid = ?", (customer_tid,)).fetchone()
+        if row:
+            return row["address"]
+        address, secret = self.wallets.new_account(trust=KNOWN_ASSETS)
+        conn.execute(
+            "INSERT INTO escrow_accounts (customer_tid, address, secret) VALUES (?, ?, ?)",
+            (customer_tid, address, secret),
+        )
+        return address
+
+    def escrow_address(self, customer_tid):
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT address FROM escrow_accounts WHERE customer_tid = ?", (customer_tid,)
+            ).fetchone()
+        return row["address"] if row else None
+
+    # -- events ----------------------------------------------------------------------------
+    def _record(self, conn, reservation_id):
+        return conn.execute("SELECT * FROM escrow_records WHERE reservation_id = ?", (reservation_id,)).fetchone()
+
+    def cancel(self, reservation_id):
+        with self.store.transaction() as conn:
+            record = self._record(conn, reservation_id)
+            if record is None or record["released"] or record["cancelled"]:
+                return
+            try:
+                self._refund(record)
+            except Exception:  # a failed refund must not fail the request that cancelled
+                log.exception("refund of reservation %d failed", reservation_id)
+                return
+            conn.execute("UPDATE escrow_records SET cancelled = 1 WHERE reservation_id = ?", (reservation_id,))
+
+    def deployed(self, reservation_id):
+        """Pay the farms (90/10 or 100 % burn for FreeTFT), then refund any overpayment."""
+        with self.store.transaction() as conn:
+            record = self._record(conn, reservation_id)
+            if record is None or record["released"] or record["cancelled"]:
+                return
+            try:
+                self._payout(record)
+            except Exception:  # the node's result is stored either way
+                log.exception("payout of reservation %d failed", reservation_id)
+                return
+            conn.execute("UPDATE escrow_records SET released = 1 WHERE reservation_id = ?", (reservation_id,))
+
+    def _payout(self, record):
+        code = record["asset_code"]
+        memo = str(record["reservation_id"])
+        farmer_pct, burn_pct, foundation_pct = DISTRIBUTIONS[code]
+        for detail in json.loads(record["details"]):
+            farmer, burn, foundation = pricing.split_payout(
+                detail["total_amount"], farmer_pct, burn_pct, foundation_pct
+            )
+            farm_wallet = self._farm_wallet(detail["farmer_id"], code)
+            for destination, amount in (
+                (farm_wallet, farmer),
+                (self.ledger.issuer(code), burn),
+                (self.wallets.foundation, foundation),
+            ):
+                if amount > 0:
+                    self.ledger.pay(record["address"], destination, code, amount, memo_text=memo)
+        self._refund(record)
+
+    def _farm_wallet(self, farm_id, code):
+        farm = self.directory.farm(farm_id)
+        for wallet in farm["wallet_addresses"]:
+            if wallet["asset"] == code:
+                return wallet["address"]
+        return self.wallets.foundation
+
+    def _refund(self, record):
+        """Send what is left for this memo back to its first funder."""
+        memo = str(record["reservation_id"])
+        code = record["asset_code"]
+        remaining = self.ledger.memo_balance(record["address"], code, memo)
+        if remaining <= 0:
+            return
+        funders = self.ledger.memo_funders(record["address"], code, memo)
+        if funders:
+            self.ledger.pay(record["address"], funders[0], code, remaining, memo_text=memo)
+
+    # -- the periodic scan -----------------------------------------------------------------
+    def scan(self):
+        with self.store.transaction() as conn:
+            now = self.clock.now()
+            records = conn.execute(
+                "SELECT * FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
+            ).fetchall()
+            for record in records:
+                if record["expiration"] <= now:
+                    self._refund(record)
+                    conn.execute(
+                        "UPDATE escrow_records SET cancelled = 1 WHERE reservation_id = ?", (record["reservation_id"],)
+                    )
+                    continue
+                if record["paid"]:
+                    continue
+                total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
+                balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(record["reservation_id"]))
+                if balance >= total and self.reservations.mark_deploy(record["reservation_id"]):
+                    conn.execute(
+                        "UPDATE escrow_records SET paid = 1 WHERE reservation_id = ?", (record["reservation_id"],)
+                    )
+
+
+class EscrowLoop:
+    """Background thread running ``escrow.scan()`` every profile.escrow_scan_interval seconds."""
+
+    def __init__(self, escrow, interval):
+        self.escrow = escrow
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="localgrid-escrow", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            try:
+                self.escrow.scan()
+            except Exception:  # keep scanning: one bad record must not stop payments for the others
+                log.exception("escrow scan failed")
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

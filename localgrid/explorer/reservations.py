@@ -1,0 +1,399 @@
+"""Reservations: create validation (§6.3), signatures (§3.5), node results and polls (§3.6, §8)."""
+
+import json
+import logging
+
+from localgrid.explorer import lifecycle
+from localgrid.explorer.errors import ApiError, bad_request, not_found
+from localgrid.explorer.gojson import DecodeError, decode, parse
+from localgrid.explorer.gostr import duration, hex_decode
+from localgrid.explorer.phonebook import verify_hex
+from localgrid.explorer.schema import (
+    CREATE,
+    DATA_RESERVATION,
+    DELETE,
+    DELETED,
+    DEPLOY,
+    GATEWAY_KEYS,
+    NETWORK,
+    NEXT_ACTION_NAMES,
+    PAY,
+    RESERVATION,
+    RESULT_DELETED,
+    RESULT_ERROR,
+    RESULT_OK,
+    SIGN,
+    SPEC_BY_TYPE,
+    WORKLOAD_KINDS,
+)
+
+log = logging.getLogger(__name__)
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS reservations (
+    id INTEGER PRIMARY KEY,
+    customer_tid INTEGER NOT NULL,
+    next_action INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reservation_workqueue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    node_id TEXT NOT NULL,
+    gwid TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservation_workqueue_node ON reservation_workqueue (node_id, seq);
+"""
+
+COUNTER = "reservations"
+MAX_METADATA = 1024
+MIN_DURATION = 3600
+POLL_LIMIT = 200
+SSD = 1
+
+
+class Reservations:
+    def __init__(self, store, clock, phonebook, directory, escrow):
+        self.store = store
+        self.clock = clock
+        self.phonebook = phonebook
+        self.directory = directory
+        self.escrow = escrow
+        store.migrate("explorer_reservations", _TABLES)
+
+    # -- storage ---------------------------------------------------------------------------
+    def _load(self, conn, reservation_id):
+        row = conn.execute("SELECT doc FROM reservations WHERE id = ?", (reservation_id,)).fetchone()
+        if row is None:
+            raise not_found()
+        return json.loads(row["doc"])
+
+    def _save(self, conn, reservation):
+        conn.execute(
+            "INSERT INTO reservations (id, customer_tid, next_action, doc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET next_action = excluded.next_action, doc = excluded.doc",
+            (reservation["id"], reservation["customer_tid"], reservation["next_action"], json.dumps(reservation)),
+        )
+
+    def last_id(self):
+        return self.store.get_meta("counter:" + COUNTER, 0)
+
+    def render(self, reservation, now=None):
+        """The reservation as the explorer writes it, with next_action computed on read."""
+        now = self.clock.now() if now is None else now
+        shown = dict(reservation, next_action=lifecycle.computed_state(reservation, now))
+        return RESERVATION.encode(shown)
+
+    # -- create ----------------------------------------------------------------------------
+    def create(self, raw_body):
+        body = decode(RESERVATION, parse(raw_body))
+        if body["next_action"] != CREATE:
+            # Upstream starts the pipeline from a client-sent next_action (a client sending 3
+            # skips payment); localgrid refuses anything but 0 instead of mimicking that hole.
+            raise bad_request(
+                "next_action must be 0 (create) or omitted, got %d (%s)"
+                % (body["next_action"], _action_name(body["next_action"]))
+            )
+        now = self.clock.now()
+        data = body["data_reservation"]
+        expiration = data["expiration_reservation"]
+        if expiration is None or expiration <= now:
+            raise bad_request("creating for a reservation that expires in the past")
+        if expiration - now < MIN_DURATION:
+            raise bad_request(
+                "the minimum duration for a reservation is 1 hour, you tried to reserve for %s"
+                % duration(expiration - now)
+            )
+        body["signatures_provision"], body["signatures_farmer"], body["signatures_delete"] = [], [], []
+        body["results"] = []
+        self._check_fields(body)
+        body["id"] = 0
+        if lifecycle.computed_state(body, now) == DELETE:
+            raise bad_request("invalid request wrong status 'delete'")
+        nodes = self._check_nodes(data)
+        all_free = all(node["free_to_use"] for node in nodes)
+        currencies = [c for c in data["currencies"] or [] if all_free or c != "FreeTFT"]
+        try:
+            customer = self.phonebook.get(body["customer_tid"])
+        except ApiError:
+            raise bad_request(
+                "cannot find user with id '%d': mongo: no documents in result" % body["customer_tid"]
+            ) from None
+        try:
+            signature = hex_decode(body["customer_signature"])
+        except ValueError as err:
+            raise bad_request("invalid signature format, expecting hex encoded string: %s" % err) from None
+        if not verify_hex(customer["pubkey"], body["json"].encode(), signature):
+            raise bad_request("failed to verify customer signature: signature verification failed")
+        return self._insert_and_register(body, currencies)
+
+    def _check_fields(self, body):
+        if not body["customer_tid"]:
+            raise bad_request("customer_tid is required")
+        if not body["customer_signature"]:
+            raise bad_request("customer_signature is required")
+        try:
+            signed = decode(DATA_RESERVATION, parse(body["json"]))
+        except DecodeError as err:
+            raise bad_request("invalid json data on reservation: %s" % err) from None
+        if signed != body["data_reservation"]:
+            raise bad_request("json data does not match the reservation data")
+        if len(body["metadata"].encode()) > MAX_METADATA:
+            raise bad_request("metadata can not be bigger than 1024 bytes")
+        seen = set()
+        for key, kind, _spec in WORKLOAD_KINDS:
+            if kind == NETWORK:
+                continue
+            for workload in body["data_reservation"][key] or []:
+                if workload["workload_id"] in seen:
+                    raise bad_request("conflicting workload ID '%d'" % workload["workload_id"])
+                seen.add(workload["workload_id"])
+        _check_ssd(body["data_reservation"])
+
+    def _check_nodes(self, data):
+        """Directory nodes used by the reservation (gateway ids must be gateways: localgrid has none)."""
+        node_ids = []
+        for key in ("containers", "volumes", "zdbs", "kubernetes"):
+            node_ids += [workload["node_id"] for workload in data[key] or []]
+        for network in data["networks"] or []:
+            node_ids += [resource["node_id"] for resource in network["network_resources"] or []]
+        nodes = []
+        for node_id in node_ids:
+            node = self.directory.node(node_id)
+            if node is None:
+                raise ApiError(500, "mongo: no documents in result")
+            nodes.append(node)
+        if any(data[key] for key in GATEWAY_KEYS):
+            raise ApiError(500, "mongo: no documents in result")
+        return nodes
+
+    def _insert_and_register(self, body, currencies):
+        with self.store.transaction() as conn:
+            now = self.clock.now()
+            body["epoch"] = int(now)
+            body["id"] = self.store.next_id(COUNTER)
+            body["next_action"] = lifecycle.computed_state(body, now)
+            if self.escrow.free and body["next_action"] == PAY:
+                body["next_action"] = DEPLOY  # free escrow: straight to deploy, nodes find it by scanning
+            self._save(conn, body)
+        information = self.escrow.register(body, currencies)
+        return {"reservation_id": body["id"], "escrow_information": information}
+
+    # -- read ------------------------------------------------------------------------------
+    def get(self, reservation_id):
+        with self.store.transaction() as conn:
+            return self.render(self._load(conn, reservation_id))
+
+    def find(self, customer_tid=0, next_action=None):
+        sql, args = "SELECT doc FROM reservations WHERE 1 = 1", []
+        if customer_tid:
+            sql, args = sql + " AND customer_tid = ?", args + [customer_tid]
+        if next_action is not None:
+            sql, args = sql + " AND next_action = ?", args + [next_action]
+        with self.store.transaction() as conn:
+            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+            now = self.clock.now()
+            return [self.render(json.loads(row["doc"]), now) for row in rows]
+
+    # -- signatures ------------------------------------------------------------------------
+    def sign(self, reservation_id, body, kind):
+        """sign/provision or sign/delete (§3.5); kind is "provision" or "delete"."""
+        try:
+            signature = hex_decode(body["signature"])
+        except ValueError as err:
+            raise bad_request("invalid signature expecting hex encoded string: %s" % err) from None
+        with self.store.transaction() as conn:
+            reservation = self._load(conn, reservation_id)
+            now = self.clock.now()
+            if kind == "provision" and lifecycle.computed_state(reservation, now) != SIGN:
+                raise ApiError(401, "reservation not expecting signatures")
+            request = reservation["data_reservation"]["signing_request_" + kind]
+            tid = body["tid"]
+            if tid not in (request["signers"] or []):
+                raise ApiError(401, "signature not required for '%d'" % tid)
+            try:
+                signer = self.phonebook.get(tid)
+            except ApiError:
+                raise ApiError(404, "customer id not found: mongo: no documents in result") from None
+            message = ("%d%s" % (reservation["id"], reservation["json"])).encode()
+            if not verify_hex(signer["pubkey"], message, signature):
+                raise ApiError(401, "failed to verify signature: signature verification failed")
+            key = "signatures_" + kind
+            kept = [sig for sig in reservation[key] or [] if sig["tid"] != tid]
+            reservation[key] = kept + [{"tid": tid, "signature": body["signature"], "epoch": int(now)}]
+            if kind == "delete" and lifecycle.computed_state(reservation, now) == DELETE:
+                reservation["next_action"] = DELETE
+                self._save(conn, reservation)
+                self._push(conn, reservation, to_delete=True)
+                self.escrow.cancel(reservation["id"])
+            else:
+                self._save(conn, reservation)
+
+    # -- escrow callbacks ------------------------------------------------------------------
+    def mark_deploy(self, reservation_id):
+        """Paid: persist 3 and queue the workloads if the computed state is still pay."""
+        with self.store.transaction() as conn:
+            reservation = self._load(conn, reservation_id)
+            if lifecycle.computed_state(reservation, self.clock.now()) != PAY:
+                return False
+            reservation["next_action"] = DEPLOY
+            self._save(conn, reservation)
+            self._push(conn, reservation, to_delete=False)
+            return True
+
+    # -- node side -------------------------------------------------------------------------
+    def _workload_object(self, reservation, node_id, gwid, kind, workload, to_delete):
+        expiration = reservation["data_reservation"]["expiration_reservation"] or 0
+        return {
+            "workload_id": gwid,
+            "user": str(reservation["customer_tid"]),
+            "type": kind,
+            "content": SPEC_BY_TYPE[kind].encode(workload),
+            "created": reservation["epoch"],
+            "duration": int(expiration - reservation["epoch"]),
+            "signature": "",
+            "to_delete": to_delete,
+            "node_id": node_id,
+        }
+
+    def _push(self, conn, reservation, to_delete):
+        for node_id, gwid, kind, workload in lifecycle.node_workloads(reservation):
+            obj = self._workload_object(reservation, node_id, gwid, kind, workload, to_delete)
+            conn.execute(
+                "INSERT INTO reservation_workqueue (node_id, gwid, doc) VALUES (?, ?, ?)",
+                (node_id, gwid, json.dumps(obj)),
+            )
+
+    def _mark_deleted(self, conn, reservation):
+        """setReservationDeleted: persist 4 and let the escrow refund what is left."""
+        reservation["next_action"] = DELETE
+        self._save(conn, reservation)
+        self.escrow.cancel(reservation["id"])
+
+    def poll(self, node_id, from_id):
+        """Queue part then scan part (§8); returns (workloads, last_id)."""
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM reservation_workqueue WHERE node_id = ? ORDER BY seq LIMIT ?",
+                (node_id, POLL_LIMIT),
+            ).fetchall()
+            workloads = [json.loads(row["doc"]) for row in rows]
+            last_id = self.last_id()
+            now = self.clock.now()
+            for row in conn.execute("SELECT doc FROM reservations WHERE id >= ? ORDER BY id", (from_id,)).fetchall():
+                if len(workloads) >= POLL_LIMIT:
+                    break
+                reservation = json.loads(row["doc"])
+                mine = [w for w in lifecycle.node_workloads(reservation) if w[0] == node_id]
+                if not mine:
+                    continue
+                state = lifecycle.computed_state(reservation, now)
+                if state == DELETE and reservation["next_action"] != DELETE:
+                    self._mark_deleted(conn, reservation)
+                if state not in (DEPLOY, DELETE):
+                    continue
+                for _node, gwid, kind, workload in mine:
+                    workloads.append(
+                        self._workload_object(reservation, node_id, gwid, kind, workload, state in (DELETE, DELETED))
+                    )
+        return workloads, last_id
+
+    def _locate(self, conn, gwid):
+        reservation_id, _workload_id = gwid.split("-", 1)
+        return self._load(conn, int(reservation_id))
+
+    def workload(self, gwid):
+        with self.store.transaction() as conn:
+            reservation = self._locate(conn, gwid)
+            state = lifecycle.computed_state(reservation, self.clock.now())
+            for node_id, wid, kind, workload in lifecycle.node_workloads(reservation):
+                if wid == gwid:
+                    obj = self._workload_object(reservation, node_id, wid, kind, workload, state in (DELETE, DELETED))
+                    result = lifecycle.first_result(reservation, gwid)
+                    obj["result"] = [result] if result is not None else None
+                    return _encode_result_list(obj)
+        raise not_found("workload not found")
+
+    def _node_workload(self, reservation, gwid, node_id):
+        for node, wid, kind, _workload in lifecycle.node_workloads(reservation):
+            if wid == gwid and node == node_id:
+                return kind
+        raise not_found("workload not found")
+
+    def _dequeue(self, conn, gwid, node_id):
+        conn.execute("DELETE FROM reservation_workqueue WHERE gwid = ? AND node_id = ?", (gwid, node_id))
+
+    def put_result(self, gwid, node_id, result):
+        with self.store.transaction() as conn:
+            reservation = self._locate(conn, gwid)
+            self._node_workload(reservation, gwid, node_id)
+            result = dict(result, workload_id=gwid, node_id=node_id, epoch=int(self.clock.now()))
+            _store_result(reservation, result)
+            self._dequeue(conn, gwid, node_id)
+            if result["state"] == RESULT_ERROR and reservation["next_action"] not in (DELETE, DELETED):
+                self._mark_deleted(conn, reservation)
+                return
+            self._save(conn, reservation)
+            if result["state"] == RESULT_OK and lifecycle.successfully_deployed(reservation):
+                self.escrow.deployed(reservation["id"])
+
+    def put_deleted(self, gwid, node_id):
+        with self.store.transaction() as conn:
+            reservation = self._locate(conn, gwid)
+            kind = self._node_workload(reservation, gwid, node_id)
+            result = lifecycle.first_result(reservation, gwid)
+            if result is None:
+                result = {
+                    "category": kind,
+                    "workload_id": gwid,
+                    "data_json": None,
+                    "signature": "",
+                    "state": RESULT_DELETED,
+                    "message": "",
+                    "epoch": int(self.clock.now()),
+                    "node_id": node_id,
+                }
+            result = dict(result, state=RESULT_DELETED)
+            _store_result(reservation, result)
+            self._dequeue(conn, gwid, node_id)
+            if lifecycle.all_deleted(reservation):
+                reservation["next_action"] = DELETED
+            self._save(conn, reservation)
+
+
+def _store_result(reservation, result):
+    """Results are unique per (workload_id, node_id): a new one replaces the old one in place."""
+    results = reservation["results"] or []
+    for index, existing in enumerate(results):
+        if existing["workload_id"] == result["workload_id"] and existing["node_id"] == result["node_id"]:
+            results[index] = result
+            break
+    else:
+        results.append(result)
+    reservation["results"] = results
+
+
+def _encode_result_list(obj):
+    if obj["result"] is not None:
+        obj["result"] = [dict(r, epoch=r["epoch"] or 0) for r in obj["result"]]
+    return obj
+
+
+def _action_name(value):
+    return NEXT_ACTION_NAMES[value] if 0 <= value < len(NEXT_ACTION_NAMES) else "unknown"
+
+
+def _check_ssd(data):
+    """Since 2020-06-23 the grid only accepts SSD-backed container root filesystems and volumes."""
+    for container in data["containers"] or []:
+        if container["capacity"]["disk_type"] != SSD:
+            raise bad_request(
+                "container workload %d: capacity.disk_type must be 1 (ssd); hdd root filesystems are not "
+                "supported since 2020-06-23" % container["workload_id"]
+            )
+    for volume in data["volumes"] or []:
+        if volume["type"] != SSD:
+            raise bad_request(
+                "volume workload %d: type must be 1 (ssd); hdd volumes are not supported since 2020-06-23"
+                % volume["workload_id"]
+            )

@@ -1,0 +1,109 @@
+"""Run a localgrid app with uvicorn on a bound socket: in a background thread (tests) or in front (CLI)."""
+
+import contextlib
+import dataclasses
+import signal
+import socket
+import threading
+import time
+
+import uvicorn
+
+from localgrid.app import build_app, stop_agents
+
+STARTUP_TIMEOUT = 30
+
+
+def bind(settings):
+    """Bind the listening socket first, so port 0 becomes a real port before the app is built."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock, dataclasses.replace(settings, port=sock.getsockname()[1])
+
+
+class LocalgridServer(uvicorn.Server):
+    """uvicorn server that stops the node agents before it stops listening.
+
+    On SIGINT/SIGTERM (main thread only) the agents are stopped from a helper thread while the
+    event loop keeps serving their last requests; then uvicorn shuts down and the process exits
+    with status 0 (stock uvicorn re-raises the signal after shutdown).
+    """
+
+    def __init__(self, config, state):
+        super().__init__(config)
+        self.state = state
+        self._stopping = threading.Lock()
+
+    def shutdown_soon(self):
+        if not self._stopping.acquire(blocking=False):
+            self.force_exit = True  # a second signal: stop waiting for open connections
+            return
+
+        def stop():
+            stop_agents(self.state)
+            self.should_exit = True
+
+        threading.Thread(target=stop, name="localgrid-stop", daemon=True).start()
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, lambda *_: self.shutdown_soon()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def make_server(settings, on_started=None):
+    app = build_app(settings, on_started=on_started)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=settings.access_log, lifespan="on", timeout_graceful_shutdown=5
+    )
+    return LocalgridServer(config, app.state.localgrid), app
+
+
+class ServerHandle:
+    def __init__(self, settings, server, app, thread):
+        self.settings = settings
+        self._server = server
+        self._thread = thread
+        self.app_state = app.state.localgrid
+
+    @property
+    def base_url(self):
+        return self.settings.base_url
+
+    @property
+    def explorer_url(self):
+        return self.settings.explorer_url
+
+    @property
+    def horizon_url(self):
+        return self.settings.horizon_url
+
+    def stop(self):
+        stop_agents(self.app_state)
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+
+def start_server(settings):
+    """Start localgrid in a background thread and return once it accepts requests."""
+    sock, settings = bind(settings)
+    server, app = make_server(settings)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="localgrid-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("localgrid did not start")
+        time.sleep(0.02)
+    return ServerHandle(settings, server, app, thread)
