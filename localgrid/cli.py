@@ -7,7 +7,6 @@ import sys
 import httpx
 
 from localgrid.config import DEFAULT_PORT, PAYMENT_MODES, PROFILES, Settings
-from localgrid.server import bind, make_server
 
 
 def _parser():
@@ -18,7 +17,7 @@ def _parser():
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     serve.add_argument("--state", default="localgrid-state.db", help="SQLite state file (kept across restarts)")
     serve.add_argument("--grid", default="", help="grid file (default: the packaged grids/default.yml)")
-    serve.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
+    serve.add_argument("--profile", choices=sorted(PROFILES), default="fast")
     serve.add_argument("--payment", choices=PAYMENT_MODES, default="stellar")
     serve.add_argument("--hub", default="", help="directory served at /hub (default: <state>.hub/)")
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
@@ -40,6 +39,8 @@ def _announce(state):
 
 
 def serve(args):
+    from localgrid.server import bind, make_server  # the app stack is only needed to serve
+
     settings = Settings(
         host=args.host,
         port=args.port,

@@ -10,6 +10,7 @@ reflect.DeepEqual compares the decoded structs (the ``json`` vs ``data_reservati
 import datetime
 import ipaddress
 import json
+import re
 
 
 class DecodeError(ValueError):
@@ -111,7 +112,29 @@ class IP(Spec):
             raise DecodeError("invalid IP address: %s" % value) from None
 
 
-_DATE_FORMATS = ("%y/%m/%d %H:%M", "%y/%m/%d", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+_DATE_STRING = re.compile(r"^(?P<date>\d+/\d+(?:/\d+)?)(?:\s+(?P<hour>\d{1,2})(?P<half>am|pm)?:(?P<minute>\d{2}))?$")
+
+
+def _jumpscale_date(text):
+    """JumpScale date strings: yy/mm/dd, dd/mm/yyyy or mm/dd (this year), optional ` hh:mm` / ` 9pm:10`."""
+    match = _DATE_STRING.match(text.strip())
+    if not match:
+        return None
+    parts = [int(part) for part in match["date"].split("/")]
+    if len(parts) == 2:
+        year, (month, day) = datetime.datetime.now(datetime.timezone.utc).year, parts
+    elif len(match["date"].split("/")[2]) == 4:
+        day, month, year = parts
+    else:
+        year, month, day = 2000 + parts[0], parts[1], parts[2]
+    hour, minute = int(match["hour"] or 0), int(match["minute"] or 0)
+    if match["half"] == "pm" and hour < 12:
+        hour += 12
+    try:
+        moment = datetime.datetime(year, month, day, hour, minute, tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    return int(moment.timestamp())
 
 
 class Date(Spec):
@@ -132,13 +155,10 @@ class Date(Spec):
         if value == "":
             return None
         if isinstance(value, str):
-            for fmt in _DATE_FORMATS:
-                try:
-                    parsed = datetime.datetime.strptime(value, fmt).replace(tzinfo=datetime.timezone.utc)
-                except ValueError:
-                    continue
-                return int(parsed.timestamp())
-            raise DecodeError("unknown date format: %s(string)" % value)
+            parsed = _jumpscale_date(value)
+            if parsed is None:
+                raise DecodeError("invalid date string '%s'" % value)
+            return parsed
         raise DecodeError("unknown date format: %s" % json.dumps(value))
 
 

@@ -6,6 +6,7 @@ import nacl.exceptions
 import nacl.signing
 
 from localgrid.explorer.errors import ApiError, bad_request, not_found
+from localgrid.explorer.gostr import hex_decode
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS phonebook_users (
@@ -30,7 +31,7 @@ def verify_hex(pubkey_hex, message, signature):
 
 def _check_pubkey(pubkey):
     try:
-        raw = bytes.fromhex(pubkey)
+        raw = hex_decode(pubkey)
     except ValueError as err:
         raise ApiError(500, "invalid public key %s: invalid hex format: %s" % (pubkey, err)) from None
     if len(raw) != 32:
@@ -89,7 +90,7 @@ class Phonebook:
         if not signature_hex:
             raise bad_request("signature is required")
         try:
-            signature = bytes.fromhex(signature_hex)
+            signature = hex_decode(signature_hex)
         except ValueError as err:
             raise bad_request("invalid signature hex: %s" % err) from None
         with self.store.transaction() as conn:
@@ -124,11 +125,11 @@ class Phonebook:
 
     def validate(self, tid, payload_hex, signature_hex):
         try:
-            payload = bytes.fromhex(payload_hex)
+            payload = hex_decode(payload_hex)
         except ValueError as err:
             raise bad_request("payload must be hex encoded string of original data: %s" % err) from None
         try:
-            signature = bytes.fromhex(signature_hex)
+            signature = hex_decode(signature_hex)
         except ValueError as err:
             raise bad_request("signature must be hex encoded string of original data: %s" % err) from None
         user = self.get(tid)

@@ -1,12 +1,16 @@
 """Response writing as the Go explorer does it: one JSON value + newline, Pages header, errors."""
 
 import json
+import logging
 import math
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from localgrid.explorer.errors import ApiError, Unauthorized
 from localgrid.explorer.gojson import DecodeError
+
+log = logging.getLogger(__name__)
 
 
 def go_floats(value):
@@ -52,6 +56,11 @@ def handled(handler):
             return error_response(400, str(err))
         except ApiError as err:
             return error_response(err.status, err.message)
+        except HTTPException:
+            raise  # router-style 404/405, answered by the app's handlers
+        except Exception as err:  # the explorer answers any other failure with 500 and the error text
+            log.exception("%s %s failed", request.method, request.url.path)
+            return error_response(500, str(err))
 
     endpoint.__name__ = handler.__name__
     return endpoint

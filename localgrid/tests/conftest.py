@@ -5,7 +5,6 @@ so no node agent runs and a test can play the node itself; ``live`` servers run 
 Engineers' test modules reuse ``start_localgrid``, ``customer`` and ``sign_reservation``.
 """
 
-import copy
 import json
 import time
 
@@ -21,30 +20,35 @@ from localgrid.server import start_server
 HOUR = 3600
 
 
+def launch(directory, payment="stellar", quiet=False, state=None):
+    """Start a localgrid with its files in ``directory``; the caller stops it."""
+    grid_path = ""
+    if quiet:
+        with open(DEFAULT_GRID, encoding="utf-8") as handle:
+            grid = yaml.safe_load(handle)
+        for node in grid["nodes"]:
+            node["down"] = True
+        grid_path = str(directory / "quiet-grid.yml")
+        with open(grid_path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(grid, handle)
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        state_path=state or str(directory / "state.db"),
+        grid_path=grid_path,
+        profile=PROFILES["fast"],
+        payment_mode=payment,
+    )
+    return start_server(settings)
+
+
 @pytest.fixture
 def start_localgrid(tmp_path):
     """Factory: start_localgrid(payment="stellar", quiet=False, state=None) -> running handle (stopped at teardown)."""
     handles = []
 
     def start(payment="stellar", quiet=False, state=None):
-        grid_path = ""
-        if quiet:
-            with open(DEFAULT_GRID, encoding="utf-8") as handle:
-                grid = yaml.safe_load(handle)
-            for node in grid["nodes"]:
-                node["down"] = True
-            grid_path = str(tmp_path / "quiet-grid.yml")
-            with open(grid_path, "w", encoding="utf-8") as handle:
-                yaml.safe_dump(grid, handle)
-        settings = Settings(
-            host="127.0.0.1",
-            port=0,
-            state_path=state or str(tmp_path / "state.db"),
-            grid_path=grid_path,
-            profile=PROFILES["fast"],
-            payment_mode=payment,
-        )
-        lg = start_server(settings)
+        lg = launch(tmp_path, payment, quiet, state)
         handles.append(lg)
         return lg
 
@@ -193,9 +197,3 @@ def wait_for(predicate, timeout=15.0, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached within %.1fs" % timeout)
         time.sleep(interval)
-
-
-def nodes_by(lg, **match):
-    """Grid-file nodes (with node_id) matching key=value, e.g. farm_id=2."""
-    grid = lg.app_state.grid
-    return [copy.deepcopy(n) for n in grid["nodes"] if all(n.get(k) == v for k, v in match.items())]

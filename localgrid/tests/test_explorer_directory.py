@@ -5,13 +5,29 @@ import email.utils
 import json
 import pathlib
 
+import httpx
 import pytest
 
 from localgrid.grid import load_grid
 from localgrid.keys import node_signing_key
+from localgrid.tests.conftest import launch
 
 VECTORS = json.loads(pathlib.Path("/work/shared/vectors/signing_generated_v030.json").read_text())
 GRID = load_grid()
+
+
+@pytest.fixture(scope="module")
+def quiet(tmp_path_factory):
+    """One server for this module: its tests only read, or write telemetry of distinct nodes."""
+    lg = launch(tmp_path_factory.mktemp("directory"), quiet=True)
+    yield lg
+    lg.stop()
+
+
+@pytest.fixture(scope="module")
+def explorer(quiet):
+    with httpx.Client(base_url=quiet.explorer_url, timeout=10) as client:
+        yield client
 
 
 def _node(hostname):

@@ -287,3 +287,16 @@ def test_volumes_and_used_resources_on_the_node_document(free_lg):
                       networks=[network(2, [NODE_A])])[0]["reservation_id"]
         workloads, _ = _poll(client, NODE_A, rid)
         assert [(w["workload_id"], w["type"]) for w in workloads] == [("%d-1" % rid, 1), ("%d-4" % rid, 2), ("%d-2" % rid, 3)]
+
+
+def test_network_only_reservation_costs_nothing_and_deploys_unpaid(start_localgrid):
+    lg = start_localgrid(quiet=True)
+    with _client(lg) as client:
+        assert _poll(client, NODE_A) == ([], 0)  # nothing allocated yet: X-Last-Id is 0
+        customer = Customer(client, "netonly.3bot")
+        answer, _ = _create(client, lg, customer, containers=[])
+        assert answer["escrow_information"]["details"] == []  # farms that only host networks are absent
+        rid = answer["reservation_id"]
+        wait_for(lambda: _state(client, rid) == 3)
+        queued, last_id = _poll(client, NODE_B, rid + 1)
+        assert last_id == rid and [w["workload_id"] for w in queued] == ["%d-2" % rid]

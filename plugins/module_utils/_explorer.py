@@ -13,6 +13,7 @@ import json
 import random
 import time
 import traceback
+from urllib.parse import quote
 
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
@@ -285,7 +286,7 @@ class ExplorerClient:
         return self.get_all("/farms", params=_without_none(filters))
 
     def get_node(self, node_id):
-        return self.get("/nodes/%s" % node_id)
+        return self.get("/nodes/%s" % quote(str(node_id), safe=""))
 
     def list_nodes(self, **filters):
         """Nodes; filters `farm`, `country`, `city`, `cru`, `mru`, `sru`, `hru` (total ≥ value), `proofs`."""

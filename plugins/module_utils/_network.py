@@ -372,15 +372,41 @@ class NetworkPlan:
         ]
 
 
-def _check_nodes(node_requests, directory):
+ACCESS_KEY = ("access",)
+
+
+def _check_duplicates(node_requests):
     seen = set()
     for index, request in enumerate(node_requests):
-        node_id = request["node_id"]
-        if node_id in seen:
-            raise NetworkSpecError("nodes[%d].node_id: %s is listed more than once" % (index, node_id))
-        seen.add(node_id)
-        if node_id not in directory:
-            raise NetworkSpecError("nodes[%d].node_id: node %s is not in the directory" % (index, node_id))
+        if request["node_id"] in seen:
+            raise NetworkSpecError("nodes[%d].node_id: %s is listed more than once" % (index, request["node_id"]))
+        seen.add(request["node_id"])
+
+
+def _subnet_requests(node_requests, access_request):
+    requests = [
+        (request["node_id"], "nodes[%d].subnet" % index, request.get("subnet"))
+        for index, request in enumerate(node_requests)
+    ]
+    if access_request:
+        requests.append((ACCESS_KEY, "access.subnet", access_request.get("subnet")))
+    return requests
+
+
+def check_options(ip_range, node_requests, access_request=None):
+    """Everything that can be checked without the explorer: range, subnets, overlaps, duplicates, keys."""
+    if not node_requests:
+        raise NetworkSpecError("nodes: a network needs at least one node")
+    ip_range = parse_ip_range(ip_range)
+    _check_duplicates(node_requests)
+    allocate_subnets(ip_range, _subnet_requests(node_requests, access_request))
+    if access_request:
+        if access_request["node_id"] not in [request["node_id"] for request in node_requests]:
+            raise NetworkSpecError("access.node_id: %s is not one of the nodes of the network" % access_request["node_id"])
+        public_key = access_request.get("wg_public_key")
+        if public_key and not _is_public_key(public_key):
+            raise NetworkSpecError("access.wg_public_key: %r is not a base64 WireGuard public key" % public_key)
+    return ip_range
 
 
 def plan_network(name, ip_range, node_requests, directory, seed_hex, owner, deployed=None, access_request=None):
@@ -390,21 +416,17 @@ def plan_network(name, ip_range, node_requests, directory, seed_hex, owner, depl
     explorer node records; `deployed` is `deployed_layout()` of the live network of this name;
     `owner` (the identity's public key) seeds the port derivation.
     """
-    if not node_requests:
-        raise NetworkSpecError("nodes: a network needs at least one node")
-    ip_range = parse_ip_range(ip_range)
-    _check_nodes(node_requests, directory)
+    ip_range = check_options(ip_range, node_requests, access_request)
+    for index, request in enumerate(node_requests):
+        if request["node_id"] not in directory:
+            raise NetworkSpecError("nodes[%d].node_id: node %s is not in the directory" % (index, request["node_id"]))
     deployed = deployed or deployed_layout(None)
     previous = dict((node_id, item["subnet"]) for node_id, item in deployed["nodes"].items())
-    requests = [
-        (request["node_id"], "nodes[%d].subnet" % index, request.get("subnet"))
-        for index, request in enumerate(node_requests)
-    ]
     if access_request:
         previous_access = [item for item in deployed["access"] if item["node_id"] == access_request["node_id"]]
         if previous_access:
-            previous[("access",)] = previous_access[0]["subnet"]
-        requests.append((("access",), "access.subnet", access_request.get("subnet")))
+            previous[ACCESS_KEY] = previous_access[0]["subnet"]
+    requests = _subnet_requests(node_requests, access_request)
     subnets = allocate_subnets(ip_range, requests, previous)
 
     resources = []
@@ -421,7 +443,7 @@ def plan_network(name, ip_range, node_requests, directory, seed_hex, owner, depl
     _check_reachability(resources)
     plan = NetworkPlan(name, ip_range, resources)
     if access_request:
-        _plan_access(plan, access_request, subnets[("access",)], seed_hex)
+        _plan_access(plan, access_request, subnets[ACCESS_KEY], seed_hex)
     return plan
 
 
@@ -436,9 +458,7 @@ def _check_reachability(resources):
 
 def _plan_access(plan, request, subnet, seed_hex):
     node_id = request["node_id"]
-    resource = next((nr for nr in plan.resources if nr.node_id == node_id), None)
-    if resource is None:
-        raise NetworkSpecError("access.node_id: %s is not one of the nodes of the network" % node_id)
+    resource = next(nr for nr in plan.resources if nr.node_id == node_id)
     if resource.hidden:
         raise NetworkSpecError("access.node_id: node %s has no public address and cannot be an access point" % node_id)
     version = 4 if request.get("ipv4") else 6
@@ -450,12 +470,7 @@ def _plan_access(plan, request, subnet, seed_hex):
         )
     private_key = None
     public_key = request.get("wg_public_key")
-    if public_key:
-        try:
-            _check_public_key(public_key)
-        except ValueError:
-            raise NetworkSpecError("access.wg_public_key: %r is not a base64 WireGuard public key" % public_key)
-    else:
+    if not public_key:
         private_key, public_key = access_keypair(seed_hex, plan.name)
     plan.access = AccessPoint(node_id, subnet, public_key, bool(request.get("ipv4")))
     plan.access_config = wg_quick_config(
@@ -467,10 +482,9 @@ def _plan_access(plan, request, subnet, seed_hex):
     )
 
 
-def _check_public_key(text):
+def _is_public_key(text):
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:
-        raise ValueError(text)
+        return False
+    return len(raw) == 32

@@ -124,7 +124,7 @@ def wg_quick_config(address, peer_public_key, allowed_ips, endpoint, private_key
 
 def write_private_file(path, text, check_mode=False):
     """Write `text` to `path` with mode 0600 (atomically); True when the file changed or would change."""
-    path = os.path.abspath(os.path.expanduser(path))
+    path = os.path.abspath(path)
     try:
         with open(path) as handle:
             current = handle.read()

@@ -161,7 +161,9 @@ identity:
       type: str
       sample: ""
     public_key:
-      description: The identity's ed25519 public key as 64 hexadecimal characters.
+      description:
+        - The identity's ed25519 public key as 64 hexadecimal characters.
+        - In check mode with a O(generate_seed_file) that does not exist yet, the key of a throw-away seed.
       type: str
       sample: d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a
 seed_file:
@@ -300,7 +302,8 @@ class IdentityRegistration:
             self.result["changed"] = True
             if not self.zmodule.check_mode:
                 created = self.create(identity) or {}
-                user = dict(wanted)
+                # Creation stores only name, email and key (§3.1); an answer of just {"id": N} means the same.
+                user = dict(wanted, description="", host="")
                 user.update(created)
                 changes = self.wanted_changes(user)
                 after = self.update(identity, user, changes) if changes else user

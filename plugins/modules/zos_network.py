@@ -36,7 +36,7 @@ author:
 options:
   name:
     description:
-      - Name of the network. It is the network id on the nodes and the O(threefold.grid.zos_container#module:network.name)
+      - Name of the network. It is the network id on the nodes and the O(threefold.grid.zos_container#module:network_connection.name)
         containers use, and it identifies the network's reservation.
     type: str
     required: true
@@ -371,8 +371,8 @@ import os
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._network import (
     NetworkSpecError,
+    check_options,
     deployed_layout,
-    parse_ip_range,
     plan_network,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
@@ -493,7 +493,7 @@ class NetworkRunner:
                 raise NetworkSpecError("access_config_path: the directory %s does not exist" % folder)
 
     def present(self):
-        parse_ip_range(self.params["ip_range"])
+        check_options(self.params["ip_range"], self.params["nodes"], self.params["access"])
         life = lifetime(self.params["duration"], self.params["expires_at"])
         renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
         self.check_config_path()

@@ -137,7 +137,7 @@ EXAMPLES = r"""
     name: db
     node_id: "{{ node }}"
     flist: https://hub.grid.tf/tf-official-apps/postgres:12.flist
-    network:
+    network_connection:
       name: demo-net
       ip_address: 10.20.1.10
     volumes:

@@ -146,13 +146,13 @@ def test_env_identity_counts_for_mutual_exclusion(capsys, monkeypatch, tmp_path)
 
 
 def test_modules_without_identity_reject_identity_options(capsys):
-    result, _ = build_failure(capsys, {"identity_seed": SEED}, identity=False)
+    result = build_failure(capsys, {"identity_seed": SEED}, identity=False)[0]
     assert "Unsupported parameters" in result["msg"] and "identity_seed" in result["msg"]
 
 
 def test_missing_identity_fails_naming_the_options(capsys):
     zmodule = build({})
-    result, _ = call_failing(capsys, lambda: zmodule.identity)
+    result = call_failing(capsys, lambda: zmodule.identity)[0]
     assert result["msg"].startswith("No identity configured: set one of identity_seed, identity_mnemonic or "
                                     "identity_seed_file")
     assert "TFGRID_IDENTITY_SEED" in result["msg"]
@@ -191,7 +191,7 @@ def test_user_and_tid_from_the_phonebook(monkeypatch):
 def test_user_unknown_fails(capsys, monkeypatch):
     mock_explorer(monkeypatch, phonebook([]))
     zmodule = build({"identity_seed": SEED, "identity_name": "ghost.3bot", "explorer_url": "http://x/explorer"})
-    result, _ = call_failing(capsys, lambda: zmodule.user)
+    result = call_failing(capsys, lambda: zmodule.user)[0]
     assert result["msg"] == ("Identity ghost.3bot is not registered in the phonebook of http://x/explorer; "
                              "register it with threefold.grid.zos_identity first")
 
@@ -206,14 +206,14 @@ def test_user_with_another_key_fails(capsys, monkeypatch):
 
 def test_user_requires_identity_name(capsys):
     zmodule = build({"identity_seed": SEED})
-    result, _ = call_failing(capsys, lambda: zmodule.user)
+    result = call_failing(capsys, lambda: zmodule.user)[0]
     assert result["msg"].startswith("identity_name is required")
 
 
 def test_user_lookup_error_is_structured(capsys, monkeypatch):
     mock_explorer(monkeypatch, lambda request: httpx.Response(500, json={"error": "database down"}))
     zmodule = build({"identity_seed": SEED, "identity_name": "alice.3bot", "explorer_retries": 0})
-    result, _ = call_failing(capsys, lambda: zmodule.user)
+    result = call_failing(capsys, lambda: zmodule.user)[0]
     assert result["msg"] == "Failed to look up identity alice.3bot in the phonebook: database down"
     assert result["failure"] == {"status": 500, "method": "GET", "path": "/users", "message": "database down"}
 
@@ -221,7 +221,7 @@ def test_user_lookup_error_is_structured(capsys, monkeypatch):
 def test_fail_with_explorer_error_and_extra(capsys):
     zmodule = build({}, identity=False)
     error = ExplorerError("mongo: no documents in result", status=404, method="GET", path="/farms/99")
-    result, _ = call_failing(capsys, lambda: zmodule.fail("Failed to read farm 99", error, farm_id=99))
+    result = call_failing(capsys, lambda: zmodule.fail("Failed to read farm 99", error, farm_id=99))[0]
     assert result["msg"] == "Failed to read farm 99: mongo: no documents in result"
     assert result["failure"] == {"status": 404, "method": "GET", "path": "/farms/99",
                                  "message": "mongo: no documents in result"}
@@ -230,9 +230,9 @@ def test_fail_with_explorer_error_and_extra(capsys):
 
 def test_fail_with_other_error_and_plain(capsys):
     zmodule = build({}, identity=False)
-    result, _ = call_failing(capsys, lambda: zmodule.fail("Cannot do it", ValueError("bad value")))
+    result = call_failing(capsys, lambda: zmodule.fail("Cannot do it", ValueError("bad value")))[0]
     assert result["msg"] == "Cannot do it: bad value" and "failure" not in result
-    result, _ = call_failing(capsys, lambda: zmodule.fail("Plain"))
+    result = call_failing(capsys, lambda: zmodule.fail("Plain"))[0]
     assert result["msg"] == "Plain"
 
 

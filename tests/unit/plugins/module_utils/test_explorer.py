@@ -73,7 +73,7 @@ def test_base_url_trailing_slash_is_ignored():
 
 
 def test_null_and_empty_bodies_decode_to_none():
-    client, _ = make_client(Recorder(httpx.Response(200, text="null\n"), httpx.Response(201, text="")))
+    client = make_client(Recorder(httpx.Response(200, text="null\n"), httpx.Response(201, text="")))[0]
     assert client.post("/users/1/validate", {}, retry_safe=True) is None
     assert client.post("/users/1/validate", {}, retry_safe=True) is None
 
@@ -164,13 +164,13 @@ def test_connection_errors_are_retried_then_raised():
 
 def test_connection_error_then_success():
     recorder = Recorder(httpx.ConnectTimeout("timed out"), httpx.Response(200, json=[1]))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.get("/nodes") == [1]
 
 
 def test_json_error_body_is_mapped():
     recorder = Recorder(httpx.Response(409, json={"error": "user with same name or email exists"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     with pytest.raises(ExplorerError) as caught:
         client.create_user("alice.3bot", "a@example.com", "00" * 32)
     assert caught.value.to_failure() == {
@@ -180,14 +180,14 @@ def test_json_error_body_is_mapped():
 
 def test_plain_text_404_is_mapped():
     recorder = Recorder(httpx.Response(404, text="404 page not found\n", headers={"Content-Type": "text/plain"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     with pytest.raises(ExplorerError) as caught:
         client.get("/reservations/abc")
     assert caught.value.status == 404 and caught.value.message == "404 page not found"
 
 
 def test_empty_405_is_mapped():
-    client, _ = make_client(Recorder(httpx.Response(405)))
+    client = make_client(Recorder(httpx.Response(405)))[0]
     with pytest.raises(ExplorerError) as caught:
         client.delete("/users/1")
     assert caught.value.to_failure() == {
@@ -196,14 +196,14 @@ def test_empty_405_is_mapped():
 
 def test_401_json_body_without_json_content_type_is_mapped():
     body = b'{"error":"unauthorized access: signature verification failed"}'
-    client, _ = make_client(Recorder(httpx.Response(401, content=body, headers={"Content-Type": "text/plain"})))
+    client = make_client(Recorder(httpx.Response(401, content=body, headers={"Content-Type": "text/plain"})))[0]
     with pytest.raises(ExplorerError) as caught:
         client.put("/farms/1", {})
     assert caught.value.message == "unauthorized access: signature verification failed"
 
 
 def test_invalid_json_in_success_is_an_error():
-    client, _ = make_client(Recorder(httpx.Response(200, text="<html>")))
+    client = make_client(Recorder(httpx.Response(200, text="<html>")))[0]
     with pytest.raises(ExplorerError) as caught:
         client.get("/nodes/x")
     assert "invalid JSON" in caught.value.message and caught.value.status == 200
@@ -221,7 +221,7 @@ def paged(items, pages_header=None):
 
 def test_get_all_follows_pages_header():
     recorder = Recorder(paged(list(range(25))))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.get_all("/nodes", params={"farm": 3}, page_size=10) == list(range(25))
     assert [r.url.params["page"] for r in recorder.requests] == ["1", "2", "3"]
     assert all(r.url.params["size"] == "10" and r.url.params["farm"] == "3" for r in recorder.requests)
@@ -229,7 +229,7 @@ def test_get_all_follows_pages_header():
 
 def test_get_all_stops_on_exact_last_page():
     recorder = Recorder(paged(list(range(20))))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.get_all("/users", page_size=10) == list(range(20))
     assert len(recorder.requests) == 2
 
@@ -237,28 +237,28 @@ def test_get_all_stops_on_exact_last_page():
 def test_get_all_stops_on_short_page_when_pages_overshoots():
     # v0.3.0 computes Pages for /farms from the node collection.
     recorder = Recorder(paged(list(range(12)), pages_header=9))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.get_all("/farms", page_size=10) == list(range(12))
     assert len(recorder.requests) == 2
 
 
 def test_get_all_with_zero_pages_header_reads_one_page():
     recorder = Recorder(httpx.Response(200, json=[{"id": 1}], headers={"Pages": "0"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.get_all("/farms", params={"name": "f"}) == [{"id": 1}]
     assert len(recorder.requests) == 1
 
 
 def test_get_all_caps_page_size():
     recorder = Recorder(httpx.Response(200, json=[], headers={"Pages": "0"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     client.get_all("/nodes", page_size=5000)
     assert recorder.requests[0].url.params["size"] == "1000"
 
 
 def test_list_nodes_sends_only_given_filters():
     recorder = Recorder(httpx.Response(200, json=[], headers={"Pages": "1"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     client.list_nodes(farm=2, country="Belgium", city=None, cru=4, proofs=True)
     params = recorder.requests[0].url.params
     assert params["farm"] == "2" and params["country"] == "Belgium" and params["cru"] == "4"
@@ -267,7 +267,7 @@ def test_list_nodes_sends_only_given_filters():
 
 def test_phonebook_helpers_use_documented_paths():
     recorder = Recorder(lambda request: httpx.Response(200, text="null\n"))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     client.update_user(12, {"email": "a@example.com"}, "ab" * 64)
     request = recorder.requests[-1]
     assert request.method == "PUT" and request.url.path == "/explorer/users/12"
@@ -279,20 +279,20 @@ def test_phonebook_helpers_use_documented_paths():
 
 def test_find_users_filters_by_name():
     recorder = Recorder(httpx.Response(200, json=[{"id": 4, "name": "bob.3bot"}], headers={"Pages": "1"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.find_users(name="bob.3bot") == [{"id": 4, "name": "bob.3bot"}]
     assert recorder.requests[0].url.params["name"] == "bob.3bot"
     assert "email" not in recorder.requests[0].url.params
 
 
 def test_validate_user_returns_flag():
-    client, _ = make_client(Recorder(httpx.Response(200, json={"is_valid": True})))
+    client = make_client(Recorder(httpx.Response(200, json={"is_valid": True})))[0]
     assert client.validate_user(3, "00", "11") is True
 
 
 def test_sign_delete_and_provision_bodies():
     recorder = Recorder(httpx.Response(201, text="null\n"))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     client.sign_delete(42, 12, "cd" * 64)
     client.sign_provision(42, 12, "ef" * 64)
     delete, provision = recorder.requests
@@ -304,7 +304,7 @@ def test_sign_delete_and_provision_bodies():
 
 def test_list_reservations_maps_next_action_names():
     recorder = Recorder(httpx.Response(200, json=[], headers={"Pages": "1"}))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     client.list_reservations(customer_tid=12, next_action="deploy")
     params = recorder.requests[0].url.params
     assert params["customer_tid"] == "12" and params["next_action"] == "3"
@@ -313,6 +313,6 @@ def test_list_reservations_maps_next_action_names():
 def test_create_reservation_returns_escrow_information():
     answer = {"reservation_id": 42, "escrow_information": {"address": "G", "asset": "TFT:G", "details": []}}
     recorder = Recorder(httpx.Response(201, json=answer))
-    client, _ = make_client(recorder)
+    client = make_client(recorder)[0]
     assert client.create_reservation({"json": "{}"}) == answer
     assert recorder.requests[0].method == "POST" and recorder.requests[0].url.path == "/explorer/reservations"

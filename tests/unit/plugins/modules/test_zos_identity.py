@@ -205,3 +205,18 @@ def test_hidden_email_is_read_with_a_signed_request(run):
     explorer = EmailHidingExplorer(users=[registered()])
     result = run(ALICE, explorer)
     assert result["changed"] is False and result["identity"]["email"] == "alice@example.com"
+
+
+class IdOnlyExplorer(FakeExplorer):
+    """An explorer whose POST /users answers only {"id": N}, as the JumpScale SDK documents it."""
+
+    def create_user(self, params, body):
+        response = super(IdOnlyExplorer, self).create_user(params, body)
+        return httpx.Response(response.status_code, json={"id": response.json()["id"]})
+
+
+def test_create_with_an_id_only_answer_still_sets_description(run):
+    explorer = IdOnlyExplorer()
+    result = run(dict(ALICE, description="d"), explorer)
+    assert result["identity"]["tid"] == 1 and result["identity"]["description"] == "d"
+    assert explorer.users[0]["description"] == "d"

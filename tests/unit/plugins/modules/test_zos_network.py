@@ -269,3 +269,16 @@ def test_absent_cancels_and_is_idempotent(network, explorer):
     result = network({"name": "net1", "state": "absent", "wait_sleep": 0})
     assert result["changed"] is True and result["cancelled"] == [1] and result["network"] is None
     assert network({"name": "net1", "state": "absent"})["changed"] is False
+
+
+@pytest.mark.parametrize("args", [
+    {"ip_range": "192.169.0.0/16"},
+    {"nodes": [{"node_id": PUBLIC_1["node_id"], "subnet": "10.30.4.0/24"},
+               {"node_id": HIDDEN_3["node_id"], "subnet": "10.30.4.0/24"}]},
+    {"access": {"node_id": PUBLIC_2["node_id"]}},
+    {"access": {"node_id": PUBLIC_1["node_id"], "wg_public_key": "bm90IGEga2V5"}},
+])
+def test_option_errors_need_no_explorer(network, explorer, args):
+    result = network(dict(net_args(PUBLIC_1, HIDDEN_3), **args))
+    assert result["failed"] is True
+    assert explorer.requests == []
