@@ -35,7 +35,7 @@ stage_docs()         {
     cd "$COLL" && antsibull-docs lint-collection-docs --plugin-docs . &&
     cd "$REPO_ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 }
-stage_ee()           { ansible-builder create -f "$COLL/meta/execution-environment.yml" -c "$build/ee-context" >/dev/null && test -s "$build/ee-context/Containerfile"; }
+stage_ee()           { "$REPO_ROOT/scripts/ee-check.sh" "$build/collections" "$build"/dist/threefold-grid-*.tar.gz "$build"; }
 stage_units-2.19()   { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test units --local --python 3.11 --color no; }
 stage_sanity-2.19()  { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test sanity --venv --python 3.11 --color no; }
 

@@ -181,12 +181,6 @@ def grid_now(lg):
     return lg.app_state.clock.now()
 
 
-def advance_clock(base_url, seconds):
-    response = httpx.post(base_url + "/localgrid/clock", json={"advance": seconds}, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()["now"]
-
-
 def wait_for(predicate, timeout=15.0, interval=0.05):
     """Poll ``predicate`` until it returns a truthy value (background loops run on the fast profile)."""
     deadline = time.monotonic() + timeout

@@ -1,0 +1,27 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  wait:
+    description:
+      - Wait until the nodes report the outcome (deployed, failed or deleted) before returning.
+      - Never waits in check mode.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait in total when O(wait=true).
+      - On timeout the module fails, names the last state it saw and still returns what it knows.
+    type: int
+    default: 600
+  wait_sleep:
+    description:
+      - Seconds between two polls of the explorer when O(wait=true).
+    type: int
+    default: 5
+"""

@@ -1,0 +1,378 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: zos
+short_description: ThreeFold Grid containers of one identity as inventory hosts
+version_added: 0.1.0
+author:
+  - threefold.grid developers (@threefold-grid)
+description:
+  - Lists the containers that the reservations of one 3Bot identity run on the ThreeFold Grid v2 and adds
+    them as hosts.
+  - A container deployed by M(threefold.grid.zos_container) is named after its
+    O(threefold.grid.zos_container#module:name) (kept in the reservation's metadata); any other container is
+    named C(<reservation id>-<workload id>).
+  - While a replacement reservation is deployed, two reservations run a container of the same name; the newest
+    one whose state is in O(states) becomes the host.
+  - Every host is in the group C(zos) and gets the variables C(zos_node_id), C(zos_farm_id),
+    C(zos_reservation_id), C(zos_workload_id) (the grid-wide C(<reservation id>-<workload id>)), C(zos_flist),
+    C(zos_capacity) (C(cpu), C(memory) in MiB, C(disk_size) in MiB, C(disk_type)), C(zos_expires_at) (Unix time
+    at which the reservation ends), C(zos_network), C(zos_ipv4), C(zos_ipv6), C(zos_state) and, for a container
+    the node refused, C(zos_error).
+  - The inventory source is a YAML file whose name ends in C(zos.yml) or C(zos.yaml).
+  - Listing reservations needs no signature, so the identity's name is enough. When a seed or mnemonic is
+    configured as well (as the AWX credential type injects it), the plugin checks that the name is registered
+    with that key, so a credential pointing at somebody else's name fails instead of listing their containers.
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+  - threefold.grid.explorer.plugins
+options:
+  plugin:
+    description:
+      - The name of this plugin; it must always be V(threefold.grid.zos).
+    type: str
+    required: true
+    choices: [threefold.grid.zos]
+  identity_name:
+    description:
+      - The 3Bot name whose containers are listed, as registered in the explorer phonebook.
+      - Required, here or in the environment.
+      - Templates are rendered, so the name can come from a variable or a lookup.
+    type: str
+    env:
+      - name: TFGRID_IDENTITY_NAME
+  identity_seed:
+    description:
+      - The identity's seed as 64 hexadecimal characters; optional.
+      - When set, the plugin checks that O(identity_name) is registered with the key of this seed.
+      - Templates are rendered, so the value can come from a lookup or a vaulted variable. It is never shown.
+    type: str
+    env:
+      - name: TFGRID_IDENTITY_SEED
+  identity_mnemonic:
+    description:
+      - The identity's seed as 24 English BIP39 words; optional, used like O(identity_seed) when that is not set.
+    type: str
+    env:
+      - name: TFGRID_IDENTITY_MNEMONIC
+  identity_seed_file:
+    description:
+      - Path of a file holding the seed (64 hexadecimal characters or 24 words); optional, used like
+        O(identity_seed) when neither O(identity_seed) nor O(identity_mnemonic) is set.
+    type: path
+    env:
+      - name: TFGRID_IDENTITY_SEED_FILE
+  address:
+    description:
+      - Which address of a container becomes C(ansible_host).
+      - V(private_ipv4) is the container's address in its private network, reachable from a machine that joined
+        the network over WireGuard (see M(threefold.grid.zos_network)). If the container has none, its public
+        IPv6 is used.
+      - V(public_ipv6) is the public IPv6 of a container deployed with a public IPv6. A container without one
+        falls back to its private IPv4.
+      - A host without either address gets no C(ansible_host); set one with O(compose).
+    type: str
+    choices: [private_ipv4, public_ipv6]
+    default: private_ipv4
+  states:
+    description:
+      - Which containers to list, by state.
+      - V(ok) are deployed containers the node reports running.
+      - V(pending) are containers of reservations that are not deployed yet (waiting for a signature, the
+        payment or the node); they have no address.
+      - V(error) are containers the node refused; C(zos_error) holds the node's message.
+      - Containers of cancelled, expired or deleted reservations are never listed.
+    type: list
+    elements: str
+    choices: [ok, pending, error]
+    default: [ok]
+  name_patterns:
+    description:
+      - Only list containers whose host name matches one of these shell-style patterns (for example V(web-*)).
+      - An empty list keeps every name.
+    type: list
+    elements: str
+    default: []
+  node_ids:
+    description:
+      - Only list containers running on one of these nodes (node ids as in C(zos_node_id)).
+    type: list
+    elements: str
+    default: []
+  farm_ids:
+    description:
+      - Only list containers running on a node of one of these farms.
+    type: list
+    elements: int
+    default: []
+  networks:
+    description:
+      - Only list containers connected to one of these private networks (by network name).
+    type: list
+    elements: str
+    default: []
+notes:
+  - Pages of reservations and one C(GET /nodes/<id>) per node are read on every run; enable O(cache) for large
+    inventories. The cache holds no secret.
+  - In AWX or Automation Controller, attach a credential of the threefold.grid credential type to the inventory
+    source; it sets the E(TFGRID_*) environment variables this plugin reads. See the collection's AWX guide.
+seealso:
+  - module: threefold.grid.zos_container
+  - module: threefold.grid.zos_identity
+"""
+
+EXAMPLES = r"""
+# inventory.zos.yml: every running container of the identity in TFGRID_IDENTITY_NAME on localgrid
+plugin: threefold.grid.zos
+
+# production.zos.yml: containers on the main grid, grouped by node and network, reached over public IPv6
+plugin: threefold.grid.zos
+network: main
+identity_name: alice.3bot
+address: public_ipv6
+keyed_groups:
+  - key: zos_node_id
+    prefix: node
+  - key: zos_network
+    prefix: network
+groups:
+  big: zos_capacity.memory >= 4096
+compose:
+  ansible_user: "'root'"
+
+# web.zos.yml: only web containers of two farms, the seed from a vaulted variable, cached for 10 minutes
+plugin: threefold.grid.zos
+identity_name: "{{ tfgrid_identity_name }}"
+identity_seed: "{{ vault_tfgrid_seed }}"
+name_patterns:
+  - "web-*"
+farm_ids: [1, 2]
+states: [ok, pending]
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/threefold-grid-inventory
+cache_timeout: 600
+"""
+
+import fnmatch
+import hashlib
+import os
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
+    GRID_NETWORKS,
+    ExplorerClient,
+    ExplorerError,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity, IdentityError
+from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers import (
+    ansible_host,
+    container_records,
+    newest_per_name,
+)
+
+# The connect timeout stays short even when a slow explorer needs a long read timeout (as in the modules).
+MAX_CONNECT_TIMEOUT = 10.0
+HOST_GROUP = "zos"
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "threefold.grid.zos"
+
+    def verify_file(self, path):
+        if not super(InventoryModule, self).verify_file(path):
+            return False
+        name = os.path.basename(path)
+        return name in ("zos.yml", "zos.yaml") or name.endswith((".zos.yml", ".zos.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        explorer_url = self._explorer_url()
+        identity_name = self._text_option("identity_name")
+        if not identity_name:
+            raise AnsibleParserError(
+                "threefold.grid.zos: identity_name is required (or set TFGRID_IDENTITY_NAME): the 3Bot name "
+                "whose containers are listed")
+
+        cache_key = "%s_%s" % (
+            self.get_cache_key(path),
+            hashlib.sha256(("%s|%s" % (explorer_url, identity_name)).encode("utf-8")).hexdigest()[:12])
+        use_cache = self.get_option("cache")
+        records = None
+        if use_cache and cache:
+            records = self._cache.get(cache_key)
+        if records is None:
+            records = self._fetch(explorer_url, identity_name)
+            if use_cache:
+                self._cache[cache_key] = records
+        self._populate(records)
+
+    # ---- options ---------------------------------------------------------------------------
+
+    def _text_option(self, name):
+        """An option rendered as a template (values from the environment are never templates) or None."""
+        value = self.get_option(name)
+        if value is None:
+            return None
+        value = self.templar.template(value)
+        if value is None:
+            return None
+        # AWX sets the variable of an empty credential field to "", which means "not set".
+        return str(value).strip() or None
+
+    def _explorer_url(self):
+        return (self._text_option("explorer_url") or GRID_NETWORKS[self.get_option("network")]["explorer_url"]).rstrip("/")
+
+    def _identity(self):
+        """The configured key, or None when no seed is set (listing needs none)."""
+        try:
+            seed = self._text_option("identity_seed")
+            if seed:
+                return Identity.from_seed_hex(seed)
+            mnemonic = self._text_option("identity_mnemonic")
+            if mnemonic:
+                return Identity.from_mnemonic(mnemonic)
+            seed_file = self._text_option("identity_seed_file")
+            if seed_file:
+                return Identity.from_file(os.path.expanduser(seed_file))
+        except IdentityError as exc:
+            # The message names the option, never the value.
+            raise AnsibleParserError("threefold.grid.zos: %s" % exc) from None
+        return None
+
+    # ---- explorer ----------------------------------------------------------------------------
+
+    def _client(self, explorer_url):
+        timeout = self.get_option("explorer_timeout")
+        return ExplorerClient(
+            explorer_url,
+            connect_timeout=min(MAX_CONNECT_TIMEOUT, timeout),
+            read_timeout=timeout,
+            retries=self.get_option("explorer_retries"),
+            validate_certs=self.get_option("validate_certs"),
+        )
+
+    def _fetch(self, explorer_url, identity_name):
+        """Container records of the identity, with farm ids; nothing secret, so they can be cached."""
+        identity = self._identity()
+        try:
+            client = self._client(explorer_url)
+        except ExplorerError as exc:
+            raise AnsibleParserError("threefold.grid.zos: %s" % exc.message) from None
+        with client:
+            tid = self._tid(client, explorer_url, identity_name, identity)
+            try:
+                reservations = client.list_reservations(customer_tid=tid)
+            except ExplorerError as exc:
+                raise AnsibleParserError(
+                    "threefold.grid.zos: failed to list the reservations of %s (tid %d): %s" % (identity_name, tid, exc)
+                ) from None
+            records = container_records(reservations)
+            farms = {}
+            for record in records:
+                node_id = record["node_id"]
+                if node_id not in farms:
+                    farms[node_id] = self._farm_id(client, node_id)
+                record["farm_id"] = farms[node_id]
+        return records
+
+    def _tid(self, client, explorer_url, identity_name, identity):
+        try:
+            users = [user for user in client.find_users(name=identity_name) if user.get("name") == identity_name]
+        except ExplorerError as exc:
+            raise AnsibleParserError(
+                "threefold.grid.zos: failed to look up identity %s in the phonebook: %s" % (identity_name, exc)
+            ) from None
+        if not users:
+            raise AnsibleParserError(
+                "threefold.grid.zos: identity %s is not registered in the phonebook of %s"
+                % (identity_name, explorer_url))
+        user = users[0]
+        if identity is not None and (user.get("pubkey") or "").lower() != identity.public_key_hex:
+            raise AnsibleParserError(
+                "threefold.grid.zos: identity %s (tid %s) is registered with public key %s, which is not the key "
+                "of the configured seed (%s)" % (identity_name, user.get("id"), user.get("pubkey"),
+                                                 identity.public_key_hex))
+        return int(user["id"])
+
+    @staticmethod
+    def _farm_id(client, node_id):
+        try:
+            node = client.get_node(node_id)
+        except ExplorerError as exc:
+            if exc.status == 404:
+                # A node removed from the directory still names its containers; it just has no farm.
+                return None
+            raise AnsibleParserError("threefold.grid.zos: failed to read node %s: %s" % (node_id, exc)) from None
+        return (node or {}).get("farm_id")
+
+    # ---- inventory ---------------------------------------------------------------------------
+
+    def _wanted(self, record):
+        patterns = self.get_option("name_patterns")
+        if patterns and not any(fnmatch.fnmatchcase(record["name"], pattern) for pattern in patterns):
+            return False
+        node_ids = self.get_option("node_ids")
+        if node_ids and record["node_id"] not in node_ids:
+            return False
+        farm_ids = self.get_option("farm_ids")
+        if farm_ids and record.get("farm_id") not in farm_ids:
+            return False
+        networks = self.get_option("networks")
+        if networks and record["network"] not in networks:
+            return False
+        return True
+
+    @staticmethod
+    def _hostvars(record, address):
+        hostvars = {
+            "zos_node_id": record["node_id"],
+            "zos_farm_id": record.get("farm_id"),
+            "zos_reservation_id": record["reservation_id"],
+            "zos_workload_id": record["workload_id"],
+            "zos_flist": record["flist"],
+            "zos_capacity": record["capacity"],
+            "zos_expires_at": record["expires_at"],
+            "zos_network": record["network"],
+            "zos_ipv4": record["ipv4"],
+            "zos_ipv6": record["ipv6"],
+            "zos_state": record["state"],
+        }
+        if record.get("message"):
+            hostvars["zos_error"] = record["message"]
+        host = ansible_host(record, address)
+        if host:
+            hostvars["ansible_host"] = host
+        return hostvars
+
+    def _populate(self, records):
+        # While a replacement deploys, the old reservation still runs the container: pick the newest
+        # reservation among those in the wanted states, then apply the other filters to it.
+        states = self.get_option("states")
+        kept, dropped = newest_per_name([record for record in records if record["state"] in states])
+        for record in dropped:
+            self.display.warning(
+                "threefold.grid.zos: the older reservation %s also runs a container named %s; listing only the "
+                "newest one" % (record["reservation_id"], record["name"]))
+        strict = self.get_option("strict")
+        address = self.get_option("address")
+        self.inventory.add_group(HOST_GROUP)
+        for record in kept:
+            if not self._wanted(record):
+                continue
+            name = record["name"]
+            self.inventory.add_host(name, group=HOST_GROUP)
+            hostvars = self._hostvars(record, address)
+            for key, value in hostvars.items():
+                self.inventory.set_variable(name, key, value)
+            self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)

@@ -1,0 +1,311 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Paying a reservation's escrow on Stellar, exactly once (shared by zos_payment and resource modules).
+
+Entry points (stable; resource modules integrate them):
+
+    payment_argument_spec() -> dict
+        suboptions of a resource module's `payment` block: stellar_secret (no_log,
+        TFGRID_STELLAR_SECRET), horizon_url (TFGRID_HORIZON_URL), max_amount (decimal string), wait (bool).
+
+    pay_escrow(zmodule, reservation_id, escrow_information, payment, check_mode) -> dict
+        zmodule: a _base.ZosModule (its network settings and explorer client are used);
+        escrow_information: the dict POST /reservations returned ({"address","asset","details"});
+        payment: the `payment` block (keys as above; missing keys take their defaults; zos_payment
+        also passes wait_timeout, wait_sleep and wait_for).
+        Returns {"changed", "transaction_hash", "amount", "total_amount", "asset", "destination", "memo",
+                 "already_paid", "free", "next_action"}; amounts are 7-decimal strings: `amount` is what this
+        call paid (or would pay in check mode), `already_paid` what the escrow held for the memo before.
+        Raises PaymentError(msg, code, failure) on any failure; nothing in it holds the secret.
+
+Exactly once: the escrow's payments carrying memo = reservation id are summed the way the explorer
+does (credits minus debits, any payer) and only the remainder is paid; a lost confirmation is resolved
+by transaction hash before the same signed envelope is ever resubmitted (see _stellar.Horizon.submit).
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
+    GRID_NETWORKS,
+    NEXT_ACTION_NAMES,
+    ExplorerError,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._stellar import (
+    StellarError,
+    amount_to_stroops,
+    stroops_to_amount,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
+
+PAYABLE_STATES = ("create", "sign", "pay")
+PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
+RESULT_STATES = {0: "error", 1: "ok", 2: "deleted"}
+# Workload lists of data_reservation that each produce one node result per entry.
+SINGLE_RESULT_LISTS = ("containers", "volumes", "zdbs", "kubernetes", "proxies", "reserve_proxies",
+                       "reverse_proxies", "subdomains", "domain_delegates", "gateway4to6")
+
+
+class PaymentError(Exception):
+    """A payment that could not be made. `code` is a short machine-readable reason."""
+
+    def __init__(self, msg, code="payment_failed", failure=None):
+        super(PaymentError, self).__init__(msg)
+        self.msg = msg
+        self.code = code
+        self.failure = failure or {}
+
+    def to_failure(self):
+        failure = {"code": self.code}
+        failure.update(self.failure)
+        return failure
+
+
+def payment_argument_spec():
+    return dict(
+        stellar_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["TFGRID_STELLAR_SECRET"])),
+        horizon_url=dict(type="str", fallback=(env_fallback, ["TFGRID_HORIZON_URL"])),
+        max_amount=dict(type="str"),
+        wait=dict(type="bool", default=False),
+    )
+
+
+# ---- pure helpers ----------------------------------------------------------------------------
+
+def paid_for_memo(records, escrow, asset, memo, transaction_of=None):
+    """Stroops the escrow holds for `memo` in `asset`: credits minus debits, as the explorer counts them.
+
+    `records` are Horizon payment records of the escrow (joined with their transaction when Horizon
+    supports join; otherwise `transaction_of(hash)` supplies the transaction record).
+    """
+    total = 0
+    for record in records:
+        if record.get("type") not in PAYMENT_TYPES or record.get("transaction_successful") is False:
+            continue
+        if _stellar.asset_of(record) != asset:
+            continue
+        transaction = record.get("transaction")
+        if transaction is None and transaction_of is not None:
+            transaction = transaction_of(record.get("transaction_hash"))
+        if (transaction or {}).get("memo") != memo:
+            continue
+        amount = amount_to_stroops(record.get("amount") or "0")
+        if record.get("to") == escrow:
+            total += amount
+        elif record.get("from") == escrow:
+            total -= amount
+    return max(total, 0)
+
+
+def expected_results(data_reservation):
+    """How many node results a fully deployed reservation has (one per network resource for networks)."""
+    data = data_reservation or {}
+    count = sum(len(data.get(key) or []) for key in SINGLE_RESULT_LISTS)
+    count += sum(len(network.get("network_resources") or []) for network in data.get("networks") or [])
+    return count
+
+
+def state_name(reservation):
+    return NEXT_ACTION_NAMES.get(reservation.get("next_action"), str(reservation.get("next_action")))
+
+
+def deployment_outcome(reservation):
+    """'deployed', 'pending' or raises PaymentError for a failed/cancelled reservation."""
+    state = state_name(reservation)
+    for result in reservation.get("results") or []:
+        if result.get("state") == 0:
+            raise PaymentError("reservation %s failed on node %s: %s" % (
+                reservation.get("id"), result.get("node_id"), result.get("message") or "no message"),
+                "deploy_failed", {"workload_id": result.get("workload_id"), "node_id": result.get("node_id")})
+    if state in ("delete", "deleted", "invalid"):
+        raise PaymentError("reservation %s was cancelled or expired (next_action %s)" % (reservation.get("id"), state),
+                           "reservation_cancelled", {"next_action": state})
+    results = [r for r in reservation.get("results") or [] if r.get("state") == 1]
+    if state == "deploy" and len(results) >= expected_results(reservation.get("data_reservation")):
+        return "deployed"
+    return "pending"
+
+
+# ---- Horizon selection -----------------------------------------------------------------------
+
+def horizon_settings(zmodule, horizon_url=None):
+    """(horizon URL, network passphrase) for this module's grid network and overrides.
+
+    On `local`, an explorer_url override without a horizon_url means the same localgrid: its Horizon is
+    `<base>/stellar`. A Horizon URL that is not the network's own reports its passphrase at `GET /`;
+    when it does not, the grid network's passphrase is used.
+    """
+    settings = zmodule.network_settings
+    network = settings.get("network") or zmodule.params.get("network") or "local"
+    known = GRID_NETWORKS[network]
+    url = (horizon_url or settings.get("horizon_url") or known["horizon_url"]).rstrip("/")
+    explorer_url = settings.get("explorer_url") or known["explorer_url"]
+    if (network == "local" and not horizon_url and not zmodule.params.get("horizon_url")
+            and explorer_url != known["explorer_url"] and explorer_url.endswith("/explorer")):
+        url = explorer_url[:-len("/explorer")] + "/stellar"
+    passphrase = known["network_passphrase"]
+    if url != known["horizon_url"].rstrip("/"):
+        passphrase = _stellar.Horizon(url).network_passphrase() or passphrase
+    return url, passphrase
+
+
+# ---- the payment -----------------------------------------------------------------------------
+
+def _escrow_terms(escrow):
+    try:
+        total = _stellar.escrow_total_stroops(escrow)
+        asset = escrow.get("asset") or ""
+        if escrow.get("address") and total > 0:
+            _stellar.parse_asset(asset)
+    except ValueError as exc:
+        raise PaymentError("invalid escrow information: %s" % exc, "invalid_escrow") from None
+    return total, asset
+
+
+def read_reservation(zmodule, reservation_id):
+    try:
+        return zmodule.client.get_reservation(reservation_id)
+    except ExplorerError as exc:
+        if exc.status == 404:
+            raise PaymentError("reservation %d does not exist on the explorer %s" % (
+                reservation_id, zmodule.network_settings.get("explorer_url")), "reservation_not_found",
+                exc.to_failure()) from None
+        raise PaymentError("Failed to read reservation %d: %s" % (reservation_id, exc.message), "explorer_error",
+                           exc.to_failure()) from None
+
+
+def status_without_escrow(zmodule, reservation_id):
+    """The result for a reservation known only by id: fine once it is past payment, a clear failure before.
+
+    The explorer returns escrow details only when a reservation is registered, and the escrow account is
+    per customer, so neither the address nor the amount can be derived reliably from the id alone.
+    """
+    state = state_name(read_reservation(zmodule, reservation_id))
+    if state in PAYABLE_STATES:
+        raise PaymentError(
+            "reservation %d waits for payment, but its escrow details are unknown: the explorer returns them only "
+            "when the reservation is registered. Pass the escrow_information the resource module returned as "
+            "escrow" % reservation_id, "escrow_required", {"next_action": state})
+    return {"changed": False, "transaction_hash": None, "amount": stroops_to_amount(0), "total_amount": None,
+            "asset": None, "destination": None, "memo": str(reservation_id), "already_paid": None, "free": False,
+            "next_action": state}
+
+
+def _max_amount(payment):
+    limit = payment.get("max_amount")
+    if limit in (None, ""):
+        return None
+    try:
+        return amount_to_stroops(limit)
+    except ValueError as exc:
+        raise PaymentError("max_amount: %s" % exc, "invalid_max_amount") from None
+
+
+def pay_escrow(zmodule, reservation_id, escrow_information, payment, check_mode):
+    payment = payment or {}
+    reservation_id = int(reservation_id)
+    escrow = escrow_information or {}
+    total, asset = _escrow_terms(escrow)
+    destination = escrow.get("address") or None
+    result = {"changed": False, "transaction_hash": None, "amount": stroops_to_amount(0),
+              "total_amount": stroops_to_amount(total), "asset": asset or None, "destination": destination,
+              "memo": str(reservation_id), "already_paid": stroops_to_amount(0), "free": False, "next_action": None}
+    if not destination or total == 0:
+        # Free-to-use nodes or an explorer without escrow: nothing is owed.
+        result["free"] = True
+        return result
+    limit = _max_amount(payment)
+    if limit is not None and total > limit:
+        raise PaymentError("reservation %d costs %s %s, above max_amount %s; nothing was paid" % (
+            reservation_id, stroops_to_amount(total), asset.split(":")[0], stroops_to_amount(limit)),
+            "above_max_amount", {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
+    result["next_action"] = state_name(read_reservation(zmodule, reservation_id))
+    if result["next_action"] in PAYABLE_STATES:
+        _pay_missing(zmodule, reservation_id, total, asset, destination, payment, check_mode, result)
+    else:
+        result["already_paid"] = None
+    if payment.get("wait") and not check_mode and (result["next_action"] in PAYABLE_STATES or (
+            result["next_action"] == "deploy" and payment.get("wait_for") == "deployed")):
+        _wait(zmodule, reservation_id, payment, result)
+    return result
+
+
+def _pay_missing(zmodule, reservation_id, total, asset, destination, payment, check_mode, result):
+    """Pay what the escrow still lacks for this memo; updates `result` in place."""
+    memo = result["memo"]
+    try:
+        keypair = _stellar.keypair_from_secret(payment.get("stellar_secret"))
+        _stellar.sdk_asset(asset)
+        horizon_url, passphrase = horizon_settings(zmodule, payment.get("horizon_url"))
+        horizon = _stellar.Horizon(horizon_url)
+        already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
+        result["already_paid"] = stroops_to_amount(already)
+        missing = total - already
+        if missing <= 0:
+            return
+        result.update(changed=True, amount=stroops_to_amount(missing))
+        if not check_mode:
+            result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, destination, asset, missing,
+                                                         memo)
+    except StellarError as exc:
+        failure = dict(exc.failure, reservation_id=reservation_id)
+        raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc.msg), exc.code, failure) from None
+    except ValueError as exc:
+        raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc), "invalid_escrow") from None
+
+
+def _wait(zmodule, reservation_id, payment, result):
+    try:
+        reservation = wait_for_reservation(zmodule, reservation_id, payment.get("wait_for") or "paid",
+                                           payment.get("wait_timeout") or 600, payment.get("wait_sleep") or 2)
+    except PaymentError as exc:
+        if result["transaction_hash"]:
+            # The money is on the ledger: say so, so nobody pays again by hand.
+            exc.msg = "Paid reservation %d (transaction %s), then: %s" % (
+                reservation_id, result["transaction_hash"], exc.msg)
+        exc.failure.update(transaction_hash=result["transaction_hash"], amount=result["amount"])
+        raise
+    result["next_action"] = state_name(reservation)
+
+
+def _submit_payment(horizon, passphrase, keypair, destination, asset, stroops, memo):
+    payer = horizon.account(keypair.public_key)
+    escrow_account = horizon.account(destination)
+    base_fee, base_reserve = horizon.fees()
+    _stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
+    account = horizon.load_account(keypair.public_key)
+    envelope = (_stellar.build_transaction(account, passphrase, base_fee, memo)
+                .append_payment_op(destination=destination, asset=_stellar.sdk_asset(asset),
+                                   amount=stroops_to_amount(stroops))
+                .build())
+    envelope.sign(keypair)
+    record = horizon.submit(envelope)
+    return (record or {}).get("hash") or envelope.hash_hex()
+
+
+def wait_for_reservation(zmodule, reservation_id, target, timeout, sleep):
+    """Poll the explorer until the escrow has seen the payment (`paid`) or the workloads run (`deployed`)."""
+    def done(reservation):
+        state = state_name(reservation)
+        if target == "deployed":
+            return deployment_outcome(reservation) == "deployed"
+        if state in ("delete", "deleted", "invalid"):
+            raise PaymentError("reservation %d was cancelled or expired while waiting for its payment to be seen "
+                               "(next_action %s); the escrow refunds what was paid" % (reservation_id, state),
+                               "reservation_cancelled", {"next_action": state})
+        return state not in PAYABLE_STATES
+
+    what = "reservation %d to be %s" % (reservation_id, "deployed" if target == "deployed" else "seen as paid")
+    try:
+        return wait_for(lambda: zmodule.client.get_reservation(reservation_id), done, timeout, sleep=sleep, what=what)
+    except WaitTimeout as exc:
+        last = state_name(exc.last_state) if exc.last_state else "unknown"
+        raise PaymentError("%s (last state: %s)" % (exc, last), "wait_timeout", {"next_action": last}) from None
+    except ExplorerError as exc:
+        raise PaymentError("Failed to read reservation %d: %s" % (reservation_id, exc.message), "explorer_error",
+                           exc.to_failure()) from None

@@ -1,0 +1,512 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Stellar for the grid: exact amounts, TFT assets, Horizon access and readable Horizon failures.
+
+Escrow payment itself (pay_escrow) lives in _payment.py; this file knows nothing about reservations.
+Amounts are integers in stroops (1e-7) internally and 7-decimal strings at the edges; floats are
+refused everywhere because 0.1 + 0.2 is not a price.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import time
+import traceback
+
+try:
+    from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
+    from stellar_sdk import exceptions as sdk_exceptions
+    from stellar_sdk.client.requests_client import RequestsClient
+    from stellar_sdk import xdr as stellar_xdr
+except ImportError:
+    HAS_STELLAR_SDK = False
+    STELLAR_SDK_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_STELLAR_SDK = True
+    STELLAR_SDK_IMPORT_ERROR = None
+
+STROOPS_PER_UNIT = 10 ** 7
+DEFAULT_BASE_FEE = 100
+DEFAULT_BASE_RESERVE = 5000000  # 0.5 XLM, the 2020 value
+TX_TIMEOUT = 60  # seconds a signed envelope stays valid; bounds how long a resubmission can apply
+PAGE_LIMIT = 200  # Horizon's maximum page size
+
+# Issuers of the grid's assets on the public Stellar networks (tfexplorer v0.3.0 pkg/stellar).
+# `dev` pays on the Stellar test network like `test`; `local` issuers come from localgrid itself.
+KNOWN_ASSETS = {
+    "main": {
+        "TFT": "GBOVQKJYHXRR3DX6NOX2RRYFRCUMSADGDESTDNBDS6CDVLGVESRTAC47",
+        "TFTA": "GBUT4GP5GJ6B3XW5PXENHQA7TXJI5GOPW3NF4W3ZIW6OOO4ISY6WNLN2",
+        "FreeTFT": "GCBGS5TFE2BPPUVY55ZPEMWWGR6CLQ7T6P46SOFGHXEBJ34MSP6HVEUT",
+    },
+    "test": {
+        "TFT": "GA47YZA3PKFUZMPLQ3B5F2E3CJIB57TGGU7SPCQT2WAEYKN766PWIMB3",
+        "TFTA": "GB55A4RR4G2MIORJTQA4L6FENZU7K4W7ATGY6YOT2CW47M5SZYGYKSCT",
+        "FreeTFT": "GBLDUINEFYTF7XEE7YNWA3JQS4K2VD37YU7I2YAE7R5AHZDKQXSS2J6R",
+    },
+}
+KNOWN_ASSETS["dev"] = KNOWN_ASSETS["test"]
+LOCALGRID_ASSET_CODES = ("TFT", "TFTA", "FreeTFT")
+
+
+class StellarError(Exception):
+    """A Stellar operation that failed; `code` is a short reason, `failure` a secret-free detail dict."""
+
+    def __init__(self, msg, code="stellar_error", failure=None):
+        super(StellarError, self).__init__(msg)
+        self.msg = msg
+        self.code = code
+        self.failure = failure or {}
+
+
+# ---- amounts ---------------------------------------------------------------------------------
+
+def amount_to_stroops(value):
+    """Stroops (int) from a decimal amount given as str, int or Decimal; at most 7 decimals, not negative."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("amounts must be given as decimal strings, not %s" % type(value).__name__)
+    if isinstance(value, int):
+        number = decimal.Decimal(value)
+    elif isinstance(value, decimal.Decimal):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = decimal.Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise ValueError("%r is not a decimal amount" % value) from None
+    else:
+        raise ValueError("amounts must be decimal strings, not %s" % type(value).__name__)
+    if not number.is_finite():
+        raise ValueError("%r is not a finite amount" % str(value))
+    if number < 0:
+        raise ValueError("amount %s is negative" % number)
+    scaled = number * STROOPS_PER_UNIT
+    if scaled != scaled.to_integral_value():
+        raise ValueError("amount %s has more than 7 decimals (Stellar's precision)" % number)
+    return int(scaled)
+
+
+def stroops_to_amount(stroops):
+    """The 7-decimal string Horizon uses for a stroop count, e.g. 34546420 -> '3.4546420'."""
+    if isinstance(stroops, bool) or not isinstance(stroops, int):
+        raise ValueError("stroops must be an integer, not %s" % type(stroops).__name__)
+    sign = "-" if stroops < 0 else ""
+    units, rest = divmod(abs(stroops), STROOPS_PER_UNIT)
+    return "%s%d.%07d" % (sign, units, rest)
+
+
+def _stroop_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("%s must be an integer number of stroops, got %r" % (what, value))
+    if value < 0:
+        raise ValueError("%s is negative: %d" % (what, value))
+    return value
+
+
+def escrow_total_stroops(escrow):
+    """What an escrow asks for, in stroops.
+
+    `details` (explorer create response: per-farm `total_amount` in stroops) wins; otherwise `amount`,
+    an integer in stroops (as the explorer's pool API sends it) or a decimal string in asset units.
+    """
+    details = escrow.get("details")
+    if details:
+        return sum(_stroop_int(item.get("total_amount"), "details[].total_amount") for item in details)
+    amount = escrow.get("amount")
+    if amount is None or amount == "":
+        return 0
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return _stroop_int(amount, "amount")
+    return amount_to_stroops(amount)
+
+
+# ---- assets ----------------------------------------------------------------------------------
+
+def parse_asset(text):
+    """(code, issuer) of a `CODE:ISSUER` string, with the explorer's own validation messages."""
+    parts = (text or "").split(":")
+    if len(parts) != 2:
+        raise ValueError("invalid amount of parts in asset string, got %d, expected 2" % len(parts))
+    code, issuer = parts
+    if not code:
+        raise ValueError("missing code in asset")
+    if not issuer:
+        raise ValueError("missing issuer in asset")
+    return code, issuer
+
+
+def asset_of(record, prefix=""):
+    """`CODE:ISSUER` (or `XLM`) of a Horizon balance or payment record."""
+    if record.get(prefix + "asset_type") == "native":
+        return "XLM"
+    return "%s:%s" % (record.get(prefix + "asset_code"), record.get(prefix + "asset_issuer"))
+
+
+def resolve_asset(name, issuers):
+    """`CODE:ISSUER` for an asset code known in `issuers` ({code: issuer}), or a full asset string."""
+    if ":" in name:
+        parse_asset(name)
+        return name
+    if name not in issuers:
+        raise ValueError("unknown asset code %r on this network (known: %s); give it as CODE:ISSUER"
+                         % (name, ", ".join(sorted(issuers)) or "none"))
+    return "%s:%s" % (name, issuers[name])
+
+
+def localgrid_issuers(passphrase):
+    """{code: issuer} of a localgrid: it derives each issuer's seed from a fixed label and its network
+    passphrase (localgrid/stellar/assets.py), so every localgrid has the same, knowable issuers."""
+    issuers = {}
+    for code in LOCALGRID_ASSET_CODES:
+        label = "localgrid issuer %s ; %s" % (code, passphrase)
+        issuers[code] = Keypair.from_raw_ed25519_seed(hashlib.sha256(label.encode()).digest()).public_key
+    return issuers
+
+
+def network_issuers(network, passphrase):
+    """{code: issuer} of the grid's assets on `network` (main/test/dev tables, localgrid derivation)."""
+    if network == "local":
+        return localgrid_issuers(passphrase)
+    return dict(KNOWN_ASSETS[network])
+
+
+def sdk_asset(asset):
+    """stellar-sdk Asset from a `CODE:ISSUER` string, with a readable error for a bad code or issuer."""
+    code, issuer = parse_asset(asset)
+    try:
+        return Asset(code, issuer)
+    except (sdk_exceptions.AssetCodeInvalidError, sdk_exceptions.AssetIssuerInvalidError,
+            sdk_exceptions.Ed25519PublicKeyInvalidError, ValueError) as exc:
+        raise ValueError("asset %s is not a valid Stellar asset: %s" % (asset, exc)) from None
+
+
+def keypair_from_secret(secret):
+    """Keypair of a Stellar secret seed; the error never repeats the secret."""
+    if not secret:
+        raise StellarError("no Stellar wallet secret: set stellar_secret or TFGRID_STELLAR_SECRET", "missing_secret")
+    try:
+        return Keypair.from_secret(secret.strip())
+    except (sdk_exceptions.Ed25519SecretSeedInvalidError, ValueError):
+        raise StellarError("stellar_secret is not a valid Stellar secret seed (56 characters starting with S)",
+                           "invalid_secret") from None
+
+
+# ---- accounts --------------------------------------------------------------------------------
+
+def balance_line(account, asset):
+    """The account's balance entry for `CODE:ISSUER` (or `XLM`), or None."""
+    for line in account.get("balances") or []:
+        if asset_of(line) == asset:
+            return line
+    return None
+
+
+def minimum_balance_stroops(account, base_reserve):
+    """Native balance an account must keep: (2 + subentries + sponsoring - sponsored) x base reserve."""
+    entries = 2 + int(account.get("subentry_count") or 0)
+    entries += int(account.get("num_sponsoring") or 0) - int(account.get("num_sponsored") or 0)
+    return entries * base_reserve
+
+
+def spendable_stroops(line):
+    return amount_to_stroops(line.get("balance", "0")) - amount_to_stroops(line.get("selling_liabilities") or "0")
+
+
+def check_payment_possible(payer, escrow, asset, stroops, fee_stroops, base_reserve):
+    """Fail clearly, before signing anything, when Horizon would reject the payment.
+
+    `payer`/`escrow` are Horizon account records (None when the account does not exist).
+    """
+    code, issuer = parse_asset(asset)
+    if payer is None:
+        raise StellarError("the paying Stellar account does not exist; fund it with XLM first", "payer_missing")
+    address = payer.get("account_id") or payer.get("id")
+    if escrow is None:
+        raise StellarError("the escrow account does not exist on this Stellar network (wrong network or horizon_url?)",
+                           "escrow_missing")
+    native = balance_line(payer, "XLM")
+    native_free = (spendable_stroops(native) if native else 0) - minimum_balance_stroops(payer, base_reserve)
+    if native_free < fee_stroops:
+        raise StellarError(
+            "account %s cannot pay the %s XLM fee: its spendable XLM above the minimum balance is %s"
+            % (address, stroops_to_amount(fee_stroops), stroops_to_amount(max(0, native_free))), "fee_underfunded")
+    if address != issuer:
+        line = balance_line(payer, asset)
+        if line is None:
+            raise StellarError("account %s has no trustline for %s; add one first (threefold.grid.zos_wallet)"
+                               % (address, asset), "no_trustline")
+        available = spendable_stroops(line)
+        if available < stroops:
+            raise StellarError("account %s has %s %s but the payment needs %s"
+                               % (address, stroops_to_amount(available), code, stroops_to_amount(stroops)),
+                               "underfunded")
+    escrow_address = escrow.get("account_id") or escrow.get("id")
+    if escrow_address != issuer:
+        line = balance_line(escrow, asset)
+        if line is None:
+            raise StellarError("the escrow account %s has no trustline for %s, so it cannot receive it"
+                               % (escrow_address, asset), "escrow_no_trust")
+        room = amount_to_stroops(line.get("limit") or "0") - amount_to_stroops(line.get("balance") or "0") \
+            - amount_to_stroops(line.get("buying_liabilities") or "0")
+        if room < stroops:
+            raise StellarError("the escrow account %s cannot hold %s more %s (trustline limit reached)"
+                               % (escrow_address, stroops_to_amount(stroops), code), "escrow_line_full")
+
+
+# ---- Horizon failures ------------------------------------------------------------------------
+
+RESULT_CODE_MESSAGES = {
+    "tx_bad_seq": "the wallet's sequence number moved while paying (another transaction from the same wallet "
+                  "ran at the same time); re-run: what was already paid is found by memo",
+    "tx_bad_auth": "the signature was rejected: the secret does not control the paying account, or the network "
+                   "passphrase does not match this Horizon (check network and horizon_url)",
+    "tx_bad_auth_extra": "the transaction carries a signature that is not needed",
+    "tx_insufficient_fee": "the fee is below the network's base fee",
+    "tx_insufficient_balance": "the paying account cannot pay the fee without going below its minimum XLM balance",
+    "tx_no_source_account": "the paying account does not exist",
+    "tx_too_early": "the transaction is not valid yet (clock skew?)",
+    "tx_too_late": "the transaction expired before it reached a ledger",
+    "tx_missing_operation": "the transaction has no operation",
+    "tx_internal_error": "Horizon/stellar-core reported an internal error",
+    "op_underfunded": "the paying account does not hold enough of the asset",
+    "op_src_no_trust": "the paying account has no trustline for the asset",
+    "op_no_trust": "the destination account has no trustline for the asset",
+    "op_no_destination": "the destination account does not exist",
+    "op_line_full": "the destination's trustline limit would be exceeded",
+    "op_not_authorized": "the destination is not authorised to hold the asset",
+    "op_src_not_authorized": "the paying account is not authorised to send the asset",
+    "op_no_issuer": "the asset's issuer account does not exist",
+    "op_malformed": "the operation is malformed (amount not positive or invalid asset)",
+    "op_bad_auth": "an operation's source account did not sign",
+    "op_no_source_account": "an operation's source account does not exist",
+    "op_low_reserve": "the account's XLM would fall below its minimum balance",
+    "op_invalid_limit": "the trustline limit is below the current balance",
+}
+
+CODE_OF_RESULT = {
+    "tx_bad_seq": "bad_sequence", "tx_bad_auth": "bad_auth", "tx_insufficient_fee": "insufficient_fee",
+    "tx_insufficient_balance": "fee_underfunded", "tx_no_source_account": "payer_missing",
+    "tx_too_late": "expired", "op_underfunded": "underfunded", "op_src_no_trust": "no_trustline",
+    "op_no_trust": "escrow_no_trust", "op_no_destination": "escrow_missing", "op_line_full": "escrow_line_full",
+}
+
+
+def describe_horizon_error(body, status=None):
+    """(message, failure) for a Horizon problem+json body; failure = {status, type, title, detail, result_codes}."""
+    body = body if isinstance(body, dict) else {}
+    extras = body.get("extras") if isinstance(body.get("extras"), dict) else {}
+    result_codes = extras.get("result_codes") if isinstance(extras.get("result_codes"), dict) else {}
+    failure = {
+        "status": body.get("status", status),
+        "type": (body.get("type") or "").rsplit("/", 1)[-1] or None,
+        "title": body.get("title"),
+        "detail": body.get("detail"),
+        "result_codes": result_codes or None,
+    }
+    tx_code = result_codes.get("transaction")
+    op_codes = [c for c in (result_codes.get("operations") or []) if c != "op_success"]
+    if tx_code == "tx_failed" and op_codes:
+        reasons = ["%s (%s)" % (RESULT_CODE_MESSAGES.get(c, "operation failed"), c) for c in op_codes]
+        return "Horizon rejected the transaction: " + "; ".join(reasons), failure
+    if tx_code:
+        return "Horizon rejected the transaction: %s (%s)" % (
+            RESULT_CODE_MESSAGES.get(tx_code, "transaction failed"), tx_code), failure
+    if failure["type"] == "transaction_malformed":
+        return "Horizon could not decode the transaction (transaction_malformed)", failure
+    text = body.get("detail") or body.get("title") or "HTTP %s" % failure["status"]
+    return "Horizon answered HTTP %s: %s" % (failure["status"], text), failure
+
+
+def error_code(failure):
+    """Short reason for a failure dict from describe_horizon_error."""
+    codes = failure.get("result_codes") or {}
+    for code in [c for c in (codes.get("operations") or []) if c != "op_success"] + [codes.get("transaction")]:
+        if code in CODE_OF_RESULT:
+            return CODE_OF_RESULT[code]
+    return codes.get("transaction") or failure.get("type") or "horizon_error"
+
+
+def _horizon_failure(exc):
+    message, failure = describe_horizon_error(_problem_body(exc), getattr(exc, "status", None))
+    return StellarError(message, error_code(failure), failure)
+
+
+def _problem_body(exc):
+    return {"status": exc.status, "type": exc.type, "title": exc.title, "detail": exc.detail, "extras": exc.extras}
+
+
+# ---- Horizon access --------------------------------------------------------------------------
+
+def new_http_client():
+    """HTTP client for stellar-sdk; None means its default RequestsClient. Tests replace this."""
+    return None
+
+
+class Horizon:
+    """The few Horizon calls the grid needs, with stellar-sdk errors turned into StellarError."""
+
+    def __init__(self, url, client=None, sleep=time.sleep):
+        self.url = url.rstrip("/")
+        client = client if client is not None else new_http_client()
+        self.client = client if client is not None else RequestsClient()
+        self.server = Server(self.url, client=self.client)
+        self._sleep = sleep
+
+    def _call(self, what, func):
+        try:
+            return func()
+        except sdk_exceptions.ConnectionError as exc:
+            raise StellarError("cannot reach Horizon at %s while %s: %s" % (self.url, what, exc),
+                               "horizon_unreachable", {"url": self.url}) from None
+        except sdk_exceptions.BaseHorizonError as exc:
+            error = _horizon_failure(exc)
+            error.msg = "%s while %s" % (error.msg, what)
+            raise error from None
+
+    def network_passphrase(self):
+        root = self._call("reading its root document", lambda: self.server.root().call())
+        return root.get("network_passphrase") if isinstance(root, dict) else None
+
+    def account(self, address):
+        """Account record, or None when the account does not exist."""
+        try:
+            return self._call("loading account %s" % address,
+                              lambda: self.server.accounts().account_id(address).call())
+        except StellarError as exc:
+            if exc.failure.get("status") == 404:
+                return None
+            raise
+
+    def fees(self):
+        """(base fee, base reserve) in stroops from the latest ledger."""
+        page = self._call("reading the latest ledger", lambda: self.server.ledgers().order(desc=True).limit(1).call())
+        records = ((page or {}).get("_embedded") or {}).get("records") or []
+        if not records:
+            return DEFAULT_BASE_FEE, DEFAULT_BASE_RESERVE
+        ledger = records[0]
+        return (int(ledger.get("base_fee_in_stroops") or DEFAULT_BASE_FEE),
+                int(ledger.get("base_reserve_in_stroops") or DEFAULT_BASE_RESERVE))
+
+    def payments(self, address):
+        """Every successful payment record touching `address`, with its transaction joined, oldest first."""
+        records = []
+        cursor = None
+        while True:
+            def page_call(cursor=cursor):
+                builder = self.server.payments().for_account(address).join("transactions").limit(PAGE_LIMIT)
+                if cursor is not None:
+                    builder = builder.cursor(cursor)
+                return builder.call()
+            try:
+                page = self._call("listing the payments of %s" % address, page_call)
+            except StellarError as exc:
+                if exc.failure.get("status") == 404:
+                    return records  # an account that does not exist has no payments
+                raise
+            batch = ((page or {}).get("_embedded") or {}).get("records") or []
+            records.extend(batch)
+            if len(batch) < PAGE_LIMIT:
+                return records
+            cursor = batch[-1]["paging_token"]
+
+    def transaction(self, tx_hash):
+        """Transaction record by hash, or None when Horizon does not know it."""
+        try:
+            return self._call("looking up transaction %s" % tx_hash,
+                              lambda: self.server.transactions().transaction(tx_hash).call())
+        except StellarError as exc:
+            if exc.failure.get("status") == 404:
+                return None
+            raise
+
+    def get_json(self, path, params, what):
+        """GET a path below the Horizon URL that the SDK has no builder for (friendbot, faucet)."""
+        def call():
+            response = self.client.get(self.url + path, params)
+            sdk_exceptions.raise_request_exception(response)
+            return response.json()
+        return self._call(what, call)
+
+    def load_account(self, address):
+        return self._call("loading account %s" % address, lambda: self.server.load_account(address))
+
+    def submit(self, envelope, attempts=3, lookup_attempts=3, pause=2.0):
+        """Submit a signed envelope exactly once and return the transaction record.
+
+        An answer that is lost (connection error, timeout, 5xx) says nothing about the ledger, so the
+        hash is looked up first and the *same* envelope resubmitted only if it is unknown: its
+        sequence number makes a second application impossible. A tx_bad_seq or tx_too_late answer
+        can mean an earlier attempt applied, so those are resolved by hash as well.
+        """
+        tx_hash = envelope.hash_hex()
+        for attempt in range(attempts):
+            try:
+                return self.server.submit_transaction(envelope, skip_memo_required_check=True)
+            except sdk_exceptions.BadRequestError as exc:
+                error = _horizon_failure(exc)
+                tx_code = (error.failure.get("result_codes") or {}).get("transaction")
+                if tx_code in ("tx_bad_seq", "tx_too_late"):
+                    record = self._settled(tx_hash, lookup_attempts, pause)
+                    if record is not None:
+                        return record
+                error.failure["transaction_hash"] = tx_hash
+                raise error from None
+            except (sdk_exceptions.ConnectionError, sdk_exceptions.BadResponseError,
+                    sdk_exceptions.UnknownRequestError):
+                record = self._settled(tx_hash, lookup_attempts, pause)
+                if record is not None:
+                    return record
+                if attempt + 1 < attempts:
+                    self._sleep(pause)
+        raise StellarError(
+            "transaction %s was submitted %d times without a confirmation and Horizon does not know it; nothing "
+            "was paid by it as far as Horizon can tell. Re-run: earlier payments are found by memo" % (tx_hash, attempts),
+            "unconfirmed", {"transaction_hash": tx_hash})
+
+    def _settled(self, tx_hash, attempts, pause):
+        """The applied transaction for `tx_hash`, None if Horizon does not know it; failed ones raise."""
+        for attempt in range(attempts):
+            try:
+                record = self.transaction(tx_hash)
+            except StellarError as exc:
+                if exc.code != "horizon_unreachable" and (exc.failure.get("status") or 0) < 500:
+                    raise
+                if attempt + 1 == attempts:
+                    raise StellarError("lost the confirmation of transaction %s and cannot look it up: %s; re-run "
+                                       "(it is applied at most once)" % (tx_hash, exc.msg), "unconfirmed",
+                                       {"transaction_hash": tx_hash}) from None
+                self._sleep(pause)
+                continue
+            if record is not None and record.get("successful") is False:
+                raise StellarError("transaction %s failed on the ledger (%s); the fee was charged"
+                                   % (tx_hash, failed_result_names(record.get("result_xdr"))), "tx_failed",
+                                   {"transaction_hash": tx_hash, "result_xdr": record.get("result_xdr")})
+            return record
+        return None
+
+
+def failed_result_names(result_xdr):
+    """Readable result codes of a TransactionResult XDR (best effort)."""
+    try:
+        result = stellar_xdr.TransactionResult.from_xdr(result_xdr).result
+    except Exception:  # pylint: disable=broad-except
+        return "result unknown"
+    names = [result.code.name]
+    for item in result.results or []:
+        inner = getattr(item, "tr", None)
+        payment = getattr(inner, "payment_result", None) if inner is not None else None
+        if payment is not None:
+            names.append(payment.code.name)
+    return ", ".join(names)
+
+
+def build_transaction(account, passphrase, base_fee, memo=None):
+    """A TransactionBuilder for `account` (a loaded stellar-sdk Account) with our timeout and memo."""
+    builder = TransactionBuilder(source_account=account, network_passphrase=passphrase, base_fee=base_fee)
+    if memo is not None:
+        builder.add_text_memo(memo)
+    return builder.set_timeout(TX_TIMEOUT)

@@ -1,0 +1,586 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_container
+short_description: Run a container on a ThreeFold Grid 0-OS node
+version_added: 0.1.0
+description:
+  - Registers a reservation holding one container (the 0-OS container primitive) on a node, pays its escrow
+    when O(payment) is set, and waits until the node reports it running.
+  - The container is identified by O(name), kept in the reservation's metadata with a fingerprint of the
+    normalised options. The same options give no change; changed options register a new reservation that
+    replaces the old one, because reservations cannot change once signed; O(state=absent) cancels it.
+  - Everything is checked before anything is signed (flist URL, capacity, environment names, the node is up,
+    the network has a resource on the node and the IP is a host of that node's subnet, the volumes are on the
+    node, the reservation lasts at least one hour). Each error names the option and the wrong value.
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  name:
+    description:
+      - Name of the container for Ansible, unique per identity. Stored in the reservation metadata.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure a live reservation with these options exists; V(absent) cancels it (a signed
+        delete) and waits until the node reports the container deleted.
+    type: str
+    choices: [present, absent]
+    default: present
+  node_id:
+    description:
+      - Id of the 0-OS node to run the container on. The node must have reported to the explorer in the
+        last 10 minutes.
+      - Required when O(state=present).
+    type: str
+  flist:
+    description:
+      - HTTP(S) URL of the flist holding the root filesystem, ending in C(.flist), for example
+        V(https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist).
+      - Required when O(state=present).
+    type: str
+  hub_url:
+    description:
+      - Storage URL of the flist data. The node uses V(zdb://hub.grid.tf:9900) when empty.
+    type: str
+    default: ""
+  env:
+    description:
+      - Environment variables of the container. Names must match C(^[A-Za-z_][A-Za-z0-9_]*$).
+    type: dict
+    default: {}
+  secret_env:
+    description:
+      - Environment variables whose values are encrypted for the node (sealed box for the node's key), so
+        only the node can read them. Names as for O(env), and a name may not be in both.
+      - The values are never logged or returned; the metadata fingerprint holds an HMAC of them keyed by the
+        identity seed, so changing a value replaces the container.
+    type: dict
+    default: {}
+  entrypoint:
+    description:
+      - Command started in the container. Empty uses the flist's C(.startup.toml).
+      - Ignored (with a warning) when O(interactive=true).
+    type: str
+    default: ""
+  interactive:
+    description:
+      - Run coreX as the container's first process instead of O(entrypoint). coreX serves a web console on
+        port 7681 of the container's IP.
+    type: bool
+    default: false
+  volumes:
+    description:
+      - Volumes to mount. They must be live and on O(node_id).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      volume:
+        description:
+          - The O(threefold.grid.zos_volume#module:name) of a volume, or its id C(<reservation id>-<workload id>).
+          - A name is resolved to the volume of the live volume reservation with that name.
+        type: str
+        required: true
+      mountpoint:
+        description:
+          - Absolute path in the container.
+        type: str
+        required: true
+  capacity:
+    description:
+      - Resources of the container.
+    type: dict
+    default: {}
+    suboptions:
+      cpu:
+        description: Virtual CPUs, 1 to 32.
+        type: int
+        default: 1
+      memory:
+        description: Memory in MiB, 256 to 262144.
+        type: int
+        default: 1024
+      disk_size:
+        description: Size of the writable root filesystem in MiB, 256 to 1048576.
+        type: int
+        default: 256
+      disk_type:
+        description: Disk type of the root filesystem.
+        type: str
+        choices: [SSD, HDD]
+        default: SSD
+  network_connection:
+    description:
+      - The private network the container joins (the seed's C(NetworkConnection); O(network) selects the grid). The network must be live (a reservation of this identity,
+        for example from M(threefold.grid.zos_network)) and have a resource on O(node_id).
+      - Required when O(state=present).
+    type: dict
+    suboptions:
+      name:
+        description: Name of the network.
+        type: str
+        required: true
+      ip_address:
+        description:
+          - IPv4 address of the container, a host of the network's /24 on this node other than C(.0), C(.1)
+            (the gateway) and C(.255).
+        type: str
+        required: true
+      public_ipv6:
+        description: Also give the container a public IPv6 address on a second interface.
+        type: bool
+        default: false
+  logs:
+    description:
+      - Redis channels the node publishes the container's stdout and stderr lines to.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      stdout:
+        description: Channel URL for stdout, V(redis://host[:port]/channel).
+        type: str
+        required: true
+      stderr:
+        description: Channel URL for stderr, V(redis://host[:port]/channel).
+        type: str
+        required: true
+  duration:
+    description:
+      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h), V(90m) or
+        V(2w); at least one hour. Defaults to V(30d).
+      - Mutually exclusive with O(expires_at).
+    type: str
+  expires_at:
+    description:
+      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given); at
+        least one hour from now.
+    type: str
+  renew_before:
+    description:
+      - When the live reservation ends within this duration (for example V(7d)), register a new one that
+        replaces it.
+    type: str
+  currencies:
+    description:
+      - Currencies offered for the escrow, in order of preference.
+    type: list
+    elements: str
+    choices: [TFT, TFTA, FreeTFT]
+    default: [TFT]
+  payment:
+    description:
+      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
+      - Without it a new reservation stays waiting for payment; the module then returns the escrow details
+        (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
+    type: dict
+    suboptions:
+      stellar_secret:
+        description:
+          - Secret seed (C(S...)) of the paying Stellar wallet.
+          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
+        type: str
+      horizon_url:
+        description:
+          - Horizon URL; defaults to the one of O(network).
+          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
+        type: str
+      max_amount:
+        description:
+          - Refuse to pay more than this amount (a decimal string in the escrow asset).
+        type: str
+      wait:
+        description:
+          - Wait in the payment step until the explorer sees the reservation paid. The module waits for the
+            deployment anyway when O(wait=true).
+        type: bool
+        default: false
+notes:
+  - "Replacing a container: when the new one uses the same network address as the old one, the old reservation
+    is cancelled and waited for until deleted before the new one is registered, so two containers never hold
+    the same IP. Otherwise the new one is registered (and paid and waited for) first and the old one is cancelled
+    after, so the container is never gone for long; if the new one fails, it is cancelled and the old one kept."
+  - A node error (unknown flist, missing network, no capacity) fails the module with the node's message; the
+    grid then cancels the reservation and refunds the escrow.
+  - Two live reservations with the same O(name) make the module fail and list both ids.
+  - The reservation is given a provisioning deadline of 15 minutes, or O(wait_timeout) plus a minute when longer.
+extends_documentation_fragment:
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports what would be registered or cancelled and the estimated escrow cost.
+  diff_mode:
+    support: full
+    details:
+      - Shows the container before and after, with secret values as C(********).
+  idempotent:
+    support: full
+seealso:
+  - module: threefold.grid.zos_network
+  - module: threefold.grid.zos_volume
+  - module: threefold.grid.zos_reservation
+  - module: threefold.grid.zos_payment
+  - name: 0-OS container primitive
+    description: What the node does with a container reservation.
+    link: https://github.com/threefoldtech/zos/tree/v0.3.4/docs/container
+"""
+
+EXAMPLES = r"""
+- name: Run the SSH example container of the 0-OS docs and pay for it
+  threefold.grid.zos_container:
+    name: web
+    node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    flist: https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist
+    entrypoint: /sbin/my_init
+    env:
+      pub_key: "{{ lookup('ansible.builtin.file', '~/.ssh/id_ed25519.pub') }}"
+    secret_env:
+      DB_PASSWORD: "{{ vault_db_password }}"
+    capacity:
+      cpu: 2
+      memory: 2048
+      disk_size: 2048
+    network_connection:
+      name: office
+      ip_address: 10.20.3.10
+    volumes:
+      - volume: web-data
+        mountpoint: /data
+    duration: 30d
+    renew_before: 7d
+    payment:
+      stellar_secret: "{{ vault_stellar_secret }}"
+      max_amount: "50"
+  register: web
+
+- name: Show its address
+  ansible.builtin.debug:
+    msg: "{{ web.container.ipv4 }} (reservation {{ web.container.reservation_id }})"
+
+- name: Interactive container with a coreX console, cost estimate only
+  threefold.grid.zos_container:
+    name: debug
+    node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    flist: https://hub.grid.tf/tf-official-apps/ubuntu-bionic.flist
+    interactive: true
+    network_connection:
+      name: office
+      ip_address: 10.20.3.11
+  check_mode: true
+  diff: true
+
+- name: Remove the container
+  threefold.grid.zos_container:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+container:
+  description:
+    - The container's reservation. V(null) when O(state=absent) and nothing was found, and in check mode for a
+      container that would be created.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: O(name).
+      type: str
+      sample: web
+    reservation_id:
+      description: Id of the reservation holding the container.
+      type: int
+      sample: 42
+    workload_id:
+      description: Global workload id of the container, C(<reservation id>-<workload id>).
+      type: str
+      sample: 42-1
+    node_id:
+      description: Node running the container.
+      type: str
+      sample: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    ip_address:
+      description: The requested private IPv4 address.
+      type: str
+      sample: 10.20.3.10
+    ipv4:
+      description: IPv4 address the node reported; V(null) until deployed.
+      type: str
+      sample: 10.20.3.10
+    ipv6:
+      description: IPv6 address the node reported (public when O(network_connection.public_ipv6=true)); V(null) until deployed.
+      type: str
+      sample: fd32:6e60:4a3e:3::a
+    state:
+      description:
+        - The reservation's next action as the explorer computes it, C(create), C(sign), C(pay) (waiting for
+          payment), C(deploy) (paid, with the nodes), C(delete) (being removed) or C(deleted).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until every node reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description:
+        - What to pay for a reservation registered by this run (V(null) otherwise, or when nothing is to be paid).
+      type: dict
+      contains:
+        address:
+          description: Escrow account to pay.
+          type: str
+        asset:
+          description: Asset as C(CODE:ISSUER).
+          type: str
+        amount:
+          description: Amount as a decimal string.
+          type: str
+          sample: "3.454642"
+        total_amount:
+          description: Amount in stroops (1e-7).
+          type: int
+        memo:
+          description: Text memo of the payment, the reservation id.
+          type: str
+          sample: "42"
+        details:
+          description: Per-farm amounts in stroops, as the explorer returned them.
+          type: list
+          elements: dict
+    error:
+      description: The first error a node reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
+      type: dict
+    results:
+      description: The explorer's raw results for the container.
+      type: list
+      elements: dict
+    replaced:
+      description: Ids of reservations this run cancelled to replace them.
+      type: list
+      elements: int
+      sample: [41]
+    payment:
+      description: The payment made by this run (transaction hash, amount, asset, destination, memo), or V(null).
+      type: dict
+action:
+  description: What the module did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel]
+  sample: create
+estimate:
+  description:
+    - Estimated escrow of the reservation that is (or would be) registered, from the explorer's pricing
+      formula (cloud units per farm); the explorer's own figure can differ by an hour of usage.
+  returned: when a reservation is or would be registered
+  type: dict
+  contains:
+    amount:
+      description: Total as a decimal string.
+      type: str
+      sample: "0.7182"
+    total_amount:
+      description: Total in stroops.
+      type: int
+      sample: 7182000
+    currency:
+      description: Asset code the explorer would pick.
+      type: str
+      sample: TFT
+    details:
+      description: Per-farm amounts (C(farmer_id) holds the farm id, C(total_amount) stroops).
+      type: list
+      elements: dict
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
+    GridLookup,
+    LifecycleError,
+    ReservationLifecycle,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import (
+    SpecError,
+    lifetime,
+    normalise_container,
+    parse_duration,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec, container_result
+
+KIND = "container"
+WORKLOAD_ID = 1
+
+
+def container_view(name, reservation, replaced=None, payment=None):
+    """The returned `container` from a lifecycle reservation view."""
+    if reservation is None:
+        return None
+    containers = reservation["workloads"].get("containers") or [{}]
+    workload = containers[0]
+    outcome = container_result(reservation["id"], {"workload_id": workload.get("workload_id", WORKLOAD_ID)},
+                               reservation["results"])
+    return {
+        "name": name,
+        "reservation_id": reservation["id"],
+        "workload_id": outcome["workload_id"],
+        "node_id": workload.get("node_id"),
+        "ip_address": (workload.get("network_connection") or {}).get("ip_address"),
+        "ipv4": outcome["ipv4"],
+        "ipv6": outcome["ipv6"],
+        "state": reservation["state"],
+        "workload_state": reservation["workload_state"],
+        "expires_at": reservation["expires_at"],
+        "escrow": reservation["escrow"],
+        "error": reservation["error"],
+        "results": outcome["results"],
+        "replaced": list(replaced or []),
+        "payment": payment,
+    }
+
+
+class ContainerRunner:
+    def __init__(self, zmodule):
+        self.zmodule = zmodule
+        self.params = zmodule.params
+        self.name = self.params["name"]
+        self.lifecycle = ReservationLifecycle(zmodule)
+
+    def wait_options(self):
+        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
+                    wait_sleep=self.params["wait_sleep"])
+
+    def present(self):
+        spec, warnings = normalise_container(self.params)
+        life = lifetime(self.params["duration"], self.params["expires_at"])
+        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        GridLookup(self.zmodule, self.lifecycle).resolve_container(spec)
+        self.lifecycle.warnings.extend(warnings)
+
+        def workloads():
+            return {"containers": [container_from_spec(spec, WORKLOAD_ID, encrypt_for_node)]}
+
+        outcome = self.lifecycle.ensure_present(
+            self.name, KIND, workloads, spec, life, currencies=self.params["currencies"],
+            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
+        result = {
+            "changed": outcome["changed"],
+            "action": outcome["action"],
+            "container": container_view(self.name, outcome["reservation"], outcome["replaced"], outcome["payment"]),
+        }
+        if outcome["estimate"] is not None:
+            result["estimate"] = outcome["estimate"]
+        if self.zmodule.diff_mode:
+            result["diff"] = self._container_diff(outcome["diff"])
+        return result
+
+    def absent(self):
+        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
+        reservations = outcome["reservations"]
+        result = {
+            "changed": outcome["changed"],
+            "action": "cancel" if outcome["changed"] else "none",
+            "container": container_view(self.name, reservations[0]) if reservations else None,
+        }
+        if self.zmodule.diff_mode:
+            result["diff"] = self._container_diff(outcome["diff"])
+        return result
+
+    @staticmethod
+    def _container_diff(diff):
+        """Before/after of the container alone (its reservation holds exactly one)."""
+        def side(described):
+            if not described:
+                return {}
+            shown = dict((described.get("containers") or [{}])[0])
+            shown.pop("workload_id", None)
+            shown["expires_at"] = described.get("expires_at")
+            shown["currencies"] = described.get("currencies")
+            return shown
+        return {"before": side(diff["before"]), "after": side(diff["after"])}
+
+    def run(self):
+        try:
+            result = self.present() if self.params["state"] == "present" else self.absent()
+        except SpecError as error:
+            self.zmodule.fail(str(error))
+        except LifecycleError as error:
+            extra = {"container": container_view(self.name, error.reservation)}
+            if error.failure:
+                extra["failure"] = error.failure
+            self.zmodule.fail(error.msg, **extra)
+        for warning in self.lifecycle.warnings:
+            self.zmodule.module.warn(warning)
+        return result
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        node_id=dict(type="str"),
+        flist=dict(type="str"),
+        hub_url=dict(type="str", default=""),
+        env=dict(type="dict", default={}),
+        secret_env=dict(type="dict", default={}, no_log=True),
+        entrypoint=dict(type="str", default=""),
+        interactive=dict(type="bool", default=False),
+        volumes=dict(type="list", elements="dict", default=[], options=dict(
+            volume=dict(type="str", required=True),
+            mountpoint=dict(type="str", required=True),
+        )),
+        capacity=dict(type="dict", default={}, options=dict(
+            cpu=dict(type="int", default=1),
+            memory=dict(type="int", default=1024),
+            disk_size=dict(type="int", default=256),
+            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
+        )),
+        network_connection=dict(type="dict", options=dict(
+            name=dict(type="str", required=True),
+            ip_address=dict(type="str", required=True),
+            public_ipv6=dict(type="bool", default=False),
+        )),
+        logs=dict(type="list", elements="dict", default=[], options=dict(
+            stdout=dict(type="str", required=True),
+            stderr=dict(type="str", required=True),
+        )),
+        duration=dict(type="str"),
+        expires_at=dict(type="str"),
+        renew_before=dict(type="str", no_log=False),
+        currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
+        payment=dict(type="dict", options=payment_argument_spec()),
+    )
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def main():
+    zmodule = ZosModule(
+        argument_spec(),
+        identity=True,
+        required_if=[("state", "present", ("node_id", "flist", "network_connection"))],
+        mutually_exclusive=[("duration", "expires_at")],
+    )
+    zmodule.exit(**ContainerRunner(zmodule).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,566 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_network
+short_description: Manage a private WireGuard network across 0-OS nodes of the ThreeFold Grid
+version_added: 0.1.0
+description:
+  - Registers a named private network (a /16) with one network resource (a /24) on each node, connected by
+    WireGuard, in its own reservation; containers join it with their O(name) and an address in their node's /24.
+  - The network is identified by O(name) among the live reservations of the identity. The same options give the
+    same network and change nothing. Adding or removing a node, or any other change, registers a new reservation
+    with the whole network and cancels the old one once the new one is deployed; the nodes update the network of
+    that name in place, and the subnets, WireGuard keys and listen ports of the nodes that stay do not change, so
+    running containers are not disturbed.
+  - "Subnets: a node keeps the O(nodes[].subnet) it is given; otherwise the /24 it already has in the live network;
+    otherwise the lowest free /24 from C(x.y.1.0/24) up (C(x.y.0.0/24) is never handed out), in the order of
+    O(nodes). The access subnet is allocated the same way, after the nodes."
+  - "WireGuard keys are derived, not random, so that a re-run rebuilds the same network: the private key of the
+    network resource on a node is HMAC-SHA256 keyed by the identity seed over the network name and the node id,
+    clamped as a Curve25519 key; it is sealed for the node before it is sent. The listen port is the first of a
+    series of ports in 1000-8999 derived from the identity public key, the network name and the node id that the
+    node does not list in C(wg_ports); a deployed node keeps its port."
+  - "Peers are built as the 2020 SDK built them: public nodes connect over IPv6 (IPv4 as a fallback), nodes without
+    a public address (hidden nodes) connect only to nodes with a public IPv4 address, and the first such node also
+    routes the hidden subnets for nodes that cannot reach them. Every peer allows the peer's /24 and its
+    C(100.64.b.c/32) WireGuard address."
+  - Networks cost nothing on the grid; the reservation still lasts O(duration) and must be kept alive like any
+    other.
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  name:
+    description:
+      - Name of the network. It is the network id on the nodes and the O(threefold.grid.zos_container#module:network_connection.name)
+        containers use, and it identifies the network's reservation.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure the network exists as described; V(absent) cancels its reservation, which removes
+        the network from every node.
+    type: str
+    choices: [present, absent]
+    default: present
+  ip_range:
+    description:
+      - The private IPv4 range of the whole network, a /16 inside C(10.0.0.0/8), C(172.16.0.0/12) or
+        C(192.168.0.0/16), for example V(10.20.0.0/16).
+      - Required when O(state=present).
+    type: str
+  nodes:
+    description:
+      - The nodes the network spans, each with its own /24. Required when O(state=present).
+      - Every node must be known to the explorer and up (reported within the last 10 minutes), and free-to-use
+        and paid nodes cannot be mixed (the explorer rejects such a reservation).
+      - When some nodes have no public address, at least one node needs a public IPv4 address to relay them.
+    type: list
+    elements: dict
+    suboptions:
+      node_id:
+        description:
+          - The node id (base58), as returned by M(threefold.grid.zos_node_info).
+        type: str
+        required: true
+      subnet:
+        description:
+          - The /24 of this node inside O(ip_range), for example V(10.20.3.0/24).
+          - When omitted the node keeps the /24 it has in the live network, or gets the lowest free one.
+        type: str
+  access:
+    description:
+      - Lets one machine outside the grid (your laptop, a CI runner) join the network through a node with a public
+        address, and returns a wg-quick configuration for it in RV(access_config).
+      - The access node must be one of O(nodes).
+    type: dict
+    suboptions:
+      node_id:
+        description:
+          - The node the machine connects to. It needs a public address of the family chosen by O(access.ipv4).
+        type: str
+        required: true
+      subnet:
+        description:
+          - The /24 of the machine inside O(ip_range). Allocated like the node subnets when omitted.
+        type: str
+      ipv4:
+        description:
+          - Connect to the node over IPv4 instead of IPv6 (for machines without IPv6).
+        type: bool
+        default: false
+      wg_public_key:
+        description:
+          - The machine's own WireGuard public key (base64). Its private key then never leaves the machine and the
+            returned configuration has no C(PrivateKey) line; add it yourself.
+          - When omitted the module derives the machine's key pair from the identity seed and the network name
+            (stable across runs) and puts the private key in the configuration.
+        type: str
+  access_config_path:
+    description:
+      - Write the wg-quick configuration of O(access) to this local file (mode C(0600)), for example
+        V(~/.config/wireguard/grid.conf). The file is only rewritten when its content changes.
+      - When set, RV(access_config) is not returned, so the private key it holds stays out of task output.
+    type: path
+  duration:
+    description:
+      - How long the reservation lasts, as V(30d), V(12h), V(90m), V(2w) or seconds. At least one hour.
+      - Mutually exclusive with O(expires_at). Defaults to V(30d) when neither is set.
+    type: str
+  expires_at:
+    description:
+      - When the reservation ends, as a Unix time or an ISO 8601 date (UTC when no zone is given).
+    type: str
+  renew_before:
+    description:
+      - Replace the reservation by a new one (same network, same subnets, keys and ports) when it ends within this
+        duration, for example V(7d). Not set means the reservation is never renewed by the module.
+    type: str
+  payment:
+    description:
+      - Pay the reservation's escrow from this Stellar wallet. Networks cost nothing, so nothing is paid, but the
+        block is accepted so that every resource module of a play can share it through C(module_defaults).
+    type: dict
+    suboptions:
+      stellar_secret:
+        description:
+          - Secret seed (C(S...)) of the paying wallet. Falls back to E(TFGRID_STELLAR_SECRET). Never logged.
+        type: str
+      horizon_url:
+        description:
+          - Horizon server to use instead of the one of O(network). Falls back to E(TFGRID_HORIZON_URL).
+        type: str
+      max_amount:
+        description:
+          - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
+        type: str
+      wait:
+        description:
+          - Wait until the explorer has seen the payment.
+        type: bool
+        default: false
+extends_documentation_fragment:
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Nodes and the live network are read; nothing is registered, paid, cancelled or written to O(access_config_path).
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the network range, the nodes with their subnets and listen ports, and the expiry; never a key.
+  idempotent:
+    support: full
+notes:
+  - RV(access_config) holds a WireGuard private key when the module derived it. Use O(access_config_path), or
+    C(no_log) on the task, to keep it out of logs.
+  - On 0-OS v0.3 nodes the network id is derived from the owner and O(name), which is how a new reservation of the same
+    name updates the network in place.
+seealso:
+  - module: threefold.grid.zos_node_info
+  - module: threefold.grid.zos_container
+  - module: threefold.grid.zos_volume
+  - name: WireGuard wg-quick
+    description: The configuration format of RV(access_config).
+    link: https://man7.org/linux/man-pages/man8/wg-quick.8.html
+"""
+
+EXAMPLES = r"""
+- name: A network over a public and a hidden node, with access from this machine over IPv4
+  threefold.grid.zos_network:
+    name: demo-net
+    ip_range: 10.20.0.0/16
+    nodes:
+      - node_id: "{{ public_node }}"
+      - node_id: "{{ hidden_node }}"
+        subnet: 10.20.9.0/24
+    access:
+      node_id: "{{ public_node }}"
+      ipv4: true
+    access_config_path: "{{ lookup('env', 'HOME') }}/.config/wireguard/demo-net.conf"
+    duration: 30d
+  register: net
+
+- name: Show the subnets
+  ansible.builtin.debug:
+    msg: "{{ net.network.nodes | items2dict(key_name='node_id', value_name='subnet') }}"
+
+- name: Add a node; the other nodes keep their subnets, keys and ports
+  threefold.grid.zos_network:
+    name: demo-net
+    ip_range: 10.20.0.0/16
+    nodes:
+      - node_id: "{{ public_node }}"
+      - node_id: "{{ hidden_node }}"
+        subnet: 10.20.9.0/24
+      - node_id: "{{ third_node }}"
+    access:
+      node_id: "{{ public_node }}"
+      ipv4: true
+    access_config_path: "{{ lookup('env', 'HOME') }}/.config/wireguard/demo-net.conf"
+
+- name: Bring your own WireGuard key; the returned configuration has no PrivateKey line
+  threefold.grid.zos_network:
+    name: demo-net
+    ip_range: 10.20.0.0/16
+    nodes:
+      - node_id: "{{ public_node }}"
+    access:
+      node_id: "{{ public_node }}"
+      wg_public_key: "{{ lookup('file', 'laptop.pub') }}"
+  register: net
+
+- name: Remove the network
+  threefold.grid.zos_network:
+    name: demo-net
+    state: absent
+"""
+
+RETURN = r"""
+network:
+  description: The network as deployed (or as it would be, in check mode). V(null) after O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The network name.
+      type: str
+      sample: demo-net
+    ip_range:
+      description: The /16 of the network.
+      type: str
+      sample: 10.20.0.0/16
+    reservation_id:
+      description: Id of the reservation holding the network; V(null) in check mode when it would be registered.
+      type: int
+      sample: 42
+    state:
+      description: The reservation's state (C(pay), C(deploy), ...), V(null) when not registered.
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(ok) once every node reported its network resource, else C(pending), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description: What the escrow asked for at registration (networks are free, so usually V(null)).
+      type: dict
+      sample: null
+    error:
+      description: The first error a node reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
+      type: dict
+      sample: null
+    replaced:
+      description: Ids of the reservations this run cancelled because the network changed.
+      type: list
+      elements: int
+      sample: [41]
+    payment:
+      description: The payment made by this run, or V(null) (networks cost nothing).
+      type: dict
+      sample: null
+    nodes:
+      description: One entry per node, in the order of O(nodes).
+      type: list
+      elements: dict
+      contains:
+        node_id:
+          description: The node id.
+          type: str
+          sample: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+        subnet:
+          description: The node's /24.
+          type: str
+          sample: 10.20.1.0/24
+        gateway:
+          description: The node's gateway address in its /24 (C(.1)); container addresses start after it.
+          type: str
+          sample: 10.20.1.1
+        wireguard_public_key:
+          description: The WireGuard public key of the network resource (base64).
+          type: str
+          sample: 6Dtj5KbAkk6Y0GfAL2gYhUcXoplOM7hKzb8BYpWnKwE=
+        wireguard_listen_port:
+          description: The WireGuard listen port on the node.
+          type: int
+          sample: 4312
+        hidden:
+          description: Whether the node has no public address (it is reached through a public IPv4 node).
+          type: bool
+          sample: false
+    access:
+      description: The external access peer, V(null) without O(access).
+      type: dict
+      contains:
+        node_id:
+          description: The access node.
+          type: str
+          sample: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+        subnet:
+          description: The machine's /24.
+          type: str
+          sample: 10.20.3.0/24
+        address:
+          description: The machine's WireGuard address.
+          type: str
+          sample: 100.64.20.3/32
+        wireguard_public_key:
+          description: The machine's WireGuard public key.
+          type: str
+          sample: Jp2WKtuQ4UR5X1SLuD9DdVOBQ4rQmZ2JMmIkG9HRN1A=
+        ipv4:
+          description: Whether the machine connects over IPv4.
+          type: bool
+          sample: true
+action:
+  description: What the module did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel]
+  sample: create
+access_config:
+  description:
+    - The wg-quick configuration for the machine of O(access). It contains the machine's private key when the
+      module derived it (no O(access.wg_public_key)).
+    - Not returned when O(access_config_path) is set.
+  returned: when O(access) is set and O(access_config_path) is not
+  type: str
+  sample: |
+    [Interface]
+    Address = 100.64.20.3/32
+    PrivateKey = <base64 private key>
+
+    [Peer]
+    PublicKey = 6Dtj5KbAkk6Y0GfAL2gYhUcXoplOM7hKzb8BYpWnKwE=
+    AllowedIPs = 10.20.0.0/16, 100.64.0.0/16
+    Endpoint = 185.69.166.11:4312
+    PersistentKeepalive = 25
+access_config_path:
+  description: The file the wg-quick configuration was written to.
+  returned: when O(access_config_path) is set and O(state=present)
+  type: str
+  sample: /home/me/.config/wireguard/demo-net.conf
+cancelled:
+  description: Ids of the reservations cancelled by O(state=absent).
+  returned: when O(state=absent)
+  type: list
+  elements: int
+  sample: [42]
+failure:
+  description: Details of a failed explorer or payment call.
+  returned: on failure, when the explorer or the payment answered with an error
+  type: dict
+  sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
+"""
+
+import os
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._network import (
+    NetworkSpecError,
+    check_options,
+    deployed_layout,
+    plan_network,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
+    GridLookup,
+    LifecycleError,
+    ReservationLifecycle,
+    data_of,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, lifetime, parse_duration
+from ansible_collections.threefold.grid.plugins.module_utils._wireguard import routing_address, write_private_file
+
+KIND = "network"
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        ip_range=dict(type="str"),
+        nodes=dict(type="list", elements="dict", options=dict(
+            node_id=dict(type="str", required=True),
+            subnet=dict(type="str"),
+        )),
+        access=dict(type="dict", options=dict(
+            node_id=dict(type="str", required=True),
+            subnet=dict(type="str"),
+            ipv4=dict(type="bool", default=False),
+            wg_public_key=dict(type="str", no_log=False),
+        )),
+        access_config_path=dict(type="path"),
+        duration=dict(type="str"),
+        expires_at=dict(type="str"),
+        renew_before=dict(type="str", no_log=False),
+        payment=dict(type="dict", options=payment_argument_spec()),
+    )
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def network_view(plan, reservation, replaced=None, payment=None):
+    """The returned `network`: the plan (subnets, keys, ports) plus the reservation's state."""
+    reservation = reservation or {}
+    access = None
+    if plan.access is not None:
+        access = {
+            "node_id": plan.access.node_id,
+            "subnet": str(plan.access.subnet),
+            "address": routing_address(plan.access.subnet),
+            "wireguard_public_key": plan.access.public_key,
+            "ipv4": plan.access.ipv4,
+        }
+    return {
+        "name": plan.name,
+        "ip_range": str(plan.ip_range),
+        "reservation_id": reservation.get("id"),
+        "state": reservation.get("state"),
+        "workload_state": reservation.get("workload_state"),
+        "expires_at": reservation.get("expires_at"),
+        "escrow": reservation.get("escrow"),
+        "error": reservation.get("error"),
+        "replaced": list(replaced or []),
+        "payment": payment,
+        "nodes": plan.describe_nodes(),
+        "access": access,
+    }
+
+
+def failed_view(name, reservation):
+    """What is known of the network when the lifecycle failed (no plan details needed)."""
+    if reservation is None:
+        return None
+    return {
+        "name": name,
+        "reservation_id": reservation.get("id"),
+        "state": reservation.get("state"),
+        "workload_state": reservation.get("workload_state"),
+        "error": reservation.get("error"),
+        "results": reservation.get("results"),
+    }
+
+
+class NetworkRunner:
+    def __init__(self, zmodule):
+        self.zmodule = zmodule
+        self.params = zmodule.params
+        self.name = self.params["name"]
+        self.lifecycle = ReservationLifecycle(zmodule)
+
+    def wait_options(self):
+        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
+                    wait_sleep=self.params["wait_sleep"])
+
+    def directory(self):
+        """Directory records of the nodes (known and up), and the currency their reservation must offer."""
+        lookup = GridLookup(self.zmodule, self.lifecycle)
+        directory = {}
+        for index, item in enumerate(self.params["nodes"]):
+            directory[item["node_id"]] = lookup.node(item["node_id"], "nodes[%d].node_id" % index)
+        free = sorted(node_id for node_id, node in directory.items() if node.get("free_to_use"))
+        paid = sorted(node_id for node_id, node in directory.items() if not node.get("free_to_use"))
+        if free and paid:
+            raise NetworkSpecError(
+                "nodes: free-to-use nodes (%s) and paid nodes (%s) cannot be in one reservation; the explorer "
+                "rejects it" % (", ".join(free), ", ".join(paid)))
+        return directory, (["FreeTFT"] if free else ["TFT"])
+
+    def deployed(self):
+        live = self.lifecycle.find_one(self.name, KIND)
+        networks = [n for n in data_of(live).get("networks") or [] if n.get("name") == self.name] if live else []
+        return deployed_layout(networks[0] if networks else None)
+
+    def check_config_path(self):
+        path = self.params["access_config_path"]
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise NetworkSpecError("access_config_path: the directory %s does not exist" % folder)
+
+    def present(self):
+        check_options(self.params["ip_range"], self.params["nodes"], self.params["access"])
+        life = lifetime(self.params["duration"], self.params["expires_at"])
+        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        self.check_config_path()
+        directory, currencies = self.directory()
+        identity = self.zmodule.identity
+        plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory, identity.seed_hex,
+                            identity.public_key_hex, deployed=self.deployed(), access_request=self.params["access"])
+        outcome = self.lifecycle.ensure_present(
+            self.name, KIND, lambda: {"networks": [plan.workload()]}, plan.spec(), life, currencies=currencies,
+            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
+        result = {
+            "changed": outcome["changed"],
+            "action": outcome["action"],
+            "network": network_view(plan, outcome["reservation"], outcome["replaced"], outcome["payment"]),
+        }
+        if plan.access_config is not None:
+            result.update(self.deliver_access_config(plan.access_config))
+            result["changed"] = result["changed"] or result.pop("config_written", False)
+        if self.zmodule.diff_mode:
+            result["diff"] = outcome["diff"]
+        return result
+
+    def deliver_access_config(self, text):
+        path = self.params["access_config_path"]
+        if not path:
+            return {"access_config": text}
+        try:
+            written = write_private_file(path, text, self.zmodule.check_mode)
+        except (IOError, OSError) as error:
+            raise NetworkSpecError("access_config_path: cannot write %s: %s" % (path, error.strerror or error))
+        return {"access_config_path": path, "config_written": written}
+
+    def absent(self):
+        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
+        result = {
+            "changed": outcome["changed"],
+            "action": "cancel" if outcome["changed"] else "none",
+            "network": None,
+            "cancelled": outcome["cancelled"],
+        }
+        if self.zmodule.diff_mode:
+            result["diff"] = outcome["diff"]
+        return result
+
+    def run(self):
+        try:
+            result = self.present() if self.params["state"] == "present" else self.absent()
+        except (NetworkSpecError, SpecError) as error:
+            self.zmodule.fail(str(error))
+        except LifecycleError as error:
+            extra = {"network": failed_view(self.name, error.reservation)}
+            if error.failure:
+                extra["failure"] = error.failure
+            self.zmodule.fail(error.msg, **extra)
+        for warning in self.lifecycle.warnings:
+            self.zmodule.module.warn(warning)
+        return result
+
+
+def main():
+    zmodule = ZosModule(
+        argument_spec(),
+        required_if=[("state", "present", ("ip_range", "nodes"))],
+        mutually_exclusive=[("duration", "expires_at")],
+    )
+    zmodule.exit(**NetworkRunner(zmodule).run())
+
+
+if __name__ == "__main__":
+    main()

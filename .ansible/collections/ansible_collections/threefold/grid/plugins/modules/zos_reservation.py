@@ -1,0 +1,668 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_reservation
+short_description: Manage a ThreeFold Grid reservation holding several workloads
+version_added: 0.1.0
+description:
+  - Registers one reservation holding private networks, volumes and containers together, pays its escrow when
+    O(payment) is set and waits until every node reports its workloads deployed.
+  - The reservation is identified by O(name), kept in its metadata with a fingerprint of the normalised
+    options. The same options give no change; changed options register a new reservation that replaces the old
+    one; O(state=absent) cancels it.
+  - Acts on any reservation of the identity by O(id) too, to wait for its deployment (O(state=deployed), for
+    example after M(threefold.grid.zos_payment)) or to cancel it (O(state=absent)).
+  - One failing workload makes the grid cancel the whole reservation. Give resources with their own life cycle
+    their own reservation (M(threefold.grid.zos_container), M(threefold.grid.zos_volume),
+    M(threefold.grid.zos_network)).
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  name:
+    description:
+      - Name of the reservation for Ansible, unique per identity. Required unless O(id) is given.
+    type: str
+  id:
+    description:
+      - Id of an existing reservation of the identity, for O(state=deployed) or O(state=absent).
+      - Mutually exclusive with O(name).
+    type: int
+  state:
+    description:
+      - V(present) makes sure a live reservation named O(name) holds these workloads.
+      - V(absent) cancels the reservation (by O(name) or O(id)) and waits until the nodes report it deleted.
+      - V(deployed) waits until the reservation O(id) is deployed (it must already be paid, or be paid with
+        O(payment) elsewhere while waiting).
+    type: str
+    choices: [present, absent, deployed]
+    default: present
+  networks:
+    description:
+      - Private networks of the reservation, built like M(threefold.grid.zos_network) builds one (subnets,
+        WireGuard keys sealed for each node, peers). External access peers are only offered by
+        M(threefold.grid.zos_network).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the network; containers of this reservation join it with O(containers[].network_connection.name).
+        type: str
+        required: true
+      ip_range:
+        description: Private IPv4 /16 of the network, for example V(10.20.0.0/16).
+        type: str
+        required: true
+      nodes:
+        description: Nodes of the network, each with its own /24.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          node_id:
+            description: Id of the node.
+            type: str
+            required: true
+          subnet:
+            description: The node's /24 inside O(networks[].ip_range); allocated when omitted.
+            type: str
+  volumes:
+    description:
+      - Volumes of the reservation.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the volume in this reservation; containers mount it with O(containers[].volumes[].volume).
+        type: str
+        required: true
+      node_id:
+        description: Node holding the volume.
+        type: str
+        required: true
+      size:
+        description: Size in GiB.
+        type: int
+        required: true
+      type:
+        description: Disk type.
+        type: str
+        choices: [SSD, HDD]
+        default: SSD
+  containers:
+    description:
+      - Containers of the reservation, with the options of M(threefold.grid.zos_container).
+      - O(containers[].network_connection.name) may name a network of O(networks) or a live network of the identity;
+        O(containers[].volumes[].volume) may name a volume of O(volumes), a M(threefold.grid.zos_volume) or a
+        C(<reservation id>-<workload id>) id.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Label of the container in the results.
+        type: str
+      node_id:
+        description: Id of the node.
+        type: str
+        required: true
+      flist:
+        description: HTTP(S) URL of the flist, ending in C(.flist).
+        type: str
+        required: true
+      hub_url:
+        description: Storage URL of the flist data.
+        type: str
+        default: ""
+      env:
+        description: Environment variables.
+        type: dict
+        default: {}
+      secret_env:
+        description: Environment variables encrypted for the node; never logged or returned.
+        type: dict
+        default: {}
+      entrypoint:
+        description: Command started in the container; ignored when O(containers[].interactive=true).
+        type: str
+        default: ""
+      interactive:
+        description: Run coreX (port 7681) instead of the entrypoint.
+        type: bool
+        default: false
+      volumes:
+        description: Volumes to mount.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          volume:
+            description: Volume name or C(<reservation id>-<workload id>).
+            type: str
+            required: true
+          mountpoint:
+            description: Absolute path in the container.
+            type: str
+            required: true
+      capacity:
+        description: Resources, as for M(threefold.grid.zos_container).
+        type: dict
+        default: {}
+        suboptions:
+          cpu:
+            description: Virtual CPUs, 1 to 32.
+            type: int
+            default: 1
+          memory:
+            description: Memory in MiB, 256 to 262144.
+            type: int
+            default: 1024
+          disk_size:
+            description: Root filesystem size in MiB, 256 to 1048576.
+            type: int
+            default: 256
+          disk_type:
+            description: Disk type of the root filesystem.
+            type: str
+            choices: [SSD, HDD]
+            default: SSD
+      network_connection:
+        description: The private network the container joins.
+        type: dict
+        required: true
+        suboptions:
+          name:
+            description: Name of the network.
+            type: str
+            required: true
+          ip_address:
+            description: IPv4 address in the node's /24 (not C(.0), C(.1) or C(.255)).
+            type: str
+            required: true
+          public_ipv6:
+            description: Also give the container a public IPv6 address.
+            type: bool
+            default: false
+      logs:
+        description: Redis channels for stdout and stderr.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          stdout:
+            description: V(redis://host[:port]/channel) for stdout.
+            type: str
+            required: true
+          stderr:
+            description: V(redis://host[:port]/channel) for stderr.
+            type: str
+            required: true
+  duration:
+    description:
+      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h) or V(90m); at
+        least one hour. Defaults to V(30d). Mutually exclusive with O(expires_at).
+    type: str
+  expires_at:
+    description:
+      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given).
+    type: str
+  renew_before:
+    description:
+      - When the live reservation ends within this duration (for example V(7d)), register a new one that replaces it.
+    type: str
+  currencies:
+    description: Currencies offered for the escrow, in order of preference.
+    type: list
+    elements: str
+    choices: [TFT, TFTA, FreeTFT]
+    default: [TFT]
+  payment:
+    description:
+      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
+    type: dict
+    suboptions:
+      stellar_secret:
+        description:
+          - Secret seed of the paying Stellar wallet.
+          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
+        type: str
+      horizon_url:
+        description:
+          - Horizon URL; defaults to the one of O(network).
+          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
+        type: str
+      max_amount:
+        description: Refuse to pay more than this amount (a decimal string).
+        type: str
+      wait:
+        description: Wait in the payment step until the explorer sees the reservation paid.
+        type: bool
+        default: false
+notes:
+  - Replacing follows M(threefold.grid.zos_container)'s order rules; when the old and the new reservation share
+    a container address, the old one is cancelled and deleted first.
+  - When a network of this reservation is also defined in another live reservation, the newest one defines the
+    network on the nodes.
+extends_documentation_fragment:
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports what would be registered or cancelled and the estimated escrow cost.
+  diff_mode:
+    support: full
+    details:
+      - Shows the workloads before and after, with secret values as C(********) and no key material.
+  idempotent:
+    support: full
+seealso:
+  - module: threefold.grid.zos_container
+  - module: threefold.grid.zos_reservation_info
+  - module: threefold.grid.zos_payment
+"""
+
+EXAMPLES = r"""
+- name: A network, a volume and a container in one reservation
+  threefold.grid.zos_reservation:
+    name: blog
+    networks:
+      - name: blog-net
+        ip_range: 10.30.0.0/16
+        nodes:
+          - node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    volumes:
+      - name: blog-data
+        node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+        size: 5
+    containers:
+      - name: blog
+        node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+        flist: https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist
+        entrypoint: /sbin/my_init
+        network_connection:
+          name: blog-net
+          ip_address: 10.30.1.10
+        volumes:
+          - volume: blog-data
+            mountpoint: /data
+    duration: 30d
+    payment:
+      stellar_secret: "{{ vault_stellar_secret }}"
+  register: blog
+
+- name: Wait for a reservation paid elsewhere
+  threefold.grid.zos_reservation:
+    id: "{{ blog.reservation.id }}"
+    state: deployed
+    wait_timeout: 900
+
+- name: Cancel a reservation by id
+  threefold.grid.zos_reservation:
+    id: 42
+    state: absent
+"""
+
+RETURN = r"""
+reservation:
+  description: The reservation; V(null) when there is none (and in check mode for one that would be created).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Reservation id.
+      type: int
+      sample: 42
+    name:
+      description: Name from the metadata, V(null) for a reservation not made by this collection.
+      type: str
+      sample: blog
+    kind:
+      description: Kind from the metadata (C(reservation) for this module).
+      type: str
+      sample: reservation
+    state:
+      description: The explorer's computed next action (C(create), C(sign), C(pay), C(deploy), C(delete), C(deleted)).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until every node reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    customer_tid:
+      description: Threebot id of the owner.
+      type: int
+    created:
+      description: Unix time the explorer registered it.
+      type: int
+    expires_at:
+      description: Unix time at which it ends.
+      type: int
+    expiration_provisioning:
+      description: Unix time by which it had to be deployed.
+      type: int
+    currencies:
+      description: Currencies offered.
+      type: list
+      elements: str
+    workloads:
+      description: Containers, volumes and networks (secret values masked, no key material).
+      type: dict
+    results:
+      description: The raw results the nodes reported.
+      type: list
+      elements: dict
+    escrow:
+      description: What to pay (address, asset, amount, total_amount, memo, details) when registered by this run.
+      type: dict
+    error:
+      description: The first error a node reported, or V(null).
+      type: dict
+containers:
+  description: Per container of the reservation, its global workload id and the addresses the node reported.
+  returned: when O(state=present) or O(state=deployed)
+  type: list
+  elements: dict
+  sample: [{"name": "blog", "workload_id": "42-3", "ipv4": "10.30.1.10", "ipv6": "fd32::a", "result_state": "ok"}]
+replaced:
+  description: Ids of reservations this run cancelled to replace them.
+  returned: when O(state=present)
+  type: list
+  elements: int
+cancelled:
+  description: Ids of reservations this run cancelled.
+  returned: when O(state=absent)
+  type: list
+  elements: int
+payment:
+  description: The payment made by this run, or V(null).
+  returned: when O(state=present)
+  type: dict
+action:
+  description: What the module did or would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel, wait]
+estimate:
+  description: Estimated escrow (amount, total_amount, currency, details) of a reservation that is or would be registered.
+  returned: when a reservation is or would be registered
+  type: dict
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._network import NetworkSpecError, plan_network
+from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
+    GridLookup,
+    LifecycleError,
+    ReservationLifecycle,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import (
+    SpecError,
+    lifetime,
+    normalise_container,
+    parse_duration,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
+    container_from_spec,
+    container_result,
+    volume_workload,
+)
+
+KIND = "reservation"
+VOLUME_SIZE_LIMITS = (1, 65536)
+
+
+class ReservationRunner:
+    def __init__(self, zmodule):
+        self.zmodule = zmodule
+        self.params = zmodule.params
+        self.lifecycle = ReservationLifecycle(zmodule)
+        self.lookup = GridLookup(zmodule, self.lifecycle)
+
+    def wait_options(self):
+        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
+                    wait_sleep=self.params["wait_sleep"])
+
+    # ---- building -------------------------------------------------------------------------------
+
+    def plan(self):
+        """(workloads builder, fingerprint spec, container labels) for the options."""
+        next_id = [0]
+
+        def allocate():
+            next_id[0] += 1
+            return next_id[0]
+
+        names = set()
+        networks, local_networks = [], {}
+        for index, item in enumerate(self.params["networks"]):
+            option = "networks[%d]" % index
+            self._unique(names, item["name"], option + ".name")
+            directory = dict((node["node_id"], self.lookup.node(node["node_id"], "%s.nodes[%d].node_id" % (option, n)))
+                             for n, node in enumerate(item["nodes"]))
+            try:
+                plan = plan_network(item["name"], item["ip_range"], item["nodes"], directory,
+                                    self.zmodule.identity.seed_hex, self.zmodule.identity.public_key_hex)
+            except NetworkSpecError as error:
+                raise SpecError("%s.%s" % (option, error))
+            local_networks[item["name"]] = dict((nr.node_id, str(nr.subnet)) for nr in plan.resources)
+            networks.append((allocate(), plan))
+
+        volumes, local_volumes = [], {}
+        for index, item in enumerate(self.params["volumes"]):
+            option = "volumes[%d]" % index
+            self._unique(names, item["name"], option + ".name")
+            self.lookup.node(item["node_id"], option + ".node_id")
+            low, high = VOLUME_SIZE_LIMITS
+            if not low <= item["size"] <= high:
+                raise SpecError("%s.size: %r is outside %d..%d GiB" % (option, item["size"], low, high))
+            workload_id = allocate()
+            local_volumes[item["name"]] = (workload_id, item["node_id"])
+            volumes.append((workload_id, item))
+
+        containers = []
+        for index, item in enumerate(self.params["containers"]):
+            prefix = "containers[%d]." % index
+            spec, warnings = normalise_container(item, prefix)
+            self.lifecycle.warnings.extend(warnings)
+            self.lookup.resolve_container(spec, prefix, local_networks, local_volumes)
+            containers.append((allocate(), item.get("name") or "container-%d" % index, spec))
+
+        def workloads():
+            return {
+                "networks": [plan.workload(workload_id) for workload_id, plan in networks],
+                "volumes": [volume_workload(workload_id, item["node_id"], item["size"], item["type"])
+                            for workload_id, item in volumes],
+                "containers": [container_from_spec(spec, workload_id, encrypt_for_node)
+                               for workload_id, _, spec in containers],
+            }
+
+        spec = {
+            "networks": [plan.spec() for _, plan in networks],
+            "volumes": [dict(item, workload_id=workload_id) for workload_id, item in volumes],
+            "containers": [dict(spec, workload_id=workload_id, name=label) for workload_id, label, spec in containers],
+        }
+        labels = dict((workload_id, label) for workload_id, label, _ in containers)
+        return workloads, spec, labels
+
+    @staticmethod
+    def _unique(names, name, option):
+        if name in names:
+            raise SpecError("%s: %r is used by another network or volume of this reservation" % (option, name))
+        names.add(name)
+
+    @staticmethod
+    def containers_of(reservation, labels=None):
+        if reservation is None:
+            return []
+        shown = []
+        for workload in reservation["workloads"].get("containers") or []:
+            outcome = container_result(reservation["id"], workload, reservation["results"])
+            shown.append({
+                "name": (labels or {}).get(workload["workload_id"]),
+                "workload_id": outcome["workload_id"],
+                "node_id": workload["node_id"],
+                "ip_address": workload["network_connection"]["ip_address"],
+                "ipv4": outcome["ipv4"],
+                "ipv6": outcome["ipv6"],
+                "result_state": outcome["result_state"],
+                "message": outcome["message"],
+            })
+        return shown
+
+    # ---- states ---------------------------------------------------------------------------------
+
+    def present(self):
+        if not (self.params["networks"] or self.params["volumes"] or self.params["containers"]):
+            raise SpecError("networks, volumes, containers: a reservation needs at least one workload")
+        life = lifetime(self.params["duration"], self.params["expires_at"])
+        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        workloads, spec, labels = self.plan()
+        outcome = self.lifecycle.ensure_present(
+            self.params["name"], KIND, workloads, spec, life, currencies=self.params["currencies"],
+            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
+        result = {
+            "changed": outcome["changed"],
+            "action": outcome["action"],
+            "reservation": outcome["reservation"],
+            "containers": self.containers_of(outcome["reservation"], labels),
+            "replaced": outcome["replaced"],
+            "payment": outcome["payment"],
+        }
+        if outcome["estimate"] is not None:
+            result["estimate"] = outcome["estimate"]
+        if self.zmodule.diff_mode:
+            result["diff"] = outcome["diff"]
+        return result
+
+    def absent(self):
+        if self.params["id"] is not None:
+            outcome = self.lifecycle.cancel_id(self.params["id"], **self.wait_options())
+            reservation = outcome["reservation"]
+        else:
+            outcome = self.lifecycle.ensure_absent(self.params["name"], KIND, **self.wait_options())
+            reservation = outcome["reservations"][0] if outcome["reservations"] else None
+        result = {
+            "changed": outcome["changed"],
+            "action": "cancel" if outcome["changed"] else "none",
+            "reservation": reservation,
+            "cancelled": outcome["cancelled"],
+        }
+        if self.zmodule.diff_mode:
+            result["diff"] = outcome["diff"]
+        return result
+
+    def deployed(self):
+        outcome = self.lifecycle.ensure_deployed(self.params["id"], wait_timeout=self.params["wait_timeout"],
+                                                 wait_sleep=self.params["wait_sleep"], payment=self.params["payment"])
+        return {"changed": False, "action": "wait", "reservation": outcome["reservation"],
+                "containers": self.containers_of(outcome["reservation"])}
+
+    def run(self):
+        state = self.params["state"]
+        try:
+            if state == "deployed":
+                result = self.deployed()
+            elif state == "absent":
+                result = self.absent()
+            else:
+                result = self.present()
+        except SpecError as error:
+            self.zmodule.fail(str(error))
+        except LifecycleError as error:
+            extra = {"reservation": error.reservation}
+            if error.failure:
+                extra["failure"] = error.failure
+            self.zmodule.fail(error.msg, **extra)
+        for warning in self.lifecycle.warnings:
+            self.zmodule.module.warn(warning)
+        return result
+
+
+def container_options():
+    return dict(
+        name=dict(type="str"),
+        node_id=dict(type="str", required=True),
+        flist=dict(type="str", required=True),
+        hub_url=dict(type="str", default=""),
+        env=dict(type="dict", default={}),
+        secret_env=dict(type="dict", default={}, no_log=True),
+        entrypoint=dict(type="str", default=""),
+        interactive=dict(type="bool", default=False),
+        volumes=dict(type="list", elements="dict", default=[], options=dict(
+            volume=dict(type="str", required=True),
+            mountpoint=dict(type="str", required=True),
+        )),
+        capacity=dict(type="dict", default={}, options=dict(
+            cpu=dict(type="int", default=1),
+            memory=dict(type="int", default=1024),
+            disk_size=dict(type="int", default=256),
+            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
+        )),
+        network_connection=dict(type="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            ip_address=dict(type="str", required=True),
+            public_ipv6=dict(type="bool", default=False),
+        )),
+        logs=dict(type="list", elements="dict", default=[], options=dict(
+            stdout=dict(type="str", required=True),
+            stderr=dict(type="str", required=True),
+        )),
+    )
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str"),
+        id=dict(type="int"),
+        state=dict(type="str", choices=["present", "absent", "deployed"], default="present"),
+        networks=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            ip_range=dict(type="str", required=True),
+            nodes=dict(type="list", elements="dict", required=True, options=dict(
+                node_id=dict(type="str", required=True),
+                subnet=dict(type="str"),
+            )),
+        )),
+        volumes=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            node_id=dict(type="str", required=True),
+            size=dict(type="int", required=True),
+            type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
+        )),
+        containers=dict(type="list", elements="dict", default=[], options=container_options()),
+        duration=dict(type="str"),
+        expires_at=dict(type="str"),
+        renew_before=dict(type="str", no_log=False),
+        currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
+        payment=dict(type="dict", options=payment_argument_spec()),
+    )
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def main():
+    zmodule = ZosModule(
+        argument_spec(),
+        identity=True,
+        required_one_of=[("name", "id")],
+        mutually_exclusive=[("name", "id"), ("duration", "expires_at")],
+        required_if=[("state", "deployed", ("id",)), ("state", "present", ("name",))],
+    )
+    zmodule.exit(**ReservationRunner(zmodule).run())
+
+
+if __name__ == "__main__":
+    main()

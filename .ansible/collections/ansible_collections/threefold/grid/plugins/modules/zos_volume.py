@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_volume
+short_description: Manage a storage volume on a 0-OS node of the ThreeFold Grid
+version_added: 0.1.0
+description:
+  - Registers a named volume (a btrfs subvolume of O(size) GiB on the node's SSD pool) in its own reservation, pays
+    it and waits until the node created it. Containers on the same node mount it by name or by RV(volume.volume_id)
+    (see O(threefold.grid.zos_container#module:volumes)).
+  - The volume is identified by O(name) among the live reservations of the identity. The same options change
+    nothing; a different O(node_id), O(size) or lifetime registers a new volume and cancels the old one, which
+    B(destroys the data) of the old one. O(state=absent) cancels the reservation and the node deletes the data.
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  name:
+    description:
+      - Name of the volume; identifies its reservation, and containers can mount it by this name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure the volume exists as described; V(absent) cancels its reservation (the data is lost).
+    type: str
+    choices: [present, absent]
+    default: present
+  node_id:
+    description:
+      - Id of the 0-OS node holding the volume; it must have reported to the explorer in the last 10 minutes.
+        Only containers on this node can mount the volume.
+      - Required when O(state=present).
+    type: str
+  size:
+    description:
+      - Size of the volume in GiB, at least 1.
+      - Required when O(state=present).
+    type: int
+  type:
+    description:
+      - Disk type of the volume. The explorer accepts only V(SSD) volumes (since tfexplorer v0.3.2); V(HDD) is
+        refused by the module before anything is signed.
+    type: str
+    choices: [SSD, HDD]
+    default: SSD
+  duration:
+    description:
+      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h), V(90m) or
+        V(2w); at least one hour. Defaults to V(30d).
+      - Mutually exclusive with O(expires_at).
+    type: str
+  expires_at:
+    description:
+      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given); at
+        least one hour from now.
+    type: str
+  renew_before:
+    description:
+      - When the live reservation ends within this duration (for example V(7d)), register a new one that
+        replaces it. The new reservation is a new, empty volume.
+    type: str
+  currencies:
+    description:
+      - Currencies offered for the escrow, in order of preference.
+      - Defaults to V([FreeTFT]) on a free-to-use node and V([TFT]) on any other node.
+    type: list
+    elements: str
+    choices: [TFT, TFTA, FreeTFT]
+  payment:
+    description:
+      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
+      - Without it a new reservation stays waiting for payment; the module then returns the escrow details
+        (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
+    type: dict
+    suboptions:
+      stellar_secret:
+        description:
+          - Secret seed (C(S...)) of the paying Stellar wallet.
+          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
+        type: str
+      horizon_url:
+        description:
+          - Horizon server to use instead of the one of O(network).
+          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
+        type: str
+      max_amount:
+        description:
+          - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
+        type: str
+      wait:
+        description:
+          - Wait until the explorer has seen the payment.
+        type: bool
+        default: false
+extends_documentation_fragment:
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The node and the live reservation are read and the escrow is estimated; nothing is registered or paid.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+notes:
+  - A volume belongs to the identity that reserved it; a container of another identity cannot mount it (the node
+    refuses it).
+seealso:
+  - module: threefold.grid.zos_container
+  - module: threefold.grid.zos_node_info
+  - module: threefold.grid.zos_payment
+"""
+
+EXAMPLES = r"""
+- name: A 10 GiB volume for the database, paid from a wallet
+  threefold.grid.zos_volume:
+    name: db-data
+    node_id: "{{ node }}"
+    size: 10
+    duration: 30d
+    payment:
+      stellar_secret: "{{ vault_stellar_secret }}"
+  register: volume
+
+- name: Mount it in a container on the same node
+  threefold.grid.zos_container:
+    name: db
+    node_id: "{{ node }}"
+    flist: https://hub.grid.tf/tf-official-apps/postgres:12.flist
+    network_connection:
+      name: demo-net
+      ip_address: 10.20.1.10
+    volumes:
+      - volume: db-data
+        mountpoint: /var/lib/postgresql/data
+
+- name: See what the volume would cost
+  threefold.grid.zos_volume:
+    name: scratch
+    node_id: "{{ node }}"
+    size: 50
+  check_mode: true
+  register: would
+
+- name: Remove the volume and its data
+  threefold.grid.zos_volume:
+    name: db-data
+    state: absent
+"""
+
+RETURN = r"""
+volume:
+  description:
+    - The volume's reservation. V(null) when O(state=absent) and nothing was found, and in check mode for a volume
+      that would be created.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: O(name).
+      type: str
+      sample: db-data
+    volume_id:
+      description: The volume's global workload id, C(<reservation id>-<workload id>); containers mount it by this id.
+      type: str
+      sample: 42-1
+    reservation_id:
+      description: Id of the reservation holding the volume.
+      type: int
+      sample: 42
+    node_id:
+      description: Node holding the volume.
+      type: str
+      sample: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    size:
+      description: Size in GiB.
+      type: int
+      sample: 10
+    type:
+      description: Disk type.
+      type: str
+      sample: SSD
+    state:
+      description:
+        - The reservation's next action as the explorer computes it, C(pay) (waiting for payment), C(deploy) (paid,
+          with the node), C(delete) (being removed) or C(deleted).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until the node reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description: What to pay for a reservation registered by this run (V(null) otherwise, or when free).
+      type: dict
+      sample: {"address": "GBQ3GKHP5ACY4XZ7VE3ILIAVDOTDLXGTGXSNGI6HJQRH5VOFA4QTOBVU", "asset": "TFT:GA47...",
+               "amount": "0.3456", "total_amount": 3456000, "memo": "42", "details": []}
+    error:
+      description: The first error the node reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
+      type: dict
+      sample: null
+    results:
+      description: The explorer's raw results for the volume.
+      type: list
+      elements: dict
+      sample: []
+    replaced:
+      description: Ids of reservations this run cancelled to replace them.
+      type: list
+      elements: int
+      sample: []
+    payment:
+      description: The payment made by this run (transaction hash, amount, asset, destination, memo), or V(null).
+      type: dict
+      sample: null
+action:
+  description: What the module did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel]
+  sample: create
+estimate:
+  description: Estimated escrow of the reservation that is (or would be) registered.
+  returned: when a reservation is or would be registered
+  type: dict
+  sample: {"amount": "0.3456", "total_amount": 3456000, "currency": "TFT", "details": []}
+failure:
+  description: Details of a failed explorer or payment call.
+  returned: on failure, when the explorer or the payment answered with an error
+  type: dict
+  sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
+    GridLookup,
+    LifecycleError,
+    ReservationLifecycle,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, lifetime, parse_duration
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
+    global_workload_id,
+    volume_workload,
+)
+
+KIND = "volume"
+WORKLOAD_ID = 1
+
+
+def volume_spec(params):
+    """The normalised volume spec; fails on what the explorer or the node would refuse."""
+    if params["type"] != "SSD":
+        raise SpecError("type: %r volumes are refused by the explorer (since v0.3.2 volumes must be SSD); "
+                        "use type=SSD" % params["type"])
+    if params["size"] < 1:
+        raise SpecError("size: %r must be at least 1 (GiB)" % params["size"])
+    node_id = params["node_id"].strip()
+    if not node_id:
+        raise SpecError("node_id: %r must be a node id" % params["node_id"])
+    return {"node_id": node_id, "size": params["size"], "type": params["type"]}
+
+
+def volume_view(name, reservation, replaced=None, payment=None):
+    """The returned `volume` from a lifecycle reservation view."""
+    if reservation is None:
+        return None
+    workload = (reservation["workloads"].get("volumes") or [{}])[0]
+    volume_id = global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
+    results = [r for r in reservation["results"] if r.get("workload_id") == volume_id]
+    return {
+        "name": name,
+        "volume_id": volume_id,
+        "reservation_id": reservation["id"],
+        "node_id": workload.get("node_id"),
+        "size": workload.get("size"),
+        "type": workload.get("type"),
+        "state": reservation["state"],
+        "workload_state": reservation["workload_state"],
+        "expires_at": reservation["expires_at"],
+        "escrow": reservation["escrow"],
+        "error": reservation["error"],
+        "results": results,
+        "replaced": list(replaced or []),
+        "payment": payment,
+    }
+
+
+class VolumeRunner:
+    def __init__(self, zmodule):
+        self.zmodule = zmodule
+        self.params = zmodule.params
+        self.name = self.params["name"]
+        self.lifecycle = ReservationLifecycle(zmodule)
+
+    def wait_options(self):
+        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
+                    wait_sleep=self.params["wait_sleep"])
+
+    def present(self):
+        spec = volume_spec(self.params)
+        life = lifetime(self.params["duration"], self.params["expires_at"])
+        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        node = GridLookup(self.zmodule, self.lifecycle).node(spec["node_id"], "node_id")
+        currencies = self.params["currencies"] or (["FreeTFT"] if node.get("free_to_use") else ["TFT"])
+
+        def workloads():
+            return {"volumes": [volume_workload(WORKLOAD_ID, spec["node_id"], spec["size"], spec["type"])]}
+
+        outcome = self.lifecycle.ensure_present(
+            self.name, KIND, workloads, spec, life, currencies=currencies, payment=self.params["payment"],
+            renew_before=renew_before, **self.wait_options())
+        result = {
+            "changed": outcome["changed"],
+            "action": outcome["action"],
+            "volume": volume_view(self.name, outcome["reservation"], outcome["replaced"], outcome["payment"]),
+        }
+        if outcome["estimate"] is not None:
+            result["estimate"] = outcome["estimate"]
+        if self.zmodule.diff_mode:
+            result["diff"] = self._volume_diff(outcome["diff"])
+        return result
+
+    def absent(self):
+        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
+        reservations = outcome["reservations"]
+        result = {
+            "changed": outcome["changed"],
+            "action": "cancel" if outcome["changed"] else "none",
+            "volume": volume_view(self.name, reservations[0]) if reservations else None,
+        }
+        if self.zmodule.diff_mode:
+            result["diff"] = self._volume_diff(outcome["diff"])
+        return result
+
+    @staticmethod
+    def _volume_diff(diff):
+        """Before/after of the volume alone (its reservation holds exactly one)."""
+        def side(described):
+            if not described:
+                return {}
+            shown = dict((described.get("volumes") or [{}])[0])
+            shown.pop("workload_id", None)
+            shown["expires_at"] = described.get("expires_at")
+            shown["currencies"] = described.get("currencies")
+            return shown
+        return {"before": side(diff["before"]), "after": side(diff["after"])}
+
+    def run(self):
+        try:
+            result = self.present() if self.params["state"] == "present" else self.absent()
+        except SpecError as error:
+            self.zmodule.fail(str(error))
+        except LifecycleError as error:
+            extra = {"volume": volume_view(self.name, error.reservation)}
+            if error.failure:
+                extra["failure"] = error.failure
+            self.zmodule.fail(error.msg, **extra)
+        for warning in self.lifecycle.warnings:
+            self.zmodule.module.warn(warning)
+        return result
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        node_id=dict(type="str"),
+        size=dict(type="int"),
+        type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
+        duration=dict(type="str"),
+        expires_at=dict(type="str"),
+        renew_before=dict(type="str", no_log=False),
+        currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"]),
+        payment=dict(type="dict", options=payment_argument_spec()),
+    )
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def main():
+    zmodule = ZosModule(
+        argument_spec(),
+        required_if=[("state", "present", ("node_id", "size"))],
+        mutually_exclusive=[("duration", "expires_at")],
+    )
+    zmodule.exit(**VolumeRunner(zmodule).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+
+import httpx
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.threefold.grid.plugins.module_utils import _base
+from ansible_collections.threefold.grid.plugins.module_utils._base import (
+    ZosModule,
+    explorer_argument_spec,
+    identity_argument_spec,
+    stellar_argument_spec,
+    wait_argument_spec,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient, ExplorerError
+
+SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+PUBKEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+ENV_VARS = ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED",
+            "TFGRID_IDENTITY_MNEMONIC", "TFGRID_IDENTITY_SEED_FILE", "TFGRID_STELLAR_SECRET", "TFGRID_HORIZON_URL")
+
+
+# Module args stay patched until the test ends: fail_json/exit_json need them too.
+MODULE_ARGS = contextlib.ExitStack()
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield
+    MODULE_ARGS.close()
+
+
+def build(args, identity=True, spec=None, **kwargs):
+    MODULE_ARGS.enter_context(patch_module_args(args))
+    return ZosModule(spec or {}, identity=identity, **kwargs)
+
+
+def build_failure(capsys, args, identity=True, spec=None):
+    """Run ZosModule construction expecting fail_json; return the decoded result and raw stdout."""
+    with pytest.raises(SystemExit):
+        build(args, identity=identity, spec=spec)
+    out = capsys.readouterr().out
+    return json.loads(out), out
+
+
+def call_failing(capsys, func):
+    with pytest.raises(SystemExit):
+        func()
+    out = capsys.readouterr().out
+    return json.loads(out), out
+
+
+def phonebook(users):
+    def handler(request):
+        if request.url.path == "/explorer/users":
+            name = request.url.params.get("name")
+            found = [u for u in users if name is None or u["name"] == name]
+            return httpx.Response(200, json=found, headers={"Pages": "1"})
+        return httpx.Response(404, text="404 page not found\n")
+    return handler
+
+
+def mock_explorer(monkeypatch, handler):
+    monkeypatch.setattr(_base, "ExplorerClient",
+                        functools.partial(ExplorerClient, transport=httpx.MockTransport(handler)))
+
+
+def test_common_specs_have_env_fallbacks_and_no_log():
+    spec = dict(explorer_argument_spec(), **identity_argument_spec())
+    spec.update(stellar_argument_spec())
+    assert spec["network"]["fallback"][1] == ["TFGRID_NETWORK"]
+    assert spec["explorer_url"]["fallback"][1] == ["TFGRID_EXPLORER_URL"]
+    assert spec["horizon_url"]["fallback"][1] == ["TFGRID_HORIZON_URL"]
+    for secret in ("identity_seed", "identity_mnemonic", "stellar_secret"):
+        assert spec[secret]["no_log"] is True
+    assert wait_argument_spec() == {"wait": {"type": "bool", "default": True},
+                                    "wait_timeout": {"type": "int", "default": 600},
+                                    "wait_sleep": {"type": "int", "default": 5}}
+
+
+def test_defaults_select_localgrid():
+    zmodule = build({}, identity=False)
+    settings = zmodule.network_settings
+    assert settings["network"] == "local"
+    assert settings["explorer_url"] == "http://127.0.0.1:8080/explorer"
+    assert settings["network_passphrase"] == "Localgrid Stellar Network ; threefold.grid"
+    assert zmodule.check_mode is False
+
+
+def test_env_fallbacks(monkeypatch):
+    monkeypatch.setenv("TFGRID_NETWORK", "test")
+    monkeypatch.setenv("TFGRID_EXPLORER_URL", "http://127.0.0.1:9999/explorer/")
+    monkeypatch.setenv("TFGRID_IDENTITY_SEED", SEED)
+    monkeypatch.setenv("TFGRID_IDENTITY_NAME", "alice.3bot")
+    zmodule = build({})
+    assert zmodule.params["network"] == "test"
+    assert zmodule.network_settings["explorer_url"] == "http://127.0.0.1:9999/explorer"
+    assert zmodule.network_settings["horizon_url"] == "https://horizon-testnet.stellar.org"
+    assert zmodule.identity.public_key_hex == PUBKEY
+    assert zmodule.params["identity_name"] == "alice.3bot"
+    assert SEED in zmodule.module.no_log_values
+
+
+def test_explicit_options_beat_env(monkeypatch):
+    monkeypatch.setenv("TFGRID_NETWORK", "test")
+    zmodule = build({"network": "main"}, identity=False)
+    assert zmodule.network_settings["explorer_url"] == "https://explorer.grid.tf/explorer"
+
+
+def test_stellar_options_override_horizon(monkeypatch):
+    monkeypatch.setenv("TFGRID_HORIZON_URL", "http://127.0.0.1:1234/stellar/")
+    zmodule = build({}, identity=False, spec=stellar_argument_spec())
+    assert zmodule.network_settings["horizon_url"] == "http://127.0.0.1:1234/stellar"
+
+
+def test_client_uses_the_connection_options():
+    zmodule = build({"explorer_url": "http://127.0.0.1:9/explorer", "explorer_timeout": 3.5,
+                     "explorer_retries": 1, "validate_certs": False}, identity=False)
+    client = zmodule.client
+    assert client is zmodule.client
+    assert client.base_url == "http://127.0.0.1:9/explorer"
+    assert client.retries == 1
+    assert client._http.timeout.read == 3.5 and client._http.timeout.connect == 3.5
+
+
+def test_identity_sources_are_mutually_exclusive(capsys):
+    result, out = build_failure(capsys, {"identity_seed": SEED, "identity_mnemonic": "abandon art"})
+    assert result["failed"] is True
+    assert "mutually exclusive: identity_seed|identity_mnemonic|identity_seed_file" in result["msg"]
+    assert SEED not in out
+
+
+def test_env_identity_counts_for_mutual_exclusion(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("TFGRID_IDENTITY_SEED", SEED)
+    result, out = build_failure(capsys, {"identity_seed_file": str(tmp_path / "seed")})
+    assert "mutually exclusive" in result["msg"] and SEED not in out
+
+
+def test_modules_without_identity_reject_identity_options(capsys):
+    result = build_failure(capsys, {"identity_seed": SEED}, identity=False)[0]
+    assert "Unsupported parameters" in result["msg"] and "identity_seed" in result["msg"]
+
+
+def test_missing_identity_fails_naming_the_options(capsys):
+    zmodule = build({})
+    result = call_failing(capsys, lambda: zmodule.identity)[0]
+    assert result["msg"].startswith("No identity configured: set one of identity_seed, identity_mnemonic or "
+                                    "identity_seed_file")
+    assert "TFGRID_IDENTITY_SEED" in result["msg"]
+
+
+def test_bad_seed_fails_without_the_secret(capsys):
+    secret = SEED[:-1] + "x"
+    zmodule = build({"identity_seed": secret})
+    result, out = call_failing(capsys, lambda: zmodule.identity)
+    assert result["msg"] == "identity_seed must be 64 hexadecimal characters (a 32-byte ed25519 seed)"
+    assert secret not in out
+
+
+def test_bad_mnemonic_fails_without_the_secret(capsys):
+    words = " ".join(["zoo"] * 24)
+    zmodule = build({"identity_mnemonic": words})
+    result, out = call_failing(capsys, lambda: zmodule.identity)
+    assert result["msg"] == "identity_mnemonic must be 24 English BIP39 words with a valid checksum"
+    assert "zoo" not in out
+
+
+def test_identity_from_seed_file(tmp_path):
+    path = tmp_path / "seed"
+    path.write_text(SEED + "\n")
+    zmodule = build({"identity_seed_file": str(path)})
+    assert zmodule.identity.public_key_hex == PUBKEY
+
+
+def test_user_and_tid_from_the_phonebook(monkeypatch):
+    mock_explorer(monkeypatch, phonebook([{"id": 7, "name": "alice.3bot", "pubkey": PUBKEY.upper()}]))
+    zmodule = build({"identity_seed": SEED, "identity_name": "alice.3bot"})
+    assert zmodule.user["id"] == 7
+    assert zmodule.tid == 7
+
+
+def test_user_unknown_fails(capsys, monkeypatch):
+    mock_explorer(monkeypatch, phonebook([]))
+    zmodule = build({"identity_seed": SEED, "identity_name": "ghost.3bot", "explorer_url": "http://x/explorer"})
+    result = call_failing(capsys, lambda: zmodule.user)[0]
+    assert result["msg"] == ("Identity ghost.3bot is not registered in the phonebook of http://x/explorer; "
+                             "register it with threefold.grid.zos_identity first")
+
+
+def test_user_with_another_key_fails(capsys, monkeypatch):
+    mock_explorer(monkeypatch, phonebook([{"id": 9, "name": "alice.3bot", "pubkey": "ab" * 32}]))
+    zmodule = build({"identity_seed": SEED, "identity_name": "alice.3bot"})
+    result, out = call_failing(capsys, lambda: zmodule.tid)
+    assert "Identity alice.3bot (tid 9) is registered with public key %s" % ("ab" * 32) in result["msg"]
+    assert SEED not in out
+
+
+def test_user_requires_identity_name(capsys):
+    zmodule = build({"identity_seed": SEED})
+    result = call_failing(capsys, lambda: zmodule.user)[0]
+    assert result["msg"].startswith("identity_name is required")
+
+
+def test_user_lookup_error_is_structured(capsys, monkeypatch):
+    mock_explorer(monkeypatch, lambda request: httpx.Response(500, json={"error": "database down"}))
+    zmodule = build({"identity_seed": SEED, "identity_name": "alice.3bot", "explorer_retries": 0})
+    result = call_failing(capsys, lambda: zmodule.user)[0]
+    assert result["msg"] == "Failed to look up identity alice.3bot in the phonebook: database down"
+    assert result["failure"] == {"status": 500, "method": "GET", "path": "/users", "message": "database down"}
+
+
+def test_fail_with_explorer_error_and_extra(capsys):
+    zmodule = build({}, identity=False)
+    error = ExplorerError("mongo: no documents in result", status=404, method="GET", path="/farms/99")
+    result = call_failing(capsys, lambda: zmodule.fail("Failed to read farm 99", error, farm_id=99))[0]
+    assert result["msg"] == "Failed to read farm 99: mongo: no documents in result"
+    assert result["failure"] == {"status": 404, "method": "GET", "path": "/farms/99",
+                                 "message": "mongo: no documents in result"}
+    assert result["farm_id"] == 99
+
+
+def test_fail_with_other_error_and_plain(capsys):
+    zmodule = build({}, identity=False)
+    result = call_failing(capsys, lambda: zmodule.fail("Cannot do it", ValueError("bad value")))[0]
+    assert result["msg"] == "Cannot do it: bad value" and "failure" not in result
+    result = call_failing(capsys, lambda: zmodule.fail("Plain"))[0]
+    assert result["msg"] == "Plain"
+
+
+def test_no_log_values_are_masked_even_if_echoed(capsys):
+    zmodule = build({"identity_seed": SEED})
+    result, out = call_failing(capsys, lambda: zmodule.fail("oops " + SEED))
+    assert SEED not in out
+
+
+def test_exit_and_check_mode(capsys):
+    zmodule = build({"_ansible_check_mode": True}, identity=False, spec={"thing": {"type": "str"}})
+    assert zmodule.check_mode is True
+    with pytest.raises(SystemExit):
+        zmodule.exit(changed=True, thing={"id": 1})
+    result = json.loads(capsys.readouterr().out)
+    assert result["changed"] is True and result["thing"] == {"id": 1}
+
+
+def test_extra_mutually_exclusive_is_merged(capsys):
+    spec = {"generate_seed_file": {"type": "path"}}
+    with pytest.raises(SystemExit):
+        build({"generate_seed_file": "/tmp/x", "identity_seed": SEED}, spec=spec,
+              mutually_exclusive=[["generate_seed_file", "identity_seed"]])
+    assert "mutually exclusive: generate_seed_file|identity_seed" in json.loads(capsys.readouterr().out)["msg"]

@@ -1,0 +1,700 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import decimal
+import json
+import os
+import urllib.parse
+
+import pytest
+
+from stellar_sdk import Keypair, TransactionEnvelope
+from stellar_sdk import exceptions as sdk_exceptions
+from stellar_sdk.client.base_sync_client import BaseSyncClient
+from stellar_sdk.client.response import Response
+from stellar_sdk.operation import ChangeTrust, Payment
+
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _stellar
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
+from ansible_collections.threefold.grid.plugins.module_utils._payment import PaymentError, pay_escrow
+from ansible_collections.threefold.grid.plugins.module_utils._stellar import (
+    StellarError,
+    amount_to_stroops,
+    describe_horizon_error,
+    escrow_total_stroops,
+    parse_asset,
+    stroops_to_amount,
+)
+
+# tfexplorer v0.3.0 asset vectors: the copy under fixtures/ when the tree has one, else the shared vectors.
+_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "stellar_assets_v030.json")
+VECTORS = _FIXTURE if os.path.exists(_FIXTURE) else os.path.join(
+    os.environ.get("TFGRID_VECTORS", "/work/shared/vectors"), "stellar_assets_v030.json")
+PASSPHRASE = "Localgrid Stellar Network ; threefold.grid"
+HORIZON = "http://horizon.invalid/stellar"
+
+
+# ---- amounts ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, stroops", [
+    ("3.454642", 34546420), ("0.0000001", 1), ("10", 100000000), ("10.0000000", 100000000),
+    (" 1.5 ", 15000000), ("0", 0), (decimal.Decimal("922337203685.4775807"), 9223372036854775807),
+])
+def test_amount_to_stroops_exact(text, stroops):
+    assert amount_to_stroops(text) == stroops
+
+
+def test_amount_to_stroops_int_means_whole_units():
+    assert amount_to_stroops(7) == 70000000
+
+
+@pytest.mark.parametrize("bad", ["0.00000001", "-1", "abc", "", "NaN", "Infinity", 1.5, True, None, [1]])
+def test_amount_to_stroops_refuses(bad):
+    with pytest.raises(ValueError):
+        amount_to_stroops(bad)
+
+
+@pytest.mark.parametrize("stroops, text", [
+    (34546420, "3.4546420"), (1, "0.0000001"), (0, "0.0000000"), (100000000, "10.0000000"), (-5, "-0.0000005"),
+])
+def test_stroops_to_amount_has_seven_decimals(stroops, text):
+    assert stroops_to_amount(stroops) == text
+    assert amount_to_stroops(text.lstrip("-")) == abs(stroops)
+
+
+@pytest.mark.parametrize("bad", [1.0, "1", True, None])
+def test_stroops_to_amount_refuses_non_int(bad):
+    with pytest.raises(ValueError):
+        stroops_to_amount(bad)
+
+
+def test_escrow_total_sums_details_exactly():
+    # 0.1 + 0.2 in floats is 0.30000000000000004; in stroops it is exact.
+    details = [{"farmer_id": 1, "total_amount": 1000000}, {"farmer_id": 2, "total_amount": 2000000},
+               {"farmer_id": 3, "total_amount": 34546420}]
+    assert escrow_total_stroops({"details": details}) == 37546420
+    assert stroops_to_amount(escrow_total_stroops({"details": details})) == "3.7546420"
+
+
+@pytest.mark.parametrize("escrow, stroops", [
+    ({"amount": 34546420}, 34546420),
+    ({"amount": "3.454642"}, 34546420),
+    ({"details": None, "amount": None}, 0),
+    ({"details": [], "address": ""}, 0),
+    ({}, 0),
+])
+def test_escrow_total_from_amount(escrow, stroops):
+    assert escrow_total_stroops(escrow) == stroops
+
+
+@pytest.mark.parametrize("details", [[{"total_amount": 1.5}], [{"total_amount": "10"}], [{"total_amount": -1}],
+                                     [{"farmer_id": 1}]])
+def test_escrow_total_refuses_non_stroops(details):
+    with pytest.raises(ValueError):
+        escrow_total_stroops({"details": details})
+
+
+@pytest.mark.parametrize("total, limit, above", [
+    ("3.4546420", "3.454642", False), ("3.4546421", "3.454642", True), ("0.0000001", "0", True),
+])
+def test_max_amount_comparison_in_stroops(total, limit, above):
+    assert (amount_to_stroops(total) > amount_to_stroops(limit)) is above
+
+
+# ---- assets ----------------------------------------------------------------------------------
+
+def _vector_cases():
+    with open(VECTORS) as handle:
+        return json.load(handle)
+
+
+def test_asset_vectors_validate_cases():
+    cases = _vector_cases()["validate_cases"]
+    assert cases
+    for case in cases:
+        if case["error"] is None:
+            assert parse_asset(case["asset"]) == (case["code"], case["issuer"])
+        else:
+            with pytest.raises(ValueError) as info:
+                parse_asset(case["asset"])
+            assert str(info.value) == case["error"]
+
+
+def test_known_assets_match_vectors():
+    vectors = _vector_cases()
+    for network, key in (("main", "mainnet"), ("test", "testnet")):
+        expected = sorted(vectors[key])
+        got = sorted("%s:%s" % (code, issuer) for code, issuer in _stellar.KNOWN_ASSETS[network].items())
+        assert got == expected
+    assert _stellar.KNOWN_ASSETS["dev"] == _stellar.KNOWN_ASSETS["test"]
+
+
+def test_resolve_asset_codes_and_full_strings():
+    issuers = _stellar.KNOWN_ASSETS["test"]
+    assert _stellar.resolve_asset("FreeTFT", issuers) == "FreeTFT:" + issuers["FreeTFT"]
+    assert _stellar.resolve_asset("ABC:GXYZ", issuers) == "ABC:GXYZ"
+    with pytest.raises(ValueError, match="unknown asset code 'TFX'"):
+        _stellar.resolve_asset("TFX", issuers)
+
+
+def test_sdk_asset_rejects_bad_issuer_readably():
+    with pytest.raises(ValueError, match="is not a valid Stellar asset"):
+        _stellar.sdk_asset("TFT:SomethingSomethingSomething")
+    asset = _stellar.sdk_asset("FreeTFT:" + _stellar.KNOWN_ASSETS["main"]["FreeTFT"])
+    assert asset.type == "credit_alphanum12"
+
+
+def test_bad_secret_is_never_echoed():
+    secret = "SBADSECRETNOTBASE32XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+    with pytest.raises(StellarError) as info:
+        _stellar.keypair_from_secret(secret)
+    assert secret not in str(info.value) and info.value.code == "invalid_secret"
+
+
+# ---- Horizon error mapping -------------------------------------------------------------------
+
+def _problem(tx, ops=None, status=400):
+    codes = {"transaction": tx}
+    if ops is not None:
+        codes["operations"] = ops
+    return {"type": "https://stellar.org/horizon-errors/transaction_failed", "title": "Transaction Failed",
+            "status": status, "detail": "The transaction failed when submitted to the stellar network.",
+            "extras": {"envelope_xdr": "AAAA", "result_xdr": "AAAA", "result_codes": codes}}
+
+
+@pytest.mark.parametrize("body, fragment, code", [
+    (_problem("tx_bad_seq"), "sequence number moved", "bad_sequence"),
+    (_problem("tx_bad_auth"), "network passphrase does not match", "bad_auth"),
+    (_problem("tx_insufficient_fee"), "below the network's base fee", "insufficient_fee"),
+    (_problem("tx_failed", ["op_underfunded"]), "does not hold enough of the asset (op_underfunded)", "underfunded"),
+    (_problem("tx_failed", ["op_success", "op_no_trust"]), "destination account has no trustline", "escrow_no_trust"),
+    (_problem("tx_failed", ["op_no_destination"]), "destination account does not exist", "escrow_missing"),
+    (_problem("tx_failed", ["op_line_full"]), "trustline limit would be exceeded", "escrow_line_full"),
+    (_problem("tx_failed", ["op_src_no_trust"]), "paying account has no trustline", "no_trustline"),
+    (_problem("tx_weird_new_code"), "transaction failed (tx_weird_new_code)", "tx_weird_new_code"),
+])
+def test_describe_horizon_error(body, fragment, code):
+    message, failure = describe_horizon_error(body)
+    assert fragment in message
+    assert failure["status"] == 400 and failure["type"] == "transaction_failed"
+    assert "envelope_xdr" not in json.dumps(failure)
+    assert _stellar.error_code(failure) == code
+
+
+def test_describe_malformed_and_not_found():
+    message, failure = describe_horizon_error(
+        {"type": "https://stellar.org/horizon-errors/transaction_malformed", "title": "Transaction Malformed",
+         "status": 400, "extras": {"envelope_xdr": "xx"}})
+    assert "transaction_malformed" in message and failure["result_codes"] is None
+    message, failure = describe_horizon_error({"type": "https://stellar.org/horizon-errors/not_found",
+                                               "title": "Resource Missing", "status": 404})
+    assert message == "Horizon answered HTTP 404: Resource Missing"
+    message, failure = describe_horizon_error(None, status=502)
+    assert message == "Horizon answered HTTP 502: HTTP 502"
+
+
+# ---- pre-checks ------------------------------------------------------------------------------
+
+ISSUER = Keypair.random().public_key
+TFT = "TFT:" + ISSUER
+
+
+def _account(address, xlm="10.0000000", tft="100.0000000", subentries=1, trust=True, limit="922337203685.4775807"):
+    balances = [{"asset_type": "native", "balance": xlm, "selling_liabilities": "0.0000000"}]
+    if trust:
+        balances.append({"asset_type": "credit_alphanum4", "asset_code": "TFT", "asset_issuer": ISSUER,
+                         "balance": tft, "limit": limit, "selling_liabilities": "0.0000000",
+                         "buying_liabilities": "0.0000000"})
+    return {"id": address, "account_id": address, "subentry_count": subentries, "balances": balances}
+
+
+@pytest.mark.parametrize("payer, escrow, stroops, code", [
+    (None, _account("GESCROW"), 1, "payer_missing"),
+    (_account("GPAYER"), None, 1, "escrow_missing"),
+    (_account("GPAYER", trust=False, subentries=0), _account("GESCROW"), 1, "no_trustline"),
+    (_account("GPAYER", tft="1.0000000"), _account("GESCROW"), 10000001, "underfunded"),
+    # 1.5 XLM is exactly the minimum balance with one trustline: nothing left for the fee.
+    (_account("GPAYER", xlm="1.5000000"), _account("GESCROW"), 1, "fee_underfunded"),
+    (_account("GPAYER"), _account("GESCROW", trust=False), 1, "escrow_no_trust"),
+    (_account("GPAYER"), _account("GESCROW", tft="5.0000000", limit="5.0000000"), 1, "escrow_line_full"),
+])
+def test_check_payment_possible_failures(payer, escrow, stroops, code):
+    with pytest.raises(StellarError) as info:
+        _stellar.check_payment_possible(payer, escrow, TFT, stroops, 100, 5000000)
+    assert info.value.code == code
+
+
+def test_check_payment_possible_passes_at_exact_balance():
+    _stellar.check_payment_possible(_account("GPAYER", xlm="1.5000100"), _account("GESCROW"), TFT,
+                                    amount_to_stroops("100"), 100, 5000000)
+
+
+# ---- a fake Horizon (in-process stellar-sdk client) --------------------------------------------
+
+def _native(stroops):
+    return {"asset_type": "native", "balance": stroops_to_amount(stroops), "selling_liabilities": "0.0000000",
+            "buying_liabilities": "0.0000000"}
+
+
+class FakeHorizon(BaseSyncClient):
+    """A tiny ledger behind stellar-sdk's client interface: accounts, payments, submit, lookups.
+
+    `faults` is a list consumed by submissions: "lose" applies the transaction then raises a
+    ConnectionError (a lost confirmation), "drop" raises before applying, "504" answers a gateway timeout.
+    """
+
+    def __init__(self, passphrase=PASSPHRASE):
+        self.passphrase = passphrase
+        self.accounts = {}
+        self.transactions = {}
+        self.payments = []
+        self.faults = []
+        self.submissions = 0
+        self.lookups = 0
+
+    # -- seeding --
+    def create(self, address, xlm="10", trust=()):
+        self.accounts[address] = {"sequence": 1000, "native": amount_to_stroops(xlm),
+                                  "lines": dict((asset, 0) for asset in trust)}
+
+    def credit(self, address, asset, amount):
+        self.accounts[address]["lines"][asset] += amount_to_stroops(amount)
+
+    # -- client interface --
+    def get(self, url, params=None, max_content_size=None):
+        path = urllib.parse.urlsplit(url).path[len("/stellar"):]
+        params = dict(params or {})
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            return self._json(200, {"network_passphrase": self.passphrase})
+        if parts == ["ledgers"]:
+            return self._json(200, {"_embedded": {"records": [
+                {"base_fee_in_stroops": 100, "base_reserve_in_stroops": 5000000}]}})
+        if parts[0] == "accounts" and len(parts) == 2:
+            if parts[1] not in self.accounts:
+                return self._not_found()
+            return self._json(200, self._account_record(parts[1]))
+        if parts[0] == "accounts" and parts[2:] == ["payments"]:
+            return self._json(200, self._payments_page(parts[1], params))
+        if parts[0] == "transactions" and len(parts) == 2:
+            self.lookups += 1
+            if parts[1] not in self.transactions:
+                return self._not_found()
+            return self._json(200, self.transactions[parts[1]])
+        return self._not_found()
+
+    def post(self, url, data=None, json_data=None):
+        self.submissions += 1
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "drop":
+            raise sdk_exceptions.ConnectionError("connection reset")
+        if fault == "504":
+            return self._json(504, {"type": "https://stellar.org/horizon-errors/timeout", "title": "Timeout",
+                                    "status": 504})
+        response = self._apply(data["tx"])
+        if fault == "lose":
+            raise sdk_exceptions.ConnectionError("read timed out")
+        return response
+
+    def stream(self, url, params=None):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+    # -- internals --
+    def _json(self, status, body):
+        return Response(status, json.dumps(body), {}, "")
+
+    def _not_found(self):
+        return self._json(404, {"type": "https://stellar.org/horizon-errors/not_found",
+                                "title": "Resource Missing", "status": 404})
+
+    def _account_record(self, address):
+        acct = self.accounts[address]
+        balances = [_native(acct["native"])]
+        for asset, stroops in acct["lines"].items():
+            code, issuer = asset.split(":")
+            balances.append({"asset_type": "credit_alphanum4" if len(code) <= 4 else "credit_alphanum12",
+                             "asset_code": code, "asset_issuer": issuer, "balance": stroops_to_amount(stroops),
+                             "limit": "922337203685.4775807", "selling_liabilities": "0.0000000",
+                             "buying_liabilities": "0.0000000"})
+        return {"id": address, "account_id": address, "sequence": str(acct["sequence"]),
+                "subentry_count": len(acct["lines"]), "balances": balances, "data": {}}
+
+    def _payments_page(self, address, params):
+        mine = [p for p in self.payments if address in (p["from"], p["to"])]
+        if "cursor" in params:
+            mine = [p for p in mine if int(p["paging_token"]) > int(params["cursor"])]
+        page = mine[:int(params.get("limit", 10))]
+        if params.get("join") != "transactions":
+            page = [dict((k, v) for k, v in p.items() if k != "transaction") for p in page]
+        return {"_links": {}, "_embedded": {"records": page}}
+
+    def _tx_failed(self, tx_code, ops=None):
+        return self._json(400, _problem(tx_code, ops))
+
+    def _apply(self, tx_b64):
+        env = TransactionEnvelope.from_xdr(tx_b64, self.passphrase)
+        tx = env.transaction
+        source = tx.source.account_id
+        acct = self.accounts.get(source)
+        if acct is None:
+            return self._tx_failed("tx_no_source_account")
+        if tx.sequence != acct["sequence"] + 1:
+            return self._tx_failed("tx_bad_seq")
+        signer = Keypair.from_public_key(source)
+        try:
+            for signature in env.signatures:
+                signer.verify(env.hash(), signature.signature)
+        except sdk_exceptions.BadSignatureError:
+            return self._tx_failed("tx_bad_auth")
+        if not env.signatures:
+            return self._tx_failed("tx_bad_auth")
+        for op in tx.operations:
+            failure = self._check_op(source, op)
+            if failure:
+                acct["sequence"] = tx.sequence
+                return self._tx_failed("tx_failed", [failure])
+        acct["sequence"] = tx.sequence
+        acct["native"] -= tx.fee
+        memo = tx.memo.memo_text.decode() if hasattr(tx.memo, "memo_text") else None
+        tx_hash = env.hash_hex()
+        record = {"id": tx_hash, "hash": tx_hash, "successful": True, "ledger": 7, "source_account": source,
+                  "memo_type": "text" if memo is not None else "none", "result_xdr": ""}
+        if memo is not None:
+            record["memo"] = memo
+        for op in tx.operations:
+            self._apply_op(source, op, record)
+        self.transactions[tx_hash] = record
+        return self._json(200, record)
+
+    def _check_op(self, source, op):
+        if isinstance(op, ChangeTrust):
+            return None
+        asset = "%s:%s" % (op.asset.code, op.asset.issuer)
+        destination = op.destination.account_id
+        if destination not in self.accounts:
+            return "op_no_destination"
+        if asset not in self.accounts[source]["lines"]:
+            return "op_src_no_trust"
+        if asset not in self.accounts[destination]["lines"]:
+            return "op_no_trust"
+        if self.accounts[source]["lines"][asset] < amount_to_stroops(op.amount):
+            return "op_underfunded"
+        return None
+
+    def _apply_op(self, source, op, record):
+        if isinstance(op, ChangeTrust):
+            self.accounts[source]["lines"].setdefault("%s:%s" % (op.asset.code, op.asset.issuer), 0)
+            return
+        assert isinstance(op, Payment)
+        asset = "%s:%s" % (op.asset.code, op.asset.issuer)
+        stroops = amount_to_stroops(op.amount)
+        self.accounts[source]["lines"][asset] -= stroops
+        self.accounts[op.destination.account_id]["lines"][asset] += stroops
+        self.payments.append({
+            "id": str(len(self.payments) + 1), "paging_token": str(len(self.payments) + 1), "type": "payment",
+            "transaction_successful": True, "transaction_hash": record["hash"], "from": source,
+            "to": op.destination.account_id, "asset_type": "credit_alphanum4", "asset_code": op.asset.code,
+            "asset_issuer": op.asset.issuer, "amount": stroops_to_amount(stroops), "transaction": record})
+
+
+# ---- the exactly-once payment flow -------------------------------------------------------------
+
+class FakeExplorer:
+    def __init__(self, next_action=2, missing=False):
+        self.next_action = next_action
+        self.missing = missing
+
+    def get_reservation(self, rid):
+        if self.missing:
+            raise ExplorerError("mongo: no documents in result", status=404, method="GET", path="/reservations/%d" % rid)
+        return {"id": rid, "next_action": self.next_action, "results": [], "data_reservation": {}}
+
+
+class FakeZosModule:
+    def __init__(self, explorer=None):
+        self.client = explorer or FakeExplorer()
+        self.params = {"network": "local", "horizon_url": HORIZON}
+        self.network_settings = {"network": "local", "explorer_url": "http://127.0.0.1:8080/explorer",
+                                 "horizon_url": HORIZON}
+
+
+@pytest.fixture
+def ledger(monkeypatch):
+    fake = FakeHorizon()
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: fake)
+    payer = Keypair.random()
+    escrow = Keypair.random().public_key
+    fake.create(payer.public_key, xlm="10", trust=[TFT])
+    fake.credit(payer.public_key, TFT, "100")
+    fake.create(escrow, xlm="5", trust=[TFT])
+    fake.payer = payer
+    fake.escrow = escrow
+    return fake
+
+
+def _escrow(ledger, *amounts):
+    return {"address": ledger.escrow, "asset": TFT,
+            "details": [{"farmer_id": i + 1, "total_amount": a} for i, a in enumerate(amounts)]}
+
+
+def _pay(ledger, rid=42, escrow=None, check_mode=False, zmodule=None, **payment):
+    payment.setdefault("stellar_secret", ledger.payer.secret)
+    return pay_escrow(zmodule or FakeZosModule(), rid, escrow or _escrow(ledger, 30000000, 4546420), payment,
+                      check_mode)
+
+
+def _escrow_balance(ledger):
+    return ledger.accounts[ledger.escrow]["lines"][TFT]
+
+
+def test_pays_sum_of_details_with_memo(ledger):
+    result = _pay(ledger)
+    assert result["changed"] is True and result["free"] is False
+    assert result["amount"] == "3.4546420" == result["total_amount"]
+    assert result["already_paid"] == "0.0000000"
+    assert (result["destination"], result["asset"], result["memo"]) == (ledger.escrow, TFT, "42")
+    assert _escrow_balance(ledger) == 34546420
+    assert ledger.transactions[result["transaction_hash"]]["memo"] == "42"
+    assert ledger.payer.secret not in json.dumps(result)
+
+
+def test_second_run_pays_nothing(ledger):
+    _pay(ledger)
+    again = _pay(ledger)
+    assert again["changed"] is False and again["transaction_hash"] is None
+    assert again["already_paid"] == "3.4546420"
+    assert len(ledger.payments) == 1
+
+
+def test_partial_payment_pays_only_the_remainder(ledger):
+    first = _pay(ledger, escrow=_escrow(ledger, 10000000))
+    assert first["amount"] == "1.0000000"
+    rest = _pay(ledger, escrow=_escrow(ledger, 10000000, 4546420))
+    assert rest["changed"] is True and rest["already_paid"] == "1.0000000" and rest["amount"] == "0.4546420"
+    assert _escrow_balance(ledger) == 14546420
+
+
+def test_other_memos_are_not_counted(ledger):
+    _pay(ledger, rid=41)
+    result = _pay(ledger, rid=42)
+    assert result["changed"] is True and result["already_paid"] == "0.0000000"
+    assert len(ledger.payments) == 2
+
+
+def test_memo_found_without_join_support(ledger, monkeypatch):
+    _pay(ledger)
+    original = ledger._payments_page
+    monkeypatch.setattr(ledger, "_payments_page", lambda address, params: original(address, dict(params, join="")))
+    assert _pay(ledger)["changed"] is False
+
+
+def test_payments_are_read_across_pages(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar, "PAGE_LIMIT", 2)
+    for rid in (1, 2, 3, 4):
+        _pay(ledger, rid=rid, escrow=_escrow(ledger, 1))
+    assert _pay(ledger, rid=4, escrow=_escrow(ledger, 1))["changed"] is False
+    assert _pay(ledger, rid=5, escrow=_escrow(ledger, 1))["changed"] is True
+
+
+def test_check_mode_submits_nothing(ledger):
+    result = _pay(ledger, check_mode=True)
+    assert result["changed"] is True and result["amount"] == "3.4546420" and result["transaction_hash"] is None
+    assert ledger.submissions == 0 and _escrow_balance(ledger) == 0
+
+
+def test_free_reservation_needs_no_payment(ledger):
+    for escrow in ({"address": "", "asset": "", "details": None}, {"address": ledger.escrow, "asset": TFT,
+                                                                    "details": []}):
+        result = _pay(ledger, escrow=escrow, stellar_secret=None)
+        assert result["free"] is True and result["changed"] is False
+    assert ledger.submissions == 0
+
+
+def test_reservation_no_longer_waiting_for_payment(ledger):
+    result = _pay(ledger, zmodule=FakeZosModule(FakeExplorer(next_action=3)))
+    assert result["changed"] is False and result["next_action"] == "deploy"
+    assert ledger.submissions == 0
+
+
+def test_unknown_reservation_fails_clearly(ledger):
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, zmodule=FakeZosModule(FakeExplorer(missing=True)))
+    assert info.value.code == "reservation_not_found" and "reservation 42 does not exist" in info.value.msg
+    assert ledger.submissions == 0
+
+
+def test_above_max_amount_fails_before_anything(ledger):
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, max_amount="3.454641")
+    assert info.value.code == "above_max_amount" and "3.4546420" in info.value.msg
+    assert ledger.submissions == 0
+    assert _pay(ledger, max_amount="3.454642")["changed"] is True
+
+
+@pytest.mark.parametrize("setup, code", [
+    (lambda l: l.accounts[l.payer.public_key]["lines"].pop(TFT), "no_trustline"),
+    (lambda l: l.accounts[l.payer.public_key]["lines"].__setitem__(TFT, 1), "underfunded"),
+    (lambda l: l.accounts.pop(l.escrow), "escrow_missing"),
+    (lambda l: l.accounts[l.escrow]["lines"].pop(TFT), "escrow_no_trust"),
+    (lambda l: l.accounts.pop(l.payer.public_key), "payer_missing"),
+])
+def test_prechecks_fail_with_nothing_paid(ledger, setup, code):
+    setup(ledger)
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger)
+    assert info.value.code == code
+    assert ledger.submissions == 0
+    assert ledger.payer.secret not in info.value.msg + json.dumps(info.value.to_failure())
+
+
+def test_wrong_asset_on_escrow_fails(ledger):
+    other = "TFTA:" + ISSUER
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, escrow=dict(_escrow(ledger, 10), asset=other))
+    assert info.value.code == "no_trustline" and other in info.value.msg
+
+
+def test_invalid_escrow_asset_fails(ledger):
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, escrow=dict(_escrow(ledger, 10), asset="TFT"))
+    assert info.value.code == "invalid_escrow" and "expected 2" in info.value.msg
+
+
+def test_lost_confirmation_is_resolved_by_hash_not_resubmitted(ledger):
+    ledger.faults = ["lose"]
+    result = _pay(ledger)
+    assert result["changed"] is True and result["transaction_hash"] in ledger.transactions
+    assert ledger.submissions == 1 and ledger.lookups >= 1
+    assert len(ledger.payments) == 1 and _escrow_balance(ledger) == 34546420
+
+
+def test_dropped_submission_resubmits_the_same_envelope(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    ledger.faults = ["drop", "504"]
+    result = _pay(ledger)
+    assert ledger.submissions == 3 and len(ledger.payments) == 1
+    assert result["transaction_hash"] in ledger.transactions
+
+
+def test_timeout_then_bad_seq_finds_the_applied_transaction(ledger, monkeypatch):
+    # The first POST applied but its answer timed out; the resubmission hits the used sequence number.
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    original = ledger._apply
+    answers = []
+
+    def apply_then_hide(tx_b64):
+        response = original(tx_b64)
+        answers.append(response.status_code)
+        if len(answers) == 1:
+            raise sdk_exceptions.ConnectionError("timeout")
+        return response
+    monkeypatch.setattr(ledger, "_apply", apply_then_hide)
+    monkeypatch.setattr(ledger, "get", _hide_first_lookup(ledger))
+    result = _pay(ledger)
+    assert answers == [200, 400]
+    assert len(ledger.payments) == 1 and result["transaction_hash"] in ledger.transactions
+
+
+def test_never_confirmed_fails_after_bounded_attempts(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    ledger.faults = ["drop", "drop", "drop"]
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger)
+    assert info.value.code == "unconfirmed" and ledger.submissions == 3 and not ledger.payments
+    assert "transaction_hash" in info.value.failure
+
+
+def test_wrong_passphrase_maps_to_bad_auth(ledger, monkeypatch):
+    monkeypatch.setattr(_payment, "horizon_settings", lambda zmodule, url=None: (HORIZON, "Some Other Network"))
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger)
+    assert info.value.code == "bad_auth" and "passphrase" in info.value.msg
+    assert info.value.failure["result_codes"] == {"transaction": "tx_bad_auth"}
+
+
+def test_horizon_passphrase_read_from_root_for_explicit_url(ledger):
+    ledger.passphrase = "Custom ; net"
+    url, passphrase = _payment.horizon_settings(FakeZosModule(), HORIZON)
+    assert (url, passphrase) == (HORIZON, "Custom ; net")
+
+
+def test_local_horizon_follows_explorer_override():
+    zmodule = FakeZosModule()
+    zmodule.params = {"network": "local", "horizon_url": None}
+    zmodule.network_settings = {"network": "local", "explorer_url": "http://127.0.0.1:1/explorer",
+                                "horizon_url": "http://127.0.0.1:8080/stellar"}
+    calls = []
+    original = _stellar.Horizon.network_passphrase
+    try:
+        _stellar.Horizon.network_passphrase = lambda self: calls.append(self.url)
+        url, passphrase = _payment.horizon_settings(zmodule)
+    finally:
+        _stellar.Horizon.network_passphrase = original
+    assert url == "http://127.0.0.1:1/stellar" and calls == [url]
+    assert passphrase == PASSPHRASE
+
+
+def _no_sleep_init(init):
+    def patched(self, url, client=None, sleep=None):
+        init(self, url, client=client, sleep=lambda seconds: None)
+    return patched
+
+
+def _hide_first_lookup(ledger):
+    original = ledger.get
+    state = {"hidden": False}
+
+    def get(url, params=None, max_content_size=None):
+        if "/transactions/" in url and not state["hidden"]:
+            state["hidden"] = True
+            return ledger._not_found()
+        return original(url, params, max_content_size)
+    return get
+
+
+# ---- waiting for the explorer ------------------------------------------------------------------
+
+def test_expected_results_counts_network_resources():
+    data = {"containers": [{}], "volumes": [{}, {}], "networks": [{"network_resources": [{}, {}]}]}
+    assert _payment.expected_results(data) == 5
+
+
+def test_deployment_outcome_reports_node_error():
+    reservation = {"id": 7, "next_action": 4, "results": [{"state": 0, "node_id": "n1", "message": "no space"}]}
+    with pytest.raises(PaymentError, match="failed on node n1: no space"):
+        _payment.deployment_outcome(reservation)
+
+
+def test_deployment_outcome_deployed_when_all_results_ok():
+    reservation = {"id": 7, "next_action": 3, "data_reservation": {"volumes": [{}]}, "results": [{"state": 1}]}
+    assert _payment.deployment_outcome(reservation) == "deployed"
+    reservation["results"] = []
+    assert _payment.deployment_outcome(reservation) == "pending"
+
+
+def test_wait_until_paid_after_payment(ledger):
+    states = iter([2, 2, 3])
+
+    class Explorer(FakeExplorer):
+        def get_reservation(self, rid):
+            return {"id": rid, "next_action": next(states, 3), "results": []}
+    result = _pay(ledger, zmodule=FakeZosModule(Explorer()), wait=True, wait_sleep=0.001, wait_timeout=5)
+    assert result["next_action"] == "deploy"
+
+
+def test_wait_reports_cancellation_with_the_paid_hash(ledger):
+    states = iter([2, 4])
+
+    class Explorer(FakeExplorer):
+        def get_reservation(self, rid):
+            return {"id": rid, "next_action": next(states, 4), "results": []}
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, zmodule=FakeZosModule(Explorer()), wait=True, wait_sleep=0.001, wait_timeout=5)
+    assert info.value.code == "reservation_cancelled"
+    assert info.value.failure["transaction_hash"] in ledger.transactions
+

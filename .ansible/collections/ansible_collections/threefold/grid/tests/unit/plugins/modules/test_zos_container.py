@@ -1,0 +1,257 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import httpx
+import nacl.public
+import nacl.signing
+import pytest
+
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation, _spec
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode
+from ansible_collections.threefold.grid.plugins.modules import zos_container
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import FakeExplorer, run_module
+
+SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+PUBKEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+NODE_KEY = nacl.signing.SigningKey(bytes(range(32)))
+NODE = b58encode(bytes(NODE_KEY.verify_key))
+OTHER_NODE = b58encode(bytes(nacl.signing.SigningKey(bytes(range(1, 33))).verify_key))
+SECRET = "correct horse battery staple"
+
+
+class ReservationExplorer(FakeExplorer):
+    """The phonebook/directory fake plus the customer side of the reservation API (§3.5)."""
+
+    def __init__(self, **kwargs):
+        now = int(time.time())
+        super(ReservationExplorer, self).__init__(
+            users=[{"id": 1, "name": "alice.3bot", "email": "a@x", "pubkey": PUBKEY, "host": "", "description": ""}],
+            nodes=[{"node_id": NODE, "farm_id": 3, "updated": now, "free_to_use": False},
+                   {"node_id": OTHER_NODE, "farm_id": 3, "updated": now, "free_to_use": False}], **kwargs)
+        self.reservations = {}
+        self.deploy = "ok"  # what the node reports: "ok", an error message, or None (never answers)
+
+    def add(self, data, name, kind="container", fp="f", next_action=3, results=None):
+        rid = len(self.reservations) + 1
+        self.reservations[rid] = {"id": rid, "json": json.dumps(data), "data_reservation": data, "customer_tid": 1,
+                                  "next_action": next_action, "metadata": _spec.metadata_tag(name, kind, fp),
+                                  "results": results or [], "epoch": int(time.time())}
+        return rid
+
+    def handler(self, request):
+        path = request.url.path[len("/explorer"):]
+        if path.startswith("/reservations"):
+            self.requests.append(request)
+            return self.reservation_route(request, path)
+        return super(ReservationExplorer, self).handler(request)
+
+    def reservation_route(self, request, path):
+        if request.method == "GET" and path == "/reservations":
+            stored = request.url.params.get("next_action")
+            items = [r for r in self.reservations.values() if stored is None or r["next_action"] == int(stored)]
+            return httpx.Response(200, json=items, headers={"Pages": "1"})
+        if request.method == "POST" and path == "/reservations":
+            body = json.loads(request.content)
+            nacl.signing.VerifyKey(bytes.fromhex(PUBKEY)).verify(body["json"].encode(),
+                                                                 bytes.fromhex(body["customer_signature"]))
+            rid = len(self.reservations) + 1
+            self.reservations[rid] = dict(body, id=rid, next_action=3, results=[], epoch=int(time.time()))
+            return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
+                "address": "", "asset": "", "details": None}})
+        match = re.fullmatch(r"/reservations/(\d+)", path)
+        if match:
+            reservation = self.reservations[int(match.group(1))]
+            self.progress(reservation)
+            return httpx.Response(200, json=reservation)
+        match = re.fullmatch(r"/reservations/(\d+)/sign/delete", path)
+        if match:
+            reservation = self.reservations[int(match.group(1))]
+            body = json.loads(request.content)
+            message = ("%d%s" % (reservation["id"], reservation["json"])).encode()
+            nacl.signing.VerifyKey(bytes.fromhex(PUBKEY)).verify(message, bytes.fromhex(body["signature"]))
+            reservation["next_action"] = 4
+            return httpx.Response(201, text="null\n")
+        return httpx.Response(404, text="404 page not found\n")
+
+    def progress(self, reservation):
+        """Each read moves the reservation one step, like nodes reporting between two polls."""
+        if reservation["next_action"] == 4:
+            reservation["next_action"] = 6
+            return
+        if reservation["next_action"] != 3 or reservation["results"] or self.deploy is None:
+            return
+        for container in reservation["data_reservation"]["containers"]:
+            gwid = "%d-%d" % (reservation["id"], container["workload_id"])
+            ok = self.deploy == "ok"
+            ip = container["network_connection"][0]["ipaddress"]
+            reservation["results"].append({"workload_id": gwid, "node_id": container["node_id"], "category": 1,
+                                           "state": 1 if ok else 0, "message": "" if ok else self.deploy,
+                                           "data_json": {"id": gwid, "ipv4": ip if ok else "", "ipv6": ""}})
+        if self.deploy != "ok":
+            reservation["next_action"] = 4
+
+    def posted(self):
+        return [json.loads(r.content) for r in self.requests if r.method == "POST" and r.url.path.endswith("/reservations")]
+
+
+def network_data(node=NODE, subnet="10.1.3.0/24"):
+    return {"networks": [{"name": "net", "workload_id": 1, "iprange": "10.1.0.0/16",
+                          "network_resources": [{"node_id": node, "iprange": subnet}]}],
+            "containers": [], "volumes": [], "expiration_reservation": int(time.time()) + 86400}
+
+
+def volume_data(node=NODE):
+    return {"volumes": [{"workload_id": 1, "node_id": node, "size": 5, "type": 1}], "containers": [],
+            "networks": [], "expiration_reservation": int(time.time()) + 86400}
+
+
+@pytest.fixture
+def explorer():
+    fake = ReservationExplorer()
+    fake.add(network_data(), "net", kind="network")
+    fake.add(volume_data(), "data", kind="volume")
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def fast_wait(monkeypatch):
+    monkeypatch.setattr(_reservation.time, "sleep", lambda seconds: None)
+    for name in ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED",
+                 "TFGRID_STELLAR_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    def runner(explorer, check_mode=False, diff=False, **overrides):
+        args = {"name": "web", "identity_name": "alice.3bot", "identity_seed": SEED, "node_id": NODE,
+                "flist": "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist", "entrypoint": "/sbin/my_init",
+                "env": {"A": "1"}, "secret_env": {"PASSWORD": SECRET},
+                "network_connection": {"name": "net", "ip_address": "10.1.3.10"},
+                "volumes": [{"volume": "data", "mountpoint": "/data"}], "duration": "2h", "wait_sleep": 0,
+                "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+        args.update(overrides)
+        result = run_module(monkeypatch, capsys, zos_container.main, args, explorer)
+        assert SECRET not in json.dumps(result)
+        return result
+    return runner
+
+
+def test_creates_with_secret_sealed_for_the_node(run, explorer):
+    result = run(explorer)
+    assert result["changed"] is True and result["action"] == "create"
+    container = result["container"]
+    assert container["reservation_id"] == 3 and container["workload_id"] == "3-1"
+    assert container["ipv4"] == "10.1.3.10" and container["state"] == "deploy" and container["workload_state"] == "ok"
+    body = explorer.posted()[0]
+    wire = body["data_reservation"]["containers"][0]
+    assert wire["volumes"] == [{"volume_id": "2-1", "mountpoint": "/data"}]
+    assert SECRET not in body["json"] and SECRET not in body["metadata"]
+    box = nacl.public.SealedBox(NODE_KEY.to_curve25519_private_key())
+    assert box.decrypt(bytes.fromhex(wire["secret_environment"]["PASSWORD"])).decode() == SECRET
+
+
+def test_rerun_is_unchanged_and_writes_nothing(run, explorer):
+    run(explorer)
+    writes = len(explorer.writes())
+    again = run(explorer)
+    assert again["changed"] is False and again["action"] == "none"
+    assert again["container"]["reservation_id"] == 3
+    assert len(explorer.writes()) == writes
+
+
+def test_changed_secret_replaces_cancelling_first_on_same_ip(run, explorer):
+    run(explorer)
+    result = run(explorer, secret_env={"PASSWORD": "another"})
+    assert result["changed"] and result["action"] == "replace"
+    assert result["container"]["replaced"] == [3] and result["container"]["reservation_id"] == 4
+    paths = [r.url.path for r in explorer.requests if r.method == "POST"]
+    assert paths[-2:] == ["/explorer/reservations/3/sign/delete", "/explorer/reservations"]
+    assert explorer.reservations[3]["next_action"] == 6
+
+
+def test_check_mode_estimates_and_diffs_without_writing(run, explorer):
+    result = run(explorer, check_mode=True, diff=True)
+    assert result["changed"] is True and result["container"] is None
+    assert explorer.writes() == []
+    assert result["estimate"]["currency"] == "TFT" and result["estimate"]["details"][0]["farmer_id"] == 3
+    after = result["diff"]["after"]
+    assert after["secret_env"] == {"PASSWORD": "********"} and after["env"] == {"A": "1"}
+    assert result["diff"]["before"] == {}
+
+
+def test_diff_of_a_change_shows_before_and_after(run, explorer):
+    run(explorer)
+    result = run(explorer, check_mode=True, diff=True, capacity={"cpu": 2})
+    assert result["diff"]["before"]["capacity"]["cpu"] == 1 and result["diff"]["after"]["capacity"]["cpu"] == 2
+    assert result["diff"]["before"]["secret_env"] == {"PASSWORD": "********"}
+
+
+def test_absent_cancels_and_waits_deleted(run, explorer):
+    run(explorer)
+    result = run(explorer, state="absent")
+    assert result["changed"] and result["action"] == "cancel"
+    assert result["container"]["state"] == "deleted"
+    assert run(explorer, state="absent")["changed"] is False
+
+
+def test_node_error_fails_with_its_message(run, explorer):
+    explorer.deploy = "fail to download flist: 404 Not Found"
+    result = run(explorer)
+    assert result["failed"] is True
+    assert result["msg"].endswith("fail to download flist: 404 Not Found")
+    assert result["container"]["error"]["message"] == "fail to download flist: 404 Not Found"
+
+
+def test_timeout_fails_with_last_state_and_returns_container(run, explorer):
+    explorer.deploy = None
+    result = run(explorer, wait_timeout=0)
+    assert result["failed"] and "Timeout after 0s" in result["msg"] and "last state: deploy, workloads pending" in result["msg"]
+    assert result["container"]["reservation_id"] == 3
+
+
+def test_duplicate_names_fail(run, explorer):
+    explorer.add(network_data(), "web")
+    explorer.add(network_data(), "web")
+    result = run(explorer)
+    assert result["failed"] and "2 live reservations are named 'web' (kind container): 3, 4" in result["msg"]
+    assert explorer.writes() == []
+
+
+def test_interactive_with_entrypoint_warns(run, explorer):
+    result = run(explorer, interactive=True)
+    assert "entrypoint is ignored because interactive is true" in json.dumps(result["warnings"])
+    assert explorer.posted()[0]["data_reservation"]["containers"][0]["entrypoint"] == ""
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"flist": "https://hub.grid.tf/x.tar.gz"}, "flist: 'https://hub.grid.tf/x.tar.gz' is not an http(s) URL"),
+    ({"capacity": {"memory": 100}}, "capacity.memory: 100 is outside 256..262144"),
+    ({"env": {"BAD-NAME": "x"}}, "env: key 'BAD-NAME' is not a valid variable name"),
+    ({"env": {"PASSWORD": "x"}}, "env and secret_env both set PASSWORD"),
+    ({"duration": "30m"}, "duration: '30m' is shorter than the 1 hour minimum"),
+    ({"node_id": "unknown"}, "node_id: 'unknown' is not a node known to the explorer"),
+    ({"network_connection": {"name": "nope", "ip_address": "10.1.3.10"}}, "network_connection.name: no live network named 'nope'"),
+    ({"network_connection": {"name": "net", "ip_address": "10.1.3.1"}}, "network_connection.ip_address: '10.1.3.1' is reserved in 10.1.3.0/24"),
+    ({"network_connection": {"name": "net", "ip_address": "10.1.4.9"}}, "network_connection.ip_address: '10.1.4.9' is not inside"),
+    ({"volumes": [{"volume": "missing", "mountpoint": "/d"}]}, "volumes[0].volume: no live volume named 'missing'"),
+    ({"node_id": OTHER_NODE, "network_connection": {"name": "net", "ip_address": "10.1.3.10"}, "volumes": []},
+     "network_connection.name: network 'net' has no resource on node %s" % OTHER_NODE),
+])
+def test_validation_fails_before_signing(run, explorer, overrides, message):
+    result = run(explorer, **overrides)
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert explorer.writes() == []
+
+
+def test_node_down_is_refused(run, explorer):
+    explorer.nodes[0]["updated"] = int(time.time()) - 3600
+    result = run(explorer)
+    assert result["failed"] and "node_id: node '%s' is down" % NODE in result["msg"]

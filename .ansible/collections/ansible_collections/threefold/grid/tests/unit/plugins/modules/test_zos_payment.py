@@ -1,0 +1,127 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.threefold.grid.plugins.module_utils import _base, _payment
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
+from ansible_collections.threefold.grid.plugins.modules import zos_payment
+
+SECRET = "SBKGCMBY56MHTT4EGE3YJIYL4CPWKSGJ7VDEQF4J3B3VO7D4VRAUJM6H"
+ESCROW = {"address": "GBQ3GKHP5ACY4XZ7VE3ILIAVDOTDLXGTGXSNGI6HJQRH5VOFA4QTOBVU",
+          "asset": "TFT:GA47YZA3PKFUZMPLQ3B5F2E3CJIB57TGGU7SPCQT2WAEYKN766PWIMB3",
+          "details": [{"farmer_id": 1, "total_amount": 34546420}]}
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def module_exits(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Fail(kwargs)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+
+
+class Explorer:
+    def __init__(self, next_action=None, status=None):
+        self.next_action = next_action
+        self.status = status
+
+    def get_reservation(self, rid):
+        if self.status:
+            raise ExplorerError("mongo: no documents in result", status=self.status, method="GET",
+                                path="/reservations/%d" % rid)
+        return {"id": rid, "next_action": self.next_action, "results": []}
+
+
+def run(args, monkeypatch, explorer=None, check_mode=False):
+    if explorer is not None:
+        monkeypatch.setattr(_base.ZosModule, "client", property(lambda self: explorer))
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises((Exit, Fail)) as info:
+            zos_payment.main()
+    return info.type, info.value.args[0]
+
+
+def test_payment_block_built_from_options_and_env(monkeypatch):
+    calls = []
+
+    def fake_pay(zmodule, rid, escrow, payment, check_mode):
+        calls.append((rid, escrow, payment, check_mode))
+        return {"changed": True, "transaction_hash": "ab" * 32, "amount": "3.4546420", "total_amount": "3.4546420",
+                "asset": escrow["asset"], "destination": escrow["address"], "memo": str(rid),
+                "already_paid": "0.0000000", "free": False, "next_action": "deploy"}
+    monkeypatch.setattr(zos_payment, "pay_escrow", fake_pay)
+    monkeypatch.setenv("TFGRID_STELLAR_SECRET", SECRET)
+    kind, result = run({"reservation_id": 42, "escrow": ESCROW, "max_amount": "5", "wait_for": "deployed"},
+                       monkeypatch, check_mode=True)
+    assert kind is Exit
+    (rid, escrow, payment, check_mode), = calls
+    assert (rid, escrow, check_mode) == (42, ESCROW, True)
+    assert payment == {"stellar_secret": SECRET, "horizon_url": None, "max_amount": "5", "wait": True,
+                       "wait_for": "deployed", "wait_timeout": 600, "wait_sleep": 5}
+    assert result["changed"] is True and result["reservation_id"] == 42 and result["memo"] == "42"
+    assert SECRET not in json.dumps(result)
+
+
+def test_payment_error_becomes_failure_without_secret(monkeypatch):
+    def fake_pay(zmodule, rid, escrow, payment, check_mode):
+        raise _payment.PaymentError("Failed to pay reservation 42: account G... has no trustline for TFT",
+                                    "no_trustline", {"reservation_id": 42})
+    monkeypatch.setattr(zos_payment, "pay_escrow", fake_pay)
+    kind, result = run({"reservation_id": 42, "escrow": ESCROW, "stellar_secret": SECRET}, monkeypatch)
+    assert kind is Fail
+    assert result["failure"] == {"code": "no_trustline", "reservation_id": 42}
+    assert "no trustline" in result["msg"] and SECRET not in json.dumps(result)
+
+
+def test_id_only_reservation_waiting_for_payment_needs_escrow(monkeypatch):
+    kind, result = run({"reservation_id": 42, "stellar_secret": SECRET}, monkeypatch, Explorer(next_action=2))
+    assert kind is Fail
+    assert result["failure"]["code"] == "escrow_required" and "Pass the escrow_information" in result["msg"]
+
+
+def test_id_only_reservation_past_payment_is_unchanged(monkeypatch):
+    kind, result = run({"reservation_id": 42}, monkeypatch, Explorer(next_action=3))
+    assert kind is Exit
+    assert result["changed"] is False and result["next_action"] == "deploy" and result["transaction_hash"] is None
+
+
+def test_id_only_unknown_reservation(monkeypatch):
+    kind, result = run({"reservation_id": 99}, monkeypatch, Explorer(status=404))
+    assert kind is Fail
+    assert result["failure"]["code"] == "reservation_not_found" and result["failure"]["status"] == 404
+    assert "reservation 99 does not exist" in result["msg"]
+
+
+def test_free_escrow_pays_nothing_and_needs_no_secret(monkeypatch):
+    kind, result = run({"reservation_id": 7, "escrow": {"address": "", "asset": "", "details": None}}, monkeypatch,
+                       Explorer(next_action=3))
+    assert kind is Exit
+    assert result["free"] is True and result["changed"] is False and result["transaction_hash"] is None
+
+
+def test_above_max_amount_fails_before_reading_anything(monkeypatch):
+    kind, result = run({"reservation_id": 7, "escrow": ESCROW, "max_amount": "3.4546419", "stellar_secret": SECRET},
+                       monkeypatch, Explorer(status=500))
+    assert kind is Fail
+    assert result["failure"]["code"] == "above_max_amount"
+    assert result["failure"]["max_amount"] == "3.4546419"
