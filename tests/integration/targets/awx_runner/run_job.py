@@ -82,7 +82,7 @@ def scan_artifacts(directory, secret_values, what):
     like AWX's job_env), not output; AWX removes the whole private data dir after the job."""
     scanned = 0
     for path in sorted(pathlib.Path(directory).rglob("*")):
-        if path.is_file() and path != pathlib.Path(directory, "command"):
+        if path.is_file() and path.name != "command":
             scanned += 1
             found = leaks(path.read_text(errors="replace"), secret_values)
             if found:
@@ -121,18 +121,22 @@ def run_inventory_update(workdir, environment, secret_values, identity_name):
     source.write_text("plugin: threefold.grid.zos\n")
     env = dict(environment, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
     artifacts = workdir / "inventory-artifacts"
+    # AWX, too, has ansible-inventory write the JSON to a file and keeps stdout for the log.
+    output = workdir / "inventory.json"
     out, err, rc = ansible_runner.run_command(
-        executable_cmd="ansible-inventory", cmdline_args=["-i", str(source), "--list", "-vvv"],
+        executable_cmd="ansible-inventory",
+        cmdline_args=["-i", str(source), "--list", "--output", str(output), "-vvv"],
         envvars=env, private_data_dir=str(workdir), artifact_dir=str(artifacts), runner_mode="subprocess",
         quiet=True)
     if rc != 0:
         fail("the inventory update failed (rc %s):\n%s\n%s" % (rc, out[-3000:], err[-3000:]))
-    found = leaks(out + err, secret_values)
+    text = output.read_text()
+    found = leaks(out + err + text, secret_values)
     if found:
         fail("the inventory update's output contains the %s" % ", ".join(found))
-    listed = json.loads(out)
+    listed = json.loads(text)
     if "zos" not in listed.get("all", {}).get("children", []) or listed["_meta"]["hostvars"]:
-        fail("expected the empty zos group of %s (no containers), got %s" % (identity_name, out[:1000]))
+        fail("expected the empty zos group of %s (no containers), got %s" % (identity_name, text[:1000]))
     scan_artifacts(artifacts, secret_values, "inventory update")
 
 
