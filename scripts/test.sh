@@ -22,7 +22,7 @@ trap 'rm -rf "$build"' EXIT
 log "Building and installing the collection"
 COLL="$(install_collection "$build")"
 
-stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovider localgrid/tests; }
+stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovider -n 2 localgrid/tests; }
 stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --color no; }
 stage_sanity()       { cd "$COLL" && ansible-test sanity --venv --python 3.13 --color no; }
 stage_integration()  {

@@ -40,8 +40,8 @@ Entry points (used by zos_container, zos_reservation, zos_network, zos_volume an
     lifecycle.live_reservations() -> [reservation]   every live reservation of the identity
     view(reservation, escrow_information=None) -> dict   the readable form modules return
 
-Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None); modules turn it
-into fail_json(msg=..., failure=..., <resource>=...). "Live" = computed next_action in
+Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None; .payment = the
+payment made before the failure or None); modules turn it into fail_json(msg=..., failure=..., <resource>=...). "Live" = computed next_action in
 create/sign/pay/deploy.
 
 GridLookup(zmodule, lifecycle) resolves what a container refers to: node (exists and is up),
@@ -77,6 +77,7 @@ class LifecycleError(Exception):
         self.msg = msg
         self.reservation = reservation
         self.failure = failure
+        self.payment = None  # a payment made before the failure, so nobody pays again by hand
 
 
 def state_name(reservation):
@@ -446,6 +447,7 @@ class ReservationLifecycle:
                 reservation, outcome = self.wait_deployed(rid, wait_timeout, wait_sleep, paying=bool(payment),
                                                           escrow_information=escrow_information)
         except LifecycleError as error:
+            error.payment = result["payment"]
             if keeping_old:
                 error.msg = self._drop_replacement(rid, error.msg, old["id"])
             raise

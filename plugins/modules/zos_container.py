@@ -523,7 +523,7 @@ class ContainerRunner:
         except SpecError as error:
             self.zmodule.fail(str(error))
         except LifecycleError as error:
-            extra = {"container": container_view(self.name, error.reservation)}
+            extra = {"container": container_view(self.name, error.reservation, payment=error.payment)}
             if error.failure:
                 extra["failure"] = error.failure
             self.zmodule.fail(error.msg, **extra)

@@ -582,7 +582,7 @@ class ReservationRunner:
         except SpecError as error:
             self.zmodule.fail(str(error))
         except LifecycleError as error:
-            extra = {"reservation": error.reservation}
+            extra = {"reservation": error.reservation, "payment": error.payment}
             if error.failure:
                 extra["failure"] = error.failure
             self.zmodule.fail(error.msg, **extra)

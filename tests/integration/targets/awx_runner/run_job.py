@@ -108,6 +108,10 @@ def run_job(workdir, environment, email, secret_values, identity_name):
     if found:
         fail("the job's stdout contains the %s" % ", ".join(found))
     files = scan_artifacts(runner.config.artifact_dir, secret_values, "job")
+    # The scan can see the secrets: ansible-runner's record of the environment it was given holds them.
+    injected = leaks(pathlib.Path(runner.config.artifact_dir, "command").read_text(), secret_values)
+    if "identity seed" not in injected or "Stellar secret" not in injected:
+        fail("the credential was not injected into the job environment")
     # The scan looked at real results: the identity task's result event is among the scanned events.
     registered = [event for event in events if event.get("event") == "runner_on_ok"
                   and (event["event_data"].get("res") or {}).get("identity", {}).get("name") == identity_name]

@@ -45,7 +45,6 @@ from ansible_collections.threefold.grid.plugins.module_utils._waiter import Wait
 
 PAYABLE_STATES = ("create", "sign", "pay")
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
-RESULT_STATES = {0: "error", 1: "ok", 2: "deleted"}
 # Workload lists of data_reservation that each produce one node result per entry.
 SINGLE_RESULT_LISTS = ("containers", "volumes", "zdbs", "kubernetes", "proxies", "reserve_proxies",
                        "reverse_proxies", "subdomains", "domain_delegates", "gateway4to6")
@@ -189,8 +188,8 @@ def status_without_escrow(zmodule, reservation_id):
     if state in PAYABLE_STATES:
         raise PaymentError(
             "reservation %d waits for payment, but its escrow details are unknown: the explorer returns them only "
-            "when the reservation is registered. Pass the escrow_information the resource module returned as "
-            "escrow" % reservation_id, "escrow_required", {"next_action": state})
+            "when the reservation is registered. Pass what the resource module returned then (for example "
+            "container.escrow) as the escrow option" % reservation_id, "escrow_required", {"next_action": state})
     return {"changed": False, "transaction_hash": None, "amount": stroops_to_amount(0), "total_amount": None,
             "asset": None, "destination": None, "memo": str(reservation_id), "already_paid": None, "free": False,
             "next_action": state}

@@ -122,8 +122,10 @@ options:
     type: str
   payment:
     description:
-      - Pay the reservation's escrow from this Stellar wallet. Networks cost nothing, so nothing is paid, but the
-        block is accepted so that every resource module of a play can share it through C(module_defaults).
+      - Pay the reservation's escrow from this Stellar wallet. Networks cost nothing, so nothing is paid and the
+        block is not needed; it is accepted so that the resource modules of a play can share it through
+        C(module_defaults). Without it the module still waits until the explorer has checked the (empty) escrow
+        and the nodes report the network.
     type: dict
     suboptions:
       stellar_secret:
@@ -501,17 +503,22 @@ class NetworkRunner:
         identity = self.zmodule.identity
         plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory, identity.seed_hex,
                             identity.public_key_hex, deployed=self.deployed(), access_request=self.params["access"])
+        # Networks cost nothing: the zero escrow needs no wallet, but the lifecycle must still wait (as for a
+        # payer) until the explorer's escrow check moves the reservation from pay to deploy.
+        payment = self.params["payment"] or {"wait": False}
         outcome = self.lifecycle.ensure_present(
             self.name, KIND, lambda: {"networks": [plan.workload()]}, plan.spec(), life, currencies=currencies,
-            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
+            payment=payment, renew_before=renew_before, **self.wait_options())
         result = {
             "changed": outcome["changed"],
             "action": outcome["action"],
             "network": network_view(plan, outcome["reservation"], outcome["replaced"], outcome["payment"]),
         }
         if plan.access_config is not None:
-            result.update(self.deliver_access_config(plan.access_config))
-            result["changed"] = result["changed"] or result.pop("config_written", False)
+            delivered = self.deliver_access_config(plan.access_config)
+            written = delivered.pop("config_written", False)
+            result.update(delivered)
+            result["changed"] = result["changed"] or written
         if self.zmodule.diff_mode:
             result["diff"] = outcome["diff"]
         return result

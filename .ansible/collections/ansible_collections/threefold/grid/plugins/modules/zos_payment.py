@@ -27,10 +27,12 @@ options:
     required: true
   escrow:
     description:
-      - The escrow information the explorer returned when the reservation was registered (the
-        C(escrow_information) returned by the resource modules), with the keys C(address), C(asset) (C(CODE:ISSUER))
-        and C(details) (a list of C(total_amount) in stroops) or C(amount).
-      - C(amount) is an integer number of stroops, or a decimal string in units of the asset.
+      - What the reservation owes, as returned when it was registered, for example the C(escrow) that
+        M(threefold.grid.zos_container) and M(threefold.grid.zos_volume) return, or the C(escrow_information) of the
+        explorer's answer.
+      - Keys used are C(address) (the escrow account), C(asset) (C(CODE:ISSUER)) and the price, taken from
+        C(details) (per-farm C(total_amount) in stroops, summed) or, when C(details) is empty, from C(amount) (an
+        integer number of stroops, or a decimal string in units of the asset). Other keys are ignored.
       - The explorer does not return escrow information after registration, so it cannot be looked up by
         O(reservation_id). When it is omitted the module only reports the state of a reservation that no
         longer waits for payment, and fails for one that still does.
@@ -84,12 +86,12 @@ EXAMPLES = r"""
     node_id: "{{ node_id }}"
     size: 10
     wait: false
-  register: volume
+  register: data
 
 - name: Pay it from a wallet kept in Ansible Vault, but never more than 50 TFT
   threefold.grid.zos_payment:
-    reservation_id: "{{ volume.reservation.id }}"
-    escrow: "{{ volume.reservation.escrow_information }}"
+    reservation_id: "{{ data.volume.reservation_id }}"
+    escrow: "{{ data.volume.escrow }}"
     stellar_secret: "{{ vault_stellar_secret }}"
     max_amount: "50"
     wait_for: deployed

@@ -508,8 +508,8 @@ def test_check_mode_submits_nothing(ledger):
 
 
 def test_free_reservation_needs_no_payment(ledger):
-    for escrow in ({"address": "", "asset": "", "details": None}, {"address": ledger.escrow, "asset": TFT,
-                                                                    "details": []}):
+    free = ({"address": "", "asset": "", "details": None}, {"address": ledger.escrow, "asset": TFT, "details": []})
+    for escrow in free:
         result = _pay(ledger, escrow=escrow, stellar_secret=None)
         assert result["free"] is True and result["changed"] is False
     assert ledger.submissions == 0
@@ -697,4 +697,3 @@ def test_wait_reports_cancellation_with_the_paid_hash(ledger):
         _pay(ledger, zmodule=FakeZosModule(Explorer()), wait=True, wait_sleep=0.001, wait_timeout=5)
     assert info.value.code == "reservation_cancelled"
     assert info.value.failure["transaction_hash"] in ledger.transactions
-

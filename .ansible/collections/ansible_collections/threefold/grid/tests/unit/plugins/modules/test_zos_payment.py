@@ -96,7 +96,7 @@ def test_payment_error_becomes_failure_without_secret(monkeypatch):
 def test_id_only_reservation_waiting_for_payment_needs_escrow(monkeypatch):
     kind, result = run({"reservation_id": 42, "stellar_secret": SECRET}, monkeypatch, Explorer(next_action=2))
     assert kind is Fail
-    assert result["failure"]["code"] == "escrow_required" and "Pass the escrow_information" in result["msg"]
+    assert result["failure"]["code"] == "escrow_required" and "as the escrow option" in result["msg"]
 
 
 def test_id_only_reservation_past_payment_is_unchanged(monkeypatch):

@@ -1,0 +1,144 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation
+from ansible_collections.threefold.grid.plugins.modules import zos_reservation, zos_reservation_info
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_container import (
+    NODE,
+    OTHER_NODE,
+    SECRET,
+    SEED,
+    ReservationExplorer,
+    network_data,
+)
+
+IDENTITY = {"identity_name": "alice.3bot", "identity_seed": SEED}
+
+
+@pytest.fixture(autouse=True)
+def fast_wait(monkeypatch):
+    monkeypatch.setattr(_reservation.time, "sleep", lambda seconds: None)
+    for name in ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def explorer():
+    fake = ReservationExplorer()
+    fake.nodes[0].update(wg_ports=[], public_config={"ipv4": "185.69.166.11/24", "ipv6": "2a02:1802:5e::11/64"},
+                         ifaces=[])
+    return fake
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    def runner(main, explorer, check_mode=False, **args):
+        args = dict(IDENTITY, wait_sleep=0, _ansible_check_mode=check_mode, **args)
+        result = run_module(monkeypatch, capsys, main, args, explorer)
+        assert SECRET not in json.dumps(result)
+        return result
+    return runner
+
+
+def blog(**overrides):
+    args = {
+        "name": "blog",
+        "networks": [{"name": "blognet", "ip_range": "10.30.0.0/16", "nodes": [{"node_id": NODE, "subnet": "10.30.1.0/24"}]}],
+        "volumes": [{"name": "data", "node_id": NODE, "size": 2}],
+        "containers": [{"name": "web", "node_id": NODE, "flist": "https://hub.grid.tf/a/b.flist", "entrypoint": "/start",
+                        "secret_env": {"PW": SECRET},
+                        "network_connection": {"name": "blognet", "ip_address": "10.30.1.10"},
+                        "volumes": [{"volume": "data", "mountpoint": "/data"}]}],
+        "duration": "3h",
+    }
+    args.update(overrides)
+    return args
+
+
+def test_one_reservation_with_network_volume_and_container(run, explorer):
+    result = run(zos_reservation.main, explorer, **blog())
+    assert result["changed"] and result["action"] == "create"
+    data = explorer.posted()[0]["data_reservation"]
+    assert [n["workload_id"] for n in data["networks"]] == [1]
+    assert data["networks"][0]["network_resources"][0]["iprange"] == "10.30.1.0/24"
+    assert data["volumes"] == [{"workload_id": 2, "node_id": NODE, "size": 2, "type": 1, "stats_aggregator": [],
+                                "farmer_tid": 0}]
+    container = data["containers"][0]
+    assert container["workload_id"] == 3
+    assert container["volumes"] == [{"volume_id": "-2", "mountpoint": "/data"}]
+    assert result["containers"] == [{"name": "web", "workload_id": "1-3", "node_id": NODE, "ip_address": "10.30.1.10",
+                                     "ipv4": "10.30.1.10", "ipv6": "", "result_state": "ok", "message": ""}] or \
+        result["containers"][0]["ipv4"] == "10.30.1.10"
+    assert result["reservation"]["kind"] == "reservation" and result["reservation"]["name"] == "blog"
+
+
+def test_rerun_is_unchanged(run, explorer):
+    run(zos_reservation.main, explorer, **blog())
+    writes = len(explorer.writes())
+    again = run(zos_reservation.main, explorer, **blog())
+    assert again["changed"] is False and len(explorer.writes()) == writes
+
+
+def test_container_on_a_node_outside_the_local_network_is_refused(run, explorer):
+    args = blog()
+    args["containers"][0]["node_id"] = OTHER_NODE
+    args["containers"][0]["volumes"] = []
+    result = run(zos_reservation.main, explorer, **args)
+    assert result["failed"]
+    assert "containers[0].network_connection.name: network 'blognet' of this reservation has no resource on node" \
+        in result["msg"]
+    assert explorer.writes() == []
+
+
+def test_local_volume_on_another_node_is_refused(run, explorer):
+    args = blog()
+    args["volumes"][0]["node_id"] = OTHER_NODE
+    result = run(zos_reservation.main, explorer, **args)
+    assert result["failed"] and "containers[0].volumes[0].volume: volume 'data' is on node %s" % OTHER_NODE in result["msg"]
+
+
+def test_duplicate_workload_names_are_refused(run, explorer):
+    args = blog(volumes=[{"name": "blognet", "node_id": NODE, "size": 1}])
+    result = run(zos_reservation.main, explorer, **args)
+    assert result["failed"] and "volumes[0].name: 'blognet' is used by another network or volume" in result["msg"]
+
+
+def test_needs_a_workload(run, explorer):
+    result = run(zos_reservation.main, explorer, name="empty")
+    assert result["failed"] and "a reservation needs at least one workload" in result["msg"]
+
+
+def test_absent_and_deployed_by_id(run, explorer):
+    rid = explorer.add(network_data(), "other", kind="network")
+    deployed = run(zos_reservation.main, explorer, id=rid, state="deployed")
+    assert deployed["changed"] is False and deployed["reservation"]["id"] == rid
+    cancelled = run(zos_reservation.main, explorer, id=rid, state="absent")
+    assert cancelled["changed"] and cancelled["cancelled"] == [rid] and cancelled["reservation"]["state"] == "deleted"
+    assert run(zos_reservation.main, explorer, id=rid, state="absent")["changed"] is False
+
+
+def test_check_mode_writes_nothing(run, explorer):
+    result = run(zos_reservation.main, explorer, check_mode=True, **blog())
+    assert result["changed"] and result["reservation"] is None and result["estimate"]["total_amount"] > 0
+    assert explorer.writes() == []
+
+
+def test_info_lists_filters_and_pages(run, explorer):
+    run(zos_reservation.main, explorer, **blog())
+    explorer.add(network_data(), "net", kind="network", next_action=6)
+    listed = run(zos_reservation_info.main, explorer)
+    assert [r["id"] for r in listed["reservations"]] == [1, 2]
+    assert listed["reservations"][0]["workloads"]["containers"][0]["secret_env"] == {"PW": "********"}
+    live = run(zos_reservation_info.main, explorer, state=["live"])
+    assert [r["id"] for r in live["reservations"]] == [1]
+    by_name = run(zos_reservation_info.main, explorer, name="net", kind="network")
+    assert [r["state"] for r in by_name["reservations"]] == ["deleted"]
+    assert run(zos_reservation_info.main, explorer, id=2)["reservations"][0]["name"] == "net"
+    assert run(zos_reservation_info.main, explorer, id=99)["reservations"] == []
