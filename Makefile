@@ -1,5 +1,5 @@
 # The two commands of the README, plus development shortcuts.
-.PHONY: demo test venv localgrid clean
+.PHONY: demo test venv localgrid clean bench
 
 demo:  ## deploy a container end to end on a local grid (creates .venv on first run)
 	scripts/demo.sh
@@ -15,3 +15,6 @@ localgrid:  ## run a localgrid in the foreground on 127.0.0.1:8080
 
 clean:
 	rm -rf build tests/output localgrid-state.db*
+
+bench:  ## speed and memory benchmarks (ratios measured in one run)
+	scripts/bench.sh

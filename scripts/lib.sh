@@ -32,7 +32,11 @@ install_get_pip_standin() {
     local cache="$HOME/.ansible/test/cache" name
     mkdir -p "$cache"
     for name in get_pip_25_2.py get_pip_24_2.py; do
-        [ -f "$cache/$name" ] || cp "$REPO_ROOT/scripts/get_pip_standin.py" "$cache/$name"
+        cmp -s "$REPO_ROOT/scripts/get_pip_standin.py" "$cache/$name" 2>/dev/null && continue
+        # Only our own stand-in is ever replaced: a real get-pip script placed there by the user stays.
+        if [ ! -f "$cache/$name" ] || grep -q "Offline stand-in" "$cache/$name"; then
+            cp "$REPO_ROOT/scripts/get_pip_standin.py" "$cache/$name"
+        fi
     done
 }
 

@@ -15,6 +15,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.threefold.grid.plugins.inventory import zos
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
@@ -189,6 +190,14 @@ def test_running_containers_become_hosts_with_zos_hostvars(tmp_path, explorer):
     # Untagged containers are named <reservation id>-<workload id>.
     assert hostvars(inventory, "2-1")["zos_farm_id"] == 2
     assert hostvars(inventory, "2-2")["zos_workload_id"] == "2-2"
+
+
+def test_values_from_the_grid_are_never_rendered_as_templates(tmp_path, explorer):
+    explorer.reservations[0]["data_reservation"]["containers"][0]["flist"] = "{{ 6 * 7 }}"
+    inventory = run(tmp_path)
+
+    templar = Templar(loader=DataLoader(), variables=hostvars(inventory, "web-1"))
+    assert templar.template(trust_as_template("{{ zos_flist }}")) == "{{ 6 * 7 }}"
 
 
 def test_secret_environment_is_not_exposed(tmp_path, explorer):

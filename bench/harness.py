@@ -1,0 +1,272 @@
+"""Shared pieces of the localgrid benchmarks: a localgrid subprocess, a signed-in customer, timed
+reservation creation (serial and threaded) and the one-line-per-metric verdicts.
+
+localgrid runs as its own process (``python -m localgrid serve``), as it does under the demo and
+the integration tests: client threads in the same interpreter would otherwise compete with the
+server for the GIL and the numbers would describe that contention instead of localgrid.
+"""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import httpx
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+# Nodes with at least this much SSD (GiB) take a share of 1 GiB volumes without running out.
+MIN_NODE_SRU = 500
+
+
+def _import_collection():
+    """Make ``ansible_collections.threefold.grid`` importable from the working tree.
+
+    The collection's code is the client the benchmarks drive (as a playbook would); the repository
+    root is the collection root, so a symlink under a temporary ``ansible_collections/threefold``
+    is enough — no build step, nothing copied.
+    """
+    try:
+        import ansible_collections.threefold.grid  # noqa: F401  (already on the path)
+        return
+    except ImportError:
+        pass
+    root = pathlib.Path(tempfile.mkdtemp(prefix="tfgrid-bench-path."))
+    (root / "ansible_collections" / "threefold").mkdir(parents=True)
+    (root / "ansible_collections" / "threefold" / "grid").symlink_to(REPO_ROOT, target_is_directory=True)
+    sys.path.insert(0, str(root))
+
+
+_import_collection()
+
+from ansible_collections.threefold.grid.plugins.module_utils import _workloads  # noqa: E402
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient  # noqa: E402
+from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity  # noqa: E402
+
+
+class LocalgridProcess:
+    """``python -m localgrid serve`` on a free 127.0.0.1 port with a throw-away state file."""
+
+    def __init__(self, payment="free", profile="fast"):
+        self.workdir = tempfile.TemporaryDirectory(prefix="tfgrid-bench.")
+        self.log_path = os.path.join(self.workdir.name, "localgrid.log")
+        command = [
+            sys.executable, "-m", "localgrid", "serve", "--host", "127.0.0.1", "--port", "0",
+            "--state", os.path.join(self.workdir.name, "state.db"), "--profile", profile, "--payment", payment,
+        ]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=str(REPO_ROOT), env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.base_url = self._wait_for_url()
+        except BaseException:
+            self.stop()
+            raise
+        self.explorer_url = self.base_url + "/explorer"
+
+    def _wait_for_url(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                found = re.search(r"^localgrid listening on (http://[0-9.:]+)", log.read(), re.M)
+            if found:
+                return found.group(1)
+            if self.process.poll() is not None:
+                raise RuntimeError("localgrid exited during start-up:\n" + self.log_tail())
+            time.sleep(0.05)
+        raise RuntimeError("localgrid did not start within %.0f s:\n%s" % (STARTUP_TIMEOUT, self.log_tail()))
+
+    def log_tail(self, lines=30):
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def rss_mib(self):
+        """Resident set size of the localgrid process, from /proc/<pid>/status (VmRSS, kB)."""
+        with open("/proc/%d/status" % self.pid, encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+        raise RuntimeError("no VmRSS for pid %d" % self.pid)
+
+    def grid_now(self):
+        return httpx.get(self.base_url + "/localgrid/info", timeout=10).json()["now"]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.workdir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def live_storage_nodes(lg, timeout=15.0, settle=1.0):
+    """Ids of nodes with room for volumes whose agent runs: each has reported since start-up.
+
+    The set is taken once it has stayed the same for ``settle`` seconds.
+    """
+    started = int(lg.grid_now())
+    deadline = time.monotonic() + timeout
+    live, since = [], time.monotonic()
+    with ExplorerClient(lg.explorer_url) as client:
+        while time.monotonic() < deadline:
+            seen = sorted(n["node_id"] for n in client.list_nodes(sru=MIN_NODE_SRU) if n["updated"] >= started)
+            if seen != live:
+                live, since = seen, time.monotonic()
+            elif live and time.monotonic() - since >= settle:
+                return live
+            time.sleep(0.25)
+    raise RuntimeError("no stable set of live nodes with %d GiB of SSD (saw %d)" % (MIN_NODE_SRU, len(live)))
+
+
+def wait_deployed(lg, customers, timeout):
+    """Wait until every reservation of ``customers`` has an ok result from its node; returns seconds waited.
+
+    Raises when a node reports an error or the timeout passes (with how many are still pending).
+    """
+    started = time.monotonic()
+    with ExplorerClient(lg.explorer_url) as client:
+        while True:
+            pending = 0
+            for customer in customers:
+                for reservation in client.get_all("/reservations", {"customer_tid": customer.tid}, page_size=1000):
+                    states = [result["state"] for result in reservation["results"] or []]
+                    if _workloads.RESULT_STATES["error"] in states:
+                        raise RuntimeError("reservation %d failed on its node: %s"
+                                           % (reservation["id"], reservation["results"]))
+                    if not states:
+                        pending += 1
+            if not pending:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise RuntimeError("%d reservations still not deployed after %.0f s" % (pending, timeout))
+            time.sleep(0.5)
+
+
+class Customer:
+    """A 3Bot registered in the phonebook that signs volume reservations the way the collection does."""
+
+    def __init__(self, lg, name):
+        self.lg = lg
+        self.identity = Identity.generate()
+        with ExplorerClient(lg.explorer_url) as client:
+            self.tid = int(client.create_user(name, name + "@bench.example", self.identity.public_key_hex)["id"])
+
+    def volume_bodies(self, node_ids, count, label):
+        """``count`` signed POST /reservations bodies, one 1 GiB volume each, nodes taken round-robin."""
+        now = int(self.lg.grid_now())
+        bodies = []
+        for index in range(count):
+            data = {
+                "description": "",
+                "signing_request_provision": {"signers": [], "quorum_min": 0},
+                "signing_request_delete": {"signers": [self.tid], "quorum_min": 1},
+            }
+            lists = _workloads.empty_workload_lists()
+            lists["volumes"] = [_workloads.volume_workload(1, node_ids[index % len(node_ids)], 1)]
+            data.update(lists)
+            data["expiration_provisioning"] = now + 1800
+            data["expiration_reservation"] = now + 2 * 3600
+            data["currencies"] = ["TFT"]
+            text = json.dumps(data)
+            name = "%s-%d" % (label, index)
+            metadata = {"ansible": {"name": name, "kind": "volume", "fp": hashlib.sha256(name.encode()).hexdigest()}}
+            bodies.append({
+                "json": text,
+                "data_reservation": data,
+                "customer_tid": self.tid,
+                "customer_signature": self.identity.sign_reservation(text),
+                "next_action": 0,
+                "metadata": json.dumps(metadata, separators=(",", ":")),
+            })
+        return bodies
+
+
+def create_serial(explorer_url, bodies):
+    """Register every body with one client; returns (reservation ids, seconds)."""
+    with ExplorerClient(explorer_url) as client:
+        started = time.perf_counter()
+        ids = [int(client.create_reservation(body)["reservation_id"]) for body in bodies]
+        return ids, time.perf_counter() - started
+
+
+def create_parallel(explorer_url, bodies, threads):
+    """Register the bodies from ``threads`` threads, each with its own client (like Ansible forks).
+
+    Every thread takes an equal slice; all start together behind a barrier so the clock measures
+    only the concurrent part. Returns (reservation ids, seconds).
+    """
+    slices = [bodies[index::threads] for index in range(threads)]
+    barrier = threading.Barrier(threads + 1)
+
+    def worker(chunk):
+        with ExplorerClient(explorer_url) as client:
+            client.get("/nodes", params={"size": 1})  # connect before the clock starts
+            barrier.wait()
+            return [int(client.create_reservation(body)["reservation_id"]) for body in chunk]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(worker, chunk) for chunk in slices]
+        barrier.wait()
+        started = time.perf_counter()
+        ids = [rid for future in futures for rid in future.result()]
+        return ids, time.perf_counter() - started
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+class Verdicts:
+    """One summary line per metric, and the exit status: non-zero when any target is missed."""
+
+    def __init__(self):
+        self.missed = []
+
+    def info(self, text):
+        print(text, flush=True)
+
+    def at_least(self, metric, value, target):
+        self._line(metric, value, ">=", target, value >= target)
+
+    def at_most(self, metric, value, target):
+        self._line(metric, value, "<=", target, value <= target)
+
+    def require(self, what, ok, detail=""):
+        print("%s: %s%s" % (what, "OK" if ok else "FAILED", " (%s)" % detail if detail else ""), flush=True)
+        if not ok:
+            self.missed.append(what)
+
+    def _line(self, metric, value, op, target, ok):
+        print("%s: %.2f (target %s %.2f) %s" % (metric, value, op, target, "OK" if ok else "MISSED"), flush=True)
+        if not ok:
+            self.missed.append(metric)
+
+    def exit_status(self):
+        if self.missed:
+            print("targets missed: " + ", ".join(self.missed), flush=True)
+            return 1
+        return 0
