@@ -70,13 +70,13 @@ class ZosModule:
     """An AnsibleModule with the common threefold.grid options plus lazy `client`, `identity`, `user`."""
 
     def __init__(self, argument_spec, identity=True, **ansible_module_kwargs):
+        # Every module accepts the identity options, even those that never sign (identity=False), so that
+        # one `module_defaults: group/threefold.grid.grid` block can carry them for the whole collection.
         spec = explorer_argument_spec()
-        if identity:
-            spec.update(identity_argument_spec())
+        spec.update(identity_argument_spec())
         spec.update(argument_spec)
         kwargs = dict(ansible_module_kwargs)
-        if identity:
-            kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + [list(IDENTITY_SOURCES)]
+        kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + [list(IDENTITY_SOURCES)]
         kwargs["supports_check_mode"] = True
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params

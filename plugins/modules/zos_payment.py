@@ -51,6 +51,8 @@ options:
     choices: [paid, deployed]
     default: paid
 notes:
+  - The module signs nothing with the 3Bot identity; it accepts the identity options so that one
+    C(module_defaults) block for the C(group/threefold.grid.grid) action group can set them for every module.
   - The wallet pays its own fee, so besides the asset it needs XLM above its minimum balance.
   - The explorer checks escrow accounts for payments about once a minute, so O(wait=true) can take a minute on
     the public grid.
@@ -59,6 +61,7 @@ notes:
   - The wallet secret is never logged or returned.
 extends_documentation_fragment:
   - threefold.grid.explorer
+  - threefold.grid.identity
   - threefold.grid.stellar
   - threefold.grid.wait
   - threefold.grid.attributes

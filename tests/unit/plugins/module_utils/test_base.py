@@ -145,9 +145,14 @@ def test_env_identity_counts_for_mutual_exclusion(capsys, monkeypatch, tmp_path)
     assert "mutually exclusive" in result["msg"] and SEED not in out
 
 
-def test_modules_without_identity_reject_identity_options(capsys):
-    result = build_failure(capsys, {"identity_seed": SEED}, identity=False)[0]
-    assert "Unsupported parameters" in result["msg"] and "identity_seed" in result["msg"]
+def test_modules_without_identity_accept_identity_options_for_group_defaults():
+    zmodule = build({"identity_name": "alice", "identity_seed": SEED}, identity=False)
+    assert zmodule.params["identity_name"] == "alice"
+
+
+def test_modules_without_identity_still_reject_two_identity_sources(capsys):
+    result = build_failure(capsys, {"identity_seed": SEED, "identity_mnemonic": "abandon"}, identity=False)[0]
+    assert "mutually exclusive" in result["msg"] and SEED not in json.dumps(result)
 
 
 def test_missing_identity_fails_naming_the_options(capsys):

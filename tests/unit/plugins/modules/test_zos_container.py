@@ -93,6 +93,15 @@ class ReservationExplorer(FakeExplorer):
             reservation["results"].append({"workload_id": gwid, "node_id": container["node_id"], "category": 1,
                                            "state": 1 if ok else 0, "message": "" if ok else self.deploy,
                                            "data_json": {"id": gwid, "ipv4": ip if ok else "", "ipv6": ""}})
+        for volume in reservation["data_reservation"].get("volumes") or []:
+            gwid = "%d-%d" % (reservation["id"], volume["workload_id"])
+            reservation["results"].append({"workload_id": gwid, "node_id": volume["node_id"], "category": 2,
+                                           "state": 1, "message": "", "data_json": {"volume_id": gwid}})
+        for network in reservation["data_reservation"].get("networks") or []:
+            for resource in network["network_resources"]:
+                reservation["results"].append({"workload_id": "%d-%d" % (reservation["id"], network["workload_id"]),
+                                               "node_id": resource["node_id"], "category": 3, "state": 1,
+                                               "message": "", "data_json": None})
         if self.deploy != "ok":
             reservation["next_action"] = 4
 

@@ -147,6 +147,6 @@ def test_explorer_error_is_structured(info, monkeypatch, capsys):
     assert result["failure"]["method"] == "GET" and result["failure"]["path"] == "/nodes"
 
 
-def test_no_identity_options(info):
-    result = info({"identity_seed": "00" * 32})
-    assert "Unsupported parameters" in result["msg"]
+def test_identity_options_from_group_defaults_are_accepted(info):
+    result = info({"identity_name": "alice", "identity_seed": "00" * 32})
+    assert not result.get("failed") and ids(result) == ["Node1", "Node2", "Node3", "Node4"]
