@@ -8,7 +8,10 @@ identity, and one structured failure path for every threefold.grid module."""
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
     GRID_NETWORKS,
@@ -28,6 +31,18 @@ from ansible_collections.threefold.grid.plugins.module_utils._identity import (
 IDENTITY_SOURCES = ("identity_seed", "identity_mnemonic", "identity_seed_file")
 # The connect timeout stays short even when a slow explorer needs a long read timeout.
 MAX_CONNECT_TIMEOUT = 10.0
+
+
+def env_fallback(*names):
+    """Like Ansible's env_fallback, but an empty variable counts as unset.
+
+    AWX injects every field of a credential, empty ones as "", and an empty TFGRID_IDENTITY_MNEMONIC
+    must not conflict with a TFGRID_IDENTITY_SEED nor fail the choices of `network`.
+    """
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
 
 
 def explorer_argument_spec():

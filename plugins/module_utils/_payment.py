@@ -28,9 +28,8 @@ by transaction hash before the same signed envelope is ever resubmitted (see _st
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+from ansible_collections.threefold.grid.plugins.module_utils._base import stellar_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
     GRID_NETWORKS,
     NEXT_ACTION_NAMES,
@@ -66,12 +65,9 @@ class PaymentError(Exception):
 
 
 def payment_argument_spec():
-    return dict(
-        stellar_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["TFGRID_STELLAR_SECRET"])),
-        horizon_url=dict(type="str", fallback=(env_fallback, ["TFGRID_HORIZON_URL"])),
-        max_amount=dict(type="str"),
-        wait=dict(type="bool", default=False),
-    )
+    spec = stellar_argument_spec()
+    spec.update(max_amount=dict(type="str"), wait=dict(type="bool", default=False))
+    return spec
 
 
 # ---- pure helpers ----------------------------------------------------------------------------

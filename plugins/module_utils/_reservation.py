@@ -409,8 +409,7 @@ class ReservationLifecycle:
             current = view(old)
             result["diff"] = {"before": self._described(old), "after": self._described(old)}
             if wait and not self.zmodule.check_mode and current["state"] == "deploy" and current["workload_state"] != "ok":
-                reservation, _ = self.wait_deployed(old["id"], wait_timeout, wait_sleep, paying=True)
-                current = view(reservation)
+                current = view(self.wait_deployed(old["id"], wait_timeout, wait_sleep, paying=True)[0])
             elif current["state"] == "pay":
                 self.warnings.append("reservation %d is waiting for payment; pay it with threefold.grid.zos_payment "
                                      "or the payment option (escrow details are in the registration result)"

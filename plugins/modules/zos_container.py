@@ -118,7 +118,8 @@ options:
         default: SSD
   network_connection:
     description:
-      - The private network the container joins (the seed's C(NetworkConnection); O(network) selects the grid). The network must be live (a reservation of this identity,
+      - The private network the container joins (the seed's C(NetworkConnection); O(network) selects the grid).
+      - The network must be live (a reservation of this identity,
         for example from M(threefold.grid.zos_network)) and have a resource on O(node_id).
       - Required when O(state=present).
     type: dict

@@ -183,8 +183,7 @@ seed_file_created:
 
 import os
 
-from ansible.module_utils.basic import env_fallback
-from ansible_collections.threefold.grid.plugins.module_utils._base import IDENTITY_SOURCES, ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._base import IDENTITY_SOURCES, ZosModule, env_fallback
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity, IdentityError
 

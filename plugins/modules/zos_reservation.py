@@ -401,12 +401,17 @@ estimate:
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
-from ansible_collections.threefold.grid.plugins.module_utils._network import NetworkSpecError, plan_network
+from ansible_collections.threefold.grid.plugins.module_utils._network import (
+    NetworkSpecError,
+    deployed_layout,
+    plan_network,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
     GridLookup,
     LifecycleError,
     ReservationLifecycle,
+    data_of,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._spec import (
     SpecError,
@@ -447,6 +452,9 @@ class ReservationRunner:
 
         names = set()
         networks, local_networks = [], {}
+        live = self.lifecycle.find_one(self.params["name"], KIND)
+        # A live network keeps its subnets, keys and listen ports (the node now lists that port as used).
+        live_networks = dict((n.get("name"), n) for n in (data_of(live).get("networks") or [])) if live else {}
         for index, item in enumerate(self.params["networks"]):
             option = "networks[%d]" % index
             self._unique(names, item["name"], option + ".name")
@@ -454,7 +462,8 @@ class ReservationRunner:
                              for n, node in enumerate(item["nodes"]))
             try:
                 plan = plan_network(item["name"], item["ip_range"], item["nodes"], directory,
-                                    self.zmodule.identity.seed_hex, self.zmodule.identity.public_key_hex)
+                                    self.zmodule.identity.seed_hex, self.zmodule.identity.public_key_hex,
+                                    deployed=deployed_layout(live_networks.get(item["name"])))
             except NetworkSpecError as error:
                 raise SpecError("%s.%s" % (option, error))
             local_networks[item["name"]] = dict((nr.node_id, str(nr.subnet)) for nr in plan.resources)
@@ -486,15 +495,15 @@ class ReservationRunner:
                 "volumes": [volume_workload(workload_id, item["node_id"], item["size"], item["type"])
                             for workload_id, item in volumes],
                 "containers": [container_from_spec(spec, workload_id, encrypt_for_node)
-                               for workload_id, _, spec in containers],
+                               for workload_id, label, spec in containers],
             }
 
         spec = {
-            "networks": [plan.spec() for _, plan in networks],
+            "networks": [plan.spec() for workload_id, plan in networks],
             "volumes": [dict(item, workload_id=workload_id) for workload_id, item in volumes],
             "containers": [dict(spec, workload_id=workload_id, name=label) for workload_id, label, spec in containers],
         }
-        labels = dict((workload_id, label) for workload_id, label, _ in containers)
+        labels = dict((workload_id, label) for workload_id, label, spec in containers)
         return workloads, spec, labels
 
     @staticmethod

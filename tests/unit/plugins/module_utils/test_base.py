@@ -110,6 +110,18 @@ def test_env_fallbacks(monkeypatch):
     assert SEED in zmodule.module.no_log_values
 
 
+def test_empty_env_values_count_as_unset(monkeypatch):
+    # AWX injects every credential field, the empty ones as "".
+    monkeypatch.setenv("TFGRID_NETWORK", "")
+    monkeypatch.setenv("TFGRID_IDENTITY_SEED", SEED)
+    monkeypatch.setenv("TFGRID_IDENTITY_MNEMONIC", "")
+    monkeypatch.setenv("TFGRID_IDENTITY_SEED_FILE", "")
+    zmodule = build({})
+    assert zmodule.params["network"] == "local"
+    assert zmodule.params["identity_mnemonic"] is None
+    assert zmodule.identity.public_key_hex == PUBKEY
+
+
 def test_explicit_options_beat_env(monkeypatch):
     monkeypatch.setenv("TFGRID_NETWORK", "test")
     zmodule = build({"network": "main"}, identity=False)

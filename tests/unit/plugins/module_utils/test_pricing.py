@@ -12,11 +12,11 @@ import pytest
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_workload, volume_workload
 
-VECTORS = os.environ.get("TFGRID_VECTORS", "/work/shared/vectors")
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def _vector(name):
-    with open(os.path.join(VECTORS, name)) as handle:
+    with open(os.path.join(FIXTURES, name)) as handle:
         return json.load(handle)
 
 

@@ -127,8 +127,8 @@ def spec(ip="10.1.3.10", cpu=1, secret="s3cret"):
 LIFE = {"duration": 7200}
 
 
-def tag_for(lc, name, kind, the_spec, life=LIFE, currencies=("TFT",)):
-    return _spec.metadata_tag(name, kind, lc.fingerprint(the_spec, life, list(currencies)))
+def tag_for(lc, name, kind, the_spec):
+    return _spec.metadata_tag(name, kind, lc.fingerprint(the_spec, LIFE, ["TFT"]))
 
 
 def deployed(count=1):
@@ -187,8 +187,8 @@ def test_create_signs_registers_and_waits(explorer):
     assert data["expiration_provisioning"] == NOW + 900
     assert data["currencies"] == ["TFT"]
     assert all(isinstance(data[key], list) for key in _workloads.WORKLOAD_LISTS)
-    assert _spec.parse_metadata(body["metadata"]) == {"name": "web", "kind": "container",
-                                                       "fp": lc.fingerprint(spec(), LIFE, ["TFT"])}
+    expected_tag = {"name": "web", "kind": "container", "fp": lc.fingerprint(spec(), LIFE, ["TFT"])}
+    assert _spec.parse_metadata(body["metadata"]) == expected_tag
     assert "s3cret" not in json.dumps(body)
 
 

@@ -30,7 +30,7 @@ def options(**overrides):
 
 
 def fp(opts, seed=SEED):
-    spec, _ = _spec.normalise_container(opts)
+    spec = _spec.normalise_container(opts)[0]
     return _spec.fingerprint(spec, bytes.fromhex(seed))
 
 
@@ -46,7 +46,7 @@ def test_defaults_and_normalisation():
 
 
 def test_sdk_defaults_when_capacity_missing():
-    spec, _ = _spec.normalise_container(options(capacity=None))
+    spec = _spec.normalise_container(options(capacity=None))[0]
     assert spec["capacity"] == {"cpu": 1, "memory": 1024, "disk_size": 256, "disk_type": "SSD"}
 
 
@@ -90,7 +90,7 @@ def test_foreign_metadata_is_ignored(text):
 
 
 def test_masked_and_diff_hide_secrets():
-    spec, _ = _spec.normalise_container(options())
+    spec = _spec.normalise_container(options())[0]
     shown = _spec.masked(spec)
     assert shown["secret_env"] == {"PASSWORD": "********"}
     assert "hunter2" not in json.dumps(_spec.diff(spec, spec))

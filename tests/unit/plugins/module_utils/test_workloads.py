@@ -80,10 +80,10 @@ def test_describe_network_has_no_key_material():
 def test_container_from_spec_seals_each_secret_for_the_node():
     from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
 
-    spec, _ = normalise_container({
+    spec = normalise_container({
         "node_id": "N1", "flist": "https://hub/x.flist", "network_connection": {"name": "net", "ip_address": "10.1.3.10"},
         "secret_env": {"PW": "hunter2"}, "env": {"A": "1"}, "volumes": [{"volume": "5-1", "mountpoint": "/data"}],
-    })
+    })[0]
     sealed = []
 
     def seal(node_id, plaintext):

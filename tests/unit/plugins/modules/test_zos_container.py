@@ -65,6 +65,8 @@ class ReservationExplorer(FakeExplorer):
             return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
                 "address": "", "asset": "", "details": None}})
         match = re.fullmatch(r"/reservations/(\d+)", path)
+        if match and int(match.group(1)) not in self.reservations:
+            return httpx.Response(404, json={"error": "mongo: no documents in result"})
         if match:
             reservation = self.reservations[int(match.group(1))]
             self.progress(reservation)

@@ -81,8 +81,10 @@ def test_one_reservation_with_network_volume_and_container(run, explorer):
 
 
 def test_rerun_is_unchanged(run, explorer):
-    run(zos_reservation.main, explorer, **blog())
+    first = run(zos_reservation.main, explorer, **blog())
     writes = len(explorer.writes())
+    # the node now reports the network's WireGuard port as used: the plan must keep it, not pick another
+    explorer.nodes[0]["wg_ports"] = [n["wireguard_listen_port"] for n in first["reservation"]["workloads"]["networks"][0]["nodes"]]
     again = run(zos_reservation.main, explorer, **blog())
     assert again["changed"] is False and len(explorer.writes()) == writes
 
