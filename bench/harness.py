@@ -6,6 +6,7 @@ the integration tests: client threads in the same interpreter would otherwise co
 server for the GIL and the numbers would describe that contention instead of localgrid.
 """
 
+import atexit
 import concurrent.futures
 import hashlib
 import json
@@ -33,7 +34,7 @@ def _import_collection():
 
     The collection's code is the client the benchmarks drive (as a playbook would); the repository
     root is the collection root, so a symlink under a temporary ``ansible_collections/threefold``
-    is enough — no build step, nothing copied.
+    is enough: no build step, nothing copied. The symlink is removed at exit.
     """
     try:
         import ansible_collections.threefold.grid  # noqa: F401  (already on the path)
@@ -41,9 +42,18 @@ def _import_collection():
     except ImportError:
         pass
     root = pathlib.Path(tempfile.mkdtemp(prefix="tfgrid-bench-path."))
-    (root / "ansible_collections" / "threefold").mkdir(parents=True)
-    (root / "ansible_collections" / "threefold" / "grid").symlink_to(REPO_ROOT, target_is_directory=True)
+    namespace = root / "ansible_collections" / "threefold"
+    namespace.mkdir(parents=True)
+    (namespace / "grid").symlink_to(REPO_ROOT, target_is_directory=True)
     sys.path.insert(0, str(root))
+
+    def remove():
+        (namespace / "grid").unlink()
+        namespace.rmdir()
+        namespace.parent.rmdir()
+        root.rmdir()
+
+    atexit.register(remove)
 
 
 _import_collection()
@@ -63,6 +73,7 @@ class LocalgridProcess:
             sys.executable, "-m", "localgrid", "serve", "--host", "127.0.0.1", "--port", "0",
             "--state", os.path.join(self.workdir.name, "state.db"), "--profile", profile, "--payment", payment,
         ]
+        self.started_at = time.time()  # a fresh state's grid clock is the wall clock
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=str(REPO_ROOT), env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -121,23 +132,18 @@ class LocalgridProcess:
         self.stop()
 
 
-def live_storage_nodes(lg, timeout=15.0, settle=1.0):
-    """Ids of nodes with room for volumes whose agent runs: each has reported since start-up.
+def live_storage_nodes(lg):
+    """Ids of the nodes with room for volumes that are up: their directory entry is fresh.
 
-    The set is taken once it has stayed the same for ``settle`` seconds.
+    localgrid registers a node of its grid file as last seen at start-up, or long before when
+    the grid file marks it down (no agent runs for it).
     """
-    started = int(lg.grid_now())
-    deadline = time.monotonic() + timeout
-    live, since = [], time.monotonic()
     with ExplorerClient(lg.explorer_url) as client:
-        while time.monotonic() < deadline:
-            seen = sorted(n["node_id"] for n in client.list_nodes(sru=MIN_NODE_SRU) if n["updated"] >= started)
-            if seen != live:
-                live, since = seen, time.monotonic()
-            elif live and time.monotonic() - since >= settle:
-                return live
-            time.sleep(0.25)
-    raise RuntimeError("no stable set of live nodes with %d GiB of SSD (saw %d)" % (MIN_NODE_SRU, len(live)))
+        nodes = client.list_nodes(sru=MIN_NODE_SRU)
+    live = sorted(node["node_id"] for node in nodes if node["updated"] >= int(lg.started_at) - 1)
+    if not live:
+        raise RuntimeError("no live node with %d GiB of SSD" % MIN_NODE_SRU)
+    return live
 
 
 def wait_deployed(lg, customers, stall_timeout=15.0):

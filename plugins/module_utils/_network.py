@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import time
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
@@ -53,8 +52,6 @@ NON_PUBLIC_RANGES = tuple(
         "fc00::/7",
     )
 )
-# The SDK's node finder treats a node as up when it reported within the last 10 minutes.
-NODE_UP_SECONDS = 600
 
 
 class NetworkSpecError(ValueError):
@@ -159,11 +156,6 @@ def public_endpoints(node):
         if _is_public(address) and address not in endpoints:
             endpoints.append(address)
     return endpoints
-
-
-def node_is_up(node, now=None):
-    now = time.time() if now is None else now
-    return float(node.get("updated") or 0) >= now - NODE_UP_SECONDS
 
 
 class NetworkResource:
@@ -296,10 +288,9 @@ def network_workload(name, ip_range, resources, access_points=(), workload_id=1)
 
 def deployed_layout(network):
     """What a live network workload already assigns: per node subnet/port/key, and its access peers."""
-    layout = {"ip_range": None, "nodes": {}, "access": []}
+    layout = {"nodes": {}, "access": []}
     if not network:
         return layout
-    layout["ip_range"] = network.get("iprange")
     resources = network.get("network_resources") or []
     node_keys = set()
     for resource in resources:
@@ -336,7 +327,7 @@ class NetworkPlan:
         return network_workload(self.name, self.ip_range, self.resources, self.access_points, workload_id)
 
     def spec(self):
-        """Normalised, key-free description used for the fingerprint and the diff."""
+        """The normalised network for the reservation fingerprint: no private key, nothing random."""
         return {
             "name": self.name,
             "ip_range": str(self.ip_range),

@@ -20,7 +20,7 @@ OTHER_SEED = "22" * 32
 OWNER = "ab" * 32
 
 
-def make_node(label, ipv4=None, ipv6=None, wg_ports=(), iface_addrs=None, updated=None):
+def make_node(label, ipv4=None, ipv6=None, wg_ports=(), iface_addrs=None):
     """A directory node record with a real key pair (the signing key is returned for decryption)."""
     signing_key = nacl.signing.SigningKey(bytes([label]) * 32)
     node = {
@@ -28,7 +28,6 @@ def make_node(label, ipv4=None, ipv6=None, wg_ports=(), iface_addrs=None, update
         "wg_ports": list(wg_ports),
         "ifaces": [{"name": "zos", "addrs": list(iface_addrs or ["10.10.1.%d/24" % label])}],
         "public_config": None,
-        "updated": updated,
     }
     if ipv4 or ipv6:
         node["public_config"] = {"master": "eth0", "type": 0, "ipv4": ipv4 or "", "ipv6": ipv6 or ""}
@@ -377,9 +376,3 @@ def test_gateway_and_node_description():
     described = result.describe_nodes()
     assert described[0]["gateway"] == "10.1.7.1" and described[0]["hidden"] is True
     assert described[1]["subnet"] == "10.1.1.0/24" and described[1]["hidden"] is False
-
-
-def test_node_is_up():
-    assert _network.node_is_up({"updated": 1000}, now=1500)
-    assert not _network.node_is_up({"updated": 1000}, now=1601)
-    assert not _network.node_is_up({}, now=10000)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# threefold.grid.app_with_db against the localgrid of integration_config.yml: deploy, re-run (no
+# change), remove, remove again (no change). Each step is its own ansible-playbook run so that the
+# play recap tells whether anything changed.
+set -euxo pipefail
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+suffix="$(date +%s%N | tail -c 9)$RANDOM"
+
+play() {
+    ansible-playbook -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
+        -e "work_dir=$work" -e "suffix=$suffix" "$@" | tee "$work/last.log" | tee -a "$work/all.log"
+}
+unchanged() {
+    grep -E '^localhost +:' "$work/last.log" | grep -q ' changed=0 '
+}
+
+play setup.yml
+play up.yml
+play up.yml
+unchanged
+play down.yml
+play down.yml -e removed_before=true
+unchanged
+if grep -F "$(cat "$work/db.password")" "$work/all.log"; then
+    echo "the database password was printed" >&2
+    exit 1
+fi
