@@ -57,6 +57,8 @@ def _import_collection():
 
 
 _import_collection()
+# A SIGTERM unwinds like Ctrl-C does, so every localgrid a benchmark started is stopped.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 from ansible_collections.threefold.grid.plugins.module_utils import _workloads  # noqa: E402
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient  # noqa: E402
@@ -218,6 +220,7 @@ class Customer:
 def create_serial(explorer_url, bodies):
     """Register every body with one client; returns (reservation ids, seconds)."""
     with ExplorerClient(explorer_url) as client:
+        client.get("/nodes", params={"size": 1})  # connect before the clock starts
         started = time.perf_counter()
         ids = [int(client.create_reservation(body)["reservation_id"]) for body in bodies]
         return ids, time.perf_counter() - started
@@ -230,12 +233,14 @@ def create_parallel(explorer_url, bodies, threads):
     only the concurrent part. Returns (reservation ids, seconds).
     """
     slices = [bodies[index::threads] for index in range(threads)]
-    barrier = threading.Barrier(threads + 1)
+    barrier = threading.Barrier(threads + 1, timeout=60)
 
     def worker(chunk):
         with ExplorerClient(explorer_url) as client:
-            client.get("/nodes", params={"size": 1})  # connect before the clock starts
-            barrier.wait()
+            try:
+                client.get("/nodes", params={"size": 1})  # connect before the clock starts
+            finally:
+                barrier.wait()  # even after a failure, so the main thread is not left waiting
             return [int(client.create_reservation(body)["reservation_id"]) for body in chunk]
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:

@@ -40,11 +40,10 @@ LISTING_ROUNDS = 3
 
 def settle(lg, customers, verdicts):
     """Let the nodes deploy the backlog so that the next measurement starts on an idle grid."""
-    seconds, pending = wait_deployed(lg, customers)
+    _seconds, pending = wait_deployed(lg, customers)
     if pending:
         verdicts.info("note: %d reservations never picked up by their node (ids %s), see bench/README.md"
                       % (len(pending), ", ".join(map(str, pending[:10]))))
-    return seconds
 
 
 def bench_creation(lg, nodes, verdicts, args):

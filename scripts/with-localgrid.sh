@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/localgrid.XXXXXX")"
 logfile="${LOCALGRID_LOG:-$workdir/localgrid.log}"
-"$VENV/bin/python" -m localgrid serve --host 127.0.0.1 --port 0 \
+PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgrid serve --host 127.0.0.1 --port 0 \
     --state "$workdir/state.db" --profile "${LOCALGRID_PROFILE:-fast}" \
     --payment "${LOCALGRID_PAYMENT:-stellar}" >"$logfile" 2>&1 &
 lg_pid=$!

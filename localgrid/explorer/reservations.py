@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS reservation_workqueue (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reservation_workqueue_node ON reservation_workqueue (node_id, seq);
+CREATE INDEX IF NOT EXISTS reservations_customer ON reservations (customer_tid, id);
 """
 
 COUNTER = "reservations"
@@ -184,16 +185,26 @@ class Reservations:
         with self.store.transaction() as conn:
             return self.render(self._load(conn, reservation_id))
 
-    def find(self, customer_tid=0, next_action=None):
-        sql, args = "SELECT doc FROM reservations WHERE 1 = 1", []
+    def find(self, customer_tid=0, next_action=None, page=1, size=0):
+        """One page of reservations (filters on the stored next_action) and the total that match.
+
+        Paging happens in SQL so walking every page of a long list stays linear; size 0 means no limit.
+        """
+        where, args = " WHERE 1 = 1", []
         if customer_tid:
-            sql, args = sql + " AND customer_tid = ?", args + [customer_tid]
+            where, args = where + " AND customer_tid = ?", args + [customer_tid]
         if next_action is not None:
-            sql, args = sql + " AND next_action = ?", args + [next_action]
+            where, args = where + " AND next_action = ?", args + [next_action]
+        limit = ""
+        if size > 0:
+            limit, args_page = " LIMIT ? OFFSET ?", [size, (page - 1) * size]
+        else:
+            args_page = []
         with self.store.transaction() as conn:
-            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+            total = conn.execute("SELECT COUNT(*) FROM reservations" + where, args).fetchone()[0]
+            rows = conn.execute("SELECT doc FROM reservations" + where + " ORDER BY id" + limit, args + args_page).fetchall()
             now = self.clock.now()
-            return [self.render(json.loads(row["doc"]), now) for row in rows]
+            return [self.render(json.loads(row["doc"]), now) for row in rows], total
 
     # -- signatures ------------------------------------------------------------------------
     def sign(self, reservation_id, body, kind):

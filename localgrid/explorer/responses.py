@@ -84,12 +84,18 @@ def paging(query):
     return page, size
 
 
+def pages_header(total, size):
+    """The `Pages` header for `total` matching items in pages of `size`."""
+    if size <= 0:
+        # Mongo applies no limit and Go's ceil(total/0) overflows to the minimum int64.
+        return {"Pages": str(-(2**63))}
+    return {"Pages": str(math.ceil(total / size))}
+
+
 def paginate(items, query):
     """Slice an `_id`-ordered list and return (page_items, {"Pages": n})."""
     page, size = paging(query)
     if size <= 0:
-        # Mongo applies no limit and Go's ceil(total/0) overflows to the minimum int64.
-        return items, {"Pages": str(-(2**63))}
-    pages = math.ceil(len(items) / size)
+        return items, pages_header(len(items), size)
     start = (page - 1) * size
-    return items[start : start + size], {"Pages": str(pages)}
+    return items[start : start + size], pages_header(len(items), size)

@@ -6,7 +6,7 @@ from starlette.routing import Route
 from localgrid.explorer.errors import bad_request
 from localgrid.explorer.gojson import decode_bytes
 from localgrid.explorer.gostr import parse_int
-from localgrid.explorer.responses import handled, json_response, paginate
+from localgrid.explorer.responses import handled, json_response, pages_header, paging
 from localgrid.explorer.schema import RESULT, SIGN_BODY
 
 
@@ -26,11 +26,12 @@ def routes(reservations):
 
     async def list_reservations(request):
         query = request.query_params
-        found = reservations.find(
-            customer_tid=_int_filter(query, "customer_tid") or 0, next_action=_int_filter(query, "next_action")
+        page, size = paging(query)
+        found, total = reservations.find(
+            customer_tid=_int_filter(query, "customer_tid") or 0, next_action=_int_filter(query, "next_action"),
+            page=page, size=size,
         )
-        page, headers = paginate(found, query)
-        return json_response(page, headers=headers)
+        return json_response(found, headers=pages_header(total, size))
 
     async def get(request):
         return json_response(reservations.get(int(request.path_params["reservation_id"])))

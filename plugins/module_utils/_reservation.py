@@ -273,20 +273,25 @@ class ReservationLifecycle:
 
     def register(self, data_reservation, metadata):
         body = self.signed_body(data_reservation, metadata)
+        known = set(r["id"] for r in self.live_reservations())
         try:
             answer = self.client.create_reservation(body)
         except ExplorerError as error:
-            self._cancel_orphans(metadata)
+            if error.status is None or error.status >= 500:
+                self._cancel_orphans(metadata, known)
             raise LifecycleError("Failed to register the reservation: %s" % error.message,
                                  failure=error.to_failure())
         self._live = None
         return int(answer["reservation_id"]), answer.get("escrow_information") or {}
 
-    def _cancel_orphans(self, metadata):
-        """An escrow error (500) leaves the reservation stored in state pay: cancel it, best effort."""
+    def _cancel_orphans(self, metadata, known):
+        """A lost answer or an escrow error (500) can leave the new reservation stored: cancel it, best effort.
+
+        ``known`` are the ids live before the attempt (a renewal's old reservation carries the same tag).
+        """
         try:
             for reservation in self.live_reservations(refresh=True):
-                if reservation.get("metadata") == metadata:
+                if reservation.get("metadata") == metadata and reservation["id"] not in known:
                     self.cancel(reservation)
         except (ExplorerError, LifecycleError):
             self.warnings.append("could not check for a half-registered reservation tagged %s" % metadata)

@@ -394,3 +394,48 @@ def test_lookup_volume_by_name_and_id(explorer):
         lookup.volume_id("missing", NODE_A, "volumes[0].volume")
     with pytest.raises(LifecycleError, match="'6-2' is not a volume of a live reservation"):
         lookup.volume_id("6-2", NODE_A, "volumes[0].volume")
+
+
+def test_escrow_error_after_insert_cancels_only_the_new_reservation(explorer):
+    """The explorer stores the reservation before the escrow fails (500): the orphan is cancelled, the
+    reservation being renewed (same tag) is not."""
+    lc = lifecycle(explorer)
+    data = data_with(container())
+    data["expiration_reservation"] = NOW + 3600
+    tag = tag_for(lc, "web", "container", spec())
+    explorer.add(4, data, tag, **deployed())
+    original = explorer.handler
+
+    def failing_escrow(request):
+        response = original(request)
+        if request.method == "POST" and request.url.path == "/explorer/reservations":
+            return httpx.Response(500, json={"error": "none of the offered currencies are currently supported"})
+        return response
+
+    explorer.handler = failing_escrow
+    lc = ReservationLifecycle(FakeZosModule(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
+                              sleep=lambda s: None)
+    explorer.add(5, data, _spec.metadata_tag("other", "container", "x"))
+    with pytest.raises(LifecycleError, match="Failed to register the reservation: none of the offered currencies"):
+        lc.ensure_present("web", "container", {"containers": [container(ip="10.1.3.11")]}, spec(), LIFE,
+                          renew_before=7200, wait=False)
+    assert explorer.reservations[6]["next_action"] == 4  # the orphan
+    assert explorer.reservations[4]["next_action"] == 3  # the one being renewed
+    assert explorer.reservations[5]["next_action"] == 3  # someone else's
+
+
+def test_validation_error_cancels_nothing(explorer):
+    original = explorer.handler
+
+    def rejecting(request):
+        if request.method == "POST" and request.url.path == "/explorer/reservations":
+            return httpx.Response(400, json={"error": "json data does not match the reservation data"})
+        return original(request)
+
+    explorer.handler = rejecting
+    lc = ReservationLifecycle(FakeZosModule(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
+                              sleep=lambda s: None)
+    with pytest.raises(LifecycleError) as error:
+        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    assert error.value.failure["status"] == 400
+    assert [c for c in explorer.calls if "sign/delete" in c[1]] == []
