@@ -34,18 +34,21 @@ Entry points (used by zos_container, zos_reservation, zos_network, zos_volume an
         Signs the delete of every live reservation with that tag and waits until deleted.
         Returns {"changed", "cancelled": [ids], "reservations": [view], "diff"}.
 
-    lifecycle.ensure_deployed(reservation_id, wait_timeout=600, wait_sleep=5, payment=None) -> dict
+    lifecycle.ensure_deployed(reservation_id, wait_timeout=600, wait_sleep=5) -> dict
+        Waits (through "pay": the explorer notices a payment within about a minute) until deployed.
     lifecycle.cancel_id(reservation_id, wait=True, wait_timeout=600, wait_sleep=5) -> dict
     lifecycle.find(name, kind) -> [reservation]      live reservations with that tag
+    lifecycle.find_one(name, kind) -> reservation|None   fails when two are live
     lifecycle.live_reservations() -> [reservation]   every live reservation of the identity
     view(reservation, escrow_information=None) -> dict   the readable form modules return
 
-Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None; .payment = the
-payment made before the failure or None); modules turn it into fail_json(msg=..., failure=..., <resource>=...). "Live" = computed next_action in
-create/sign/pay/deploy.
+Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None); its `payment`
+attribute holds a payment made before the failure (or None). Modules turn it into
+fail_json(msg=..., failure=..., <resource>=...). "Live" = computed next_action in create/sign/pay/deploy.
 
-GridLookup(zmodule, lifecycle) resolves what a container refers to: node (exists and is up),
-network on the node (its /24), volumes on the node.
+GridLookup(zmodule, lifecycle) checks what a container refers to: node(node_id) (exists and is up),
+network_subnet(name, node_id) (its /24 from a live reservation), volume_id(reference, node_id),
+resolve_container(spec) (all of them; volume references become ids).
 """
 
 from __future__ import annotations
@@ -484,14 +487,11 @@ class ReservationLifecycle:
             result["reservations"].append(view(final))
         return result
 
-    def ensure_deployed(self, reservation_id, wait_timeout=600, wait_sleep=5, payment=None):
-        """Wait for an existing reservation (e.g. after zos_payment) to be deployed."""
+    def ensure_deployed(self, reservation_id, wait_timeout=600, wait_sleep=5):
+        """Wait for an existing reservation (e.g. paid with zos_payment) to be deployed."""
         reservation = self.get(reservation_id)
-        if self.zmodule.check_mode:
-            return {"changed": False, "reservation": view(reservation), "warnings": self.warnings}
-        reservation, outcome = self.wait_deployed(reservation_id, wait_timeout, wait_sleep, paying=bool(payment))
-        if outcome == "pay":
-            self.warnings.append("reservation %d is waiting for payment" % reservation_id)
+        if not self.zmodule.check_mode:
+            reservation = self.wait_deployed(reservation_id, wait_timeout, wait_sleep, paying=True)[0]
         return {"changed": False, "reservation": view(reservation), "warnings": self.warnings}
 
     def cancel_id(self, reservation_id, wait=True, wait_timeout=600, wait_sleep=5):

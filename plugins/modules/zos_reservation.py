@@ -36,8 +36,9 @@ options:
     description:
       - V(present) makes sure a live reservation named O(name) holds these workloads.
       - V(absent) cancels the reservation (by O(name) or O(id)) and waits until the nodes report it deleted.
-      - V(deployed) waits until the reservation O(id) is deployed (it must already be paid, or be paid with
-        O(payment) elsewhere while waiting).
+      - V(deployed) waits until the reservation O(id) is deployed, also while it still waits for payment (the
+        explorer notices a payment made with M(threefold.grid.zos_payment) within about a minute). O(payment)
+        is not used.
     type: str
     choices: [present, absent, deployed]
     default: present
@@ -575,7 +576,7 @@ class ReservationRunner:
 
     def deployed(self):
         outcome = self.lifecycle.ensure_deployed(self.params["id"], wait_timeout=self.params["wait_timeout"],
-                                                 wait_sleep=self.params["wait_sleep"], payment=self.params["payment"])
+                                                 wait_sleep=self.params["wait_sleep"])
         return {"changed": False, "action": "wait", "reservation": outcome["reservation"],
                 "containers": self.containers_of(outcome["reservation"])}
 

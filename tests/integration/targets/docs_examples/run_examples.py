@@ -85,25 +85,6 @@ def example_environment(config, home):
     return env
 
 
-def main(selected):
-    guides = [guide for guide in GUIDES if not selected or guide in selected]
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "..", "..", "integration_config.yml")) as handle:
-        config = yaml.safe_load(handle)
-    rst_dir = find_rst_dir(guides)
-    # ansible-test's inventory, or none: ansible-playbook's implicit localhost, as a reader gets it.
-    inventory = os.environ.get("INVENTORY_PATH")
-    work = tempfile.mkdtemp(prefix="docs_examples.")
-    home = os.path.join(work, "home")
-    os.mkdir(home)
-    try:
-        ran, parsed = run_guides(rst_dir, guides, work, example_environment(config, home), inventory)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print("ran %d playbook examples: %s" % (len(ran), ", ".join(ran)))
-    print("parsed %d other YAML examples: %s" % (len(parsed), ", ".join(parsed) or "none"))
-
-
 def run_guides(rst_dir, guides, work, env, inventory):
     ran, parsed = [], []
     for guide in guides:
@@ -124,13 +105,32 @@ def run_guides(rst_dir, guides, work, env, inventory):
                 handle.write(block)
             print("=== %s" % name, flush=True)
             command = ["ansible-playbook"] + (["-i", inventory] if inventory else []) + [path]
-            result = subprocess.run(command, cwd=project, env=env)
+            result = subprocess.run(command, cwd=project, env=env, check=False)
             if result.returncode != 0:
                 raise SystemExit("example %s failed (exit %d)" % (name, result.returncode))
             ran.append(name)
         if playbooks == 0:
             raise SystemExit("%s has no playbook example" % guide)
     return ran, parsed
+
+
+def main(selected):
+    guides = [guide for guide in GUIDES if not selected or guide in selected]
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "integration_config.yml")) as handle:
+        config = yaml.safe_load(handle)
+    rst_dir = find_rst_dir(guides)
+    # ansible-test's inventory, or none: ansible-playbook's implicit localhost, as a reader gets it.
+    inventory = os.environ.get("INVENTORY_PATH")
+    work = tempfile.mkdtemp(prefix="docs_examples.")
+    home = os.path.join(work, "home")
+    os.mkdir(home)
+    try:
+        ran, parsed = run_guides(rst_dir, guides, work, example_environment(config, home), inventory)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("ran %d playbook examples: %s" % (len(ran), ", ".join(ran)))
+    print("parsed %d other YAML examples: %s" % (len(parsed), ", ".join(parsed) or "none"))
 
 
 if __name__ == "__main__":

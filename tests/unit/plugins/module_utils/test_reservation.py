@@ -439,3 +439,11 @@ def test_validation_error_cancels_nothing(explorer):
         lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
     assert error.value.failure["status"] == 400
     assert [c for c in explorer.calls if "sign/delete" in c[1]] == []
+
+
+def test_ensure_deployed_waits_through_payment(explorer):
+    lc = lifecycle(explorer)
+    explorer.add(3, data_with(container()), "", next_action=2)
+    explorer.script[3] = [{}, {}, {"next_action": 3}, deployed()]
+    result = lc.ensure_deployed(3, wait_timeout=600, wait_sleep=1)
+    assert result["changed"] is False and result["reservation"]["workload_state"] == "ok"
