@@ -5,6 +5,7 @@ import json
 from starlette.responses import Response
 from starlette.routing import Route
 
+from localgrid.node.state import NodeState
 from localgrid.stellar.ledger import NETWORK_PASSPHRASE
 
 ASSETS = ("TFT", "TFTA", "FreeTFT")
@@ -40,7 +41,14 @@ def routes(state):
             return _json({"error": "expected {\"advance\": seconds >= 0}: %s" % err}, 400)
         return _json({"now": now})
 
+    async def secret_env(request):
+        # What a container really received, without revealing it: a test can prove that a secret sealed
+        # by the client decrypted on the node by comparing sha256 digests.
+        digests = NodeState(state.store, request.path_params["node_id"]).secret_env_digests(request.path_params["gwid"])
+        return _json({"secret_env_sha256": digests})
+
     return [
         Route("/info", info, methods=["GET"]),
         Route("/clock", clock, methods=["POST"]),
+        Route("/nodes/{node_id}/workloads/{gwid}/secret_env", secret_env, methods=["GET"]),
     ]

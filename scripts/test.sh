@@ -27,8 +27,8 @@ stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --
 stage_sanity()       { cd "$COLL" && ansible-test sanity --venv --python 3.13 --color no; }
 stage_integration()  {
     cd "$COLL" && "$REPO_ROOT/scripts/with-localgrid.sh" bash -c \
-        '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no' \
-        "$REPO_ROOT"
+        '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no "${@:1}"' \
+        "$REPO_ROOT" ${INTEGRATION_ARGS:-}
 }
 stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
 stage_docs()         {

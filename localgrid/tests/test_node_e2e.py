@@ -67,6 +67,8 @@ def test_free_reservation_is_deployed_by_the_node_then_deleted(start_localgrid):
         assert data_json["id"] == "%d-3" % rid and data_json["ipv4"] == "10.240.1.5"
         assert data_json["ipv6"].startswith("fd")
         assert agent.state.secret_env_digests("%d-3" % rid) == {"TOKEN": hashlib.sha256(b"t0ken").hexdigest()}
+        admin = httpx.get("%s/localgrid/nodes/%s/workloads/%d-3/secret_env" % (lg.base_url, node["node_id"], rid))
+        assert admin.json() == {"secret_env_sha256": {"TOKEN": hashlib.sha256(b"t0ken").hexdigest()}}
         # Capacity and ports are reported right after the results.
         wait_for(lambda: client.get("/nodes/" + node["node_id"]).json()["reserved_resources"]["cru"] == 1)
         assert 4321 in client.get("/nodes/" + node["node_id"]).json()["wg_ports"]

@@ -17,6 +17,7 @@ unchanged() {
 }
 
 play setup.yml
+play preview.yml
 play up.yml -e count=2
 play up.yml -e count=2
 unchanged
