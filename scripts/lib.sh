@@ -49,3 +49,17 @@ install_collection() {
     "$VENV/bin/ansible-galaxy" collection install --force -p "$dest/collections" "$dest"/dist/threefold-grid-*.tar.gz >/dev/null
     echo "$dest/collections/ansible_collections/threefold/grid"
 }
+
+# ansible-test's shellcheck sanity test needs the shellcheck program (a Debian package); without it the
+# test is skipped, so install it when this machine allows, and say so loudly when it does not.
+ensure_shellcheck() {
+    command -v shellcheck >/dev/null && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    if command -v apt-get >/dev/null; then
+        log "Installing shellcheck (Debian package) for the sanity tests"
+        $sudo apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+            { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq shellcheck >/dev/null 2>&1; } || true
+    fi
+    command -v shellcheck >/dev/null || log "WARNING: shellcheck is not installed; ansible-test will skip its shellcheck sanity test"
+}

@@ -12,6 +12,7 @@ STAGES=(localgrid units sanity integration lint docs ee units-2.19 sanity-2.19)
 
 "$REPO_ROOT/scripts/venv.sh" --with-219
 install_get_pip_standin
+ensure_shellcheck
 export PATH="$VENV/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 

@@ -153,56 +153,6 @@ options:
         description: Channel URL for stderr, V(redis://host[:port]/channel).
         type: str
         required: true
-  duration:
-    description:
-      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h), V(90m) or
-        V(2w); at least one hour. Defaults to V(30d).
-      - Mutually exclusive with O(expires_at).
-    type: str
-  expires_at:
-    description:
-      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given); at
-        least one hour from now.
-    type: str
-  renew_before:
-    description:
-      - When the live reservation ends within this duration (for example V(7d)), register a new one that
-        replaces it.
-    type: str
-  currencies:
-    description:
-      - Currencies offered for the escrow, in order of preference.
-    type: list
-    elements: str
-    choices: [TFT, TFTA, FreeTFT]
-    default: [TFT]
-  payment:
-    description:
-      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
-      - Without it a new reservation stays waiting for payment; the module then returns the escrow details
-        (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
-    type: dict
-    suboptions:
-      stellar_secret:
-        description:
-          - Secret seed (C(S...)) of the paying Stellar wallet.
-          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
-        type: str
-      horizon_url:
-        description:
-          - Horizon URL; defaults to the one of O(network).
-          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
-        type: str
-      max_amount:
-        description:
-          - Refuse to pay more than this amount (a decimal string in the escrow asset).
-        type: str
-      wait:
-        description:
-          - Wait in the payment step until the explorer sees the reservation paid. The module waits for the
-            deployment anyway when O(wait=true).
-        type: bool
-        default: false
 notes:
   - "Replacing a container: when the new one uses the same network address as the old one, the old reservation
     is cancelled and waited for until deleted before the new one is registered, so two containers never hold
@@ -215,6 +165,9 @@ notes:
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
+  - threefold.grid.payment.currencies
   - threefold.grid.wait
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup
@@ -411,165 +364,69 @@ estimate:
       elements: dict
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
-from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
-    GridLookup,
-    LifecycleError,
-    ReservationLifecycle,
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup
+from ansible_collections.threefold.grid.plugins.module_utils._resource import (
+    ResourceRunner,
+    container_argument_spec,
+    reservation_argument_spec,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._spec import (
-    SpecError,
-    lifetime,
-    normalise_container,
-    parse_duration,
-)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec, container_result
 
-KIND = "container"
 WORKLOAD_ID = 1
 
 
-def container_view(name, reservation, replaced=None, payment=None):
-    """The returned `container` from a lifecycle reservation view."""
-    if reservation is None:
-        return None
-    containers = reservation["workloads"].get("containers") or [{}]
-    workload = containers[0]
-    outcome = container_result(reservation["id"], {"workload_id": workload.get("workload_id", WORKLOAD_ID)},
-                               reservation["results"])
-    return {
-        "name": name,
-        "reservation_id": reservation["id"],
-        "workload_id": outcome["workload_id"],
-        "node_id": workload.get("node_id"),
-        "ip_address": (workload.get("network_connection") or {}).get("ip_address"),
-        "ipv4": outcome["ipv4"],
-        "ipv6": outcome["ipv6"],
-        "state": reservation["state"],
-        "workload_state": reservation["workload_state"],
-        "expires_at": reservation["expires_at"],
-        "escrow": reservation["escrow"],
-        "error": reservation["error"],
-        "results": outcome["results"],
-        "replaced": list(replaced or []),
-        "payment": payment,
-    }
+class ContainerRunner(ResourceRunner):
+    kind = "container"
+    workload_list = "containers"
 
-
-class ContainerRunner:
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.name = self.params["name"]
-        self.lifecycle = ReservationLifecycle(zmodule)
-
-    def wait_options(self):
-        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
-                    wait_sleep=self.params["wait_sleep"])
+    def view(self, reservation, replaced=None, payment=None):
+        if reservation is None:
+            return None
+        containers = reservation["workloads"].get("containers") or [{}]
+        workload = containers[0]
+        outcome = container_result(reservation["id"], {"workload_id": workload.get("workload_id", WORKLOAD_ID)},
+                                   reservation["results"])
+        return {
+            "name": self.name,
+            "reservation_id": reservation["id"],
+            "workload_id": outcome["workload_id"],
+            "node_id": workload.get("node_id"),
+            "ip_address": (workload.get("network_connection") or {}).get("ip_address"),
+            "ipv4": outcome["ipv4"],
+            "ipv6": outcome["ipv6"],
+            "state": reservation["state"],
+            "workload_state": reservation["workload_state"],
+            "expires_at": reservation["expires_at"],
+            "escrow": reservation["escrow"],
+            "error": reservation["error"],
+            "results": outcome["results"],
+            "replaced": list(replaced or []),
+            "payment": payment,
+        }
 
     def present(self):
         spec, warnings = normalise_container(self.params)
-        life = lifetime(self.params["duration"], self.params["expires_at"])
-        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        life = self.lifetime()
         GridLookup(self.zmodule, self.lifecycle).resolve_container(spec)
         self.lifecycle.warnings.extend(warnings)
 
         def workloads():
             return {"containers": [container_from_spec(spec, WORKLOAD_ID, encrypt_for_node)]}
 
-        outcome = self.lifecycle.ensure_present(
-            self.name, KIND, workloads, spec, life, currencies=self.params["currencies"],
-            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
-        result = {
-            "changed": outcome["changed"],
-            "action": outcome["action"],
-            "container": container_view(self.name, outcome["reservation"], outcome["replaced"], outcome["payment"]),
-        }
-        if outcome["estimate"] is not None:
-            result["estimate"] = outcome["estimate"]
-        if self.zmodule.diff_mode:
-            result["diff"] = self._container_diff(outcome["diff"])
-        return result
-
-    def absent(self):
-        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
-        reservations = outcome["reservations"]
-        result = {
-            "changed": outcome["changed"],
-            "action": "cancel" if outcome["changed"] else "none",
-            "container": container_view(self.name, reservations[0]) if reservations else None,
-        }
-        if self.zmodule.diff_mode:
-            result["diff"] = self._container_diff(outcome["diff"])
-        return result
-
-    @staticmethod
-    def _container_diff(diff):
-        """Before/after of the container alone (its reservation holds exactly one)."""
-        def side(described):
-            if not described:
-                return {}
-            shown = dict((described.get("containers") or [{}])[0])
-            shown.pop("workload_id", None)
-            shown["expires_at"] = described.get("expires_at")
-            shown["currencies"] = described.get("currencies")
-            return shown
-        return {"before": side(diff["before"]), "after": side(diff["after"])}
-
-    def run(self):
-        try:
-            result = self.present() if self.params["state"] == "present" else self.absent()
-        except SpecError as error:
-            self.zmodule.fail(str(error))
-        except LifecycleError as error:
-            extra = {"container": container_view(self.name, error.reservation, payment=error.payment)}
-            if error.failure:
-                extra["failure"] = error.failure
-            self.zmodule.fail(error.msg, **extra)
-        for warning in self.lifecycle.warnings:
-            self.zmodule.module.warn(warning)
-        return result
+        return self.deploy(workloads, spec, life, self.params["currencies"], self.params["payment"])
 
 
 def argument_spec():
     spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        node_id=dict(type="str"),
-        flist=dict(type="str"),
-        hub_url=dict(type="str", default=""),
-        env=dict(type="dict", default={}),
-        secret_env=dict(type="dict", default={}, no_log=True),
-        entrypoint=dict(type="str", default=""),
-        interactive=dict(type="bool", default=False),
-        volumes=dict(type="list", elements="dict", default=[], options=dict(
-            volume=dict(type="str", required=True),
-            mountpoint=dict(type="str", required=True),
-        )),
-        capacity=dict(type="dict", default={}, options=dict(
-            cpu=dict(type="int", default=1),
-            memory=dict(type="int", default=1024),
-            disk_size=dict(type="int", default=256),
-            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
-        )),
-        network_connection=dict(type="dict", options=dict(
-            name=dict(type="str", required=True),
-            ip_address=dict(type="str", required=True),
-            public_ipv6=dict(type="bool", default=False),
-        )),
-        logs=dict(type="list", elements="dict", default=[], options=dict(
-            stdout=dict(type="str", required=True),
-            stderr=dict(type="str", required=True),
-        )),
-        duration=dict(type="str"),
-        expires_at=dict(type="str"),
-        renew_before=dict(type="str", no_log=False),
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
-        payment=dict(type="dict", options=payment_argument_spec()),
     )
-    spec.update(wait_argument_spec())
+    spec.update(container_argument_spec(required=False))
+    spec.update(reservation_argument_spec())
     return spec
 
 

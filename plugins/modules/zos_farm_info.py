@@ -37,13 +37,10 @@ options:
       - Also count the nodes of each returned farm (one more explorer query per farm).
     type: bool
     default: false
-notes:
-  - The directory is public, so this module needs no identity. It still accepts the identity options
-    so that one C(module_defaults) block for the C(group/threefold.grid.grid) action group can set them
-    for every module of the collection.
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.identity_unused
   - threefold.grid.attributes
   - threefold.grid.attributes.info_module
   - threefold.grid.attributes.actiongroup

@@ -106,48 +106,11 @@ options:
         V(~/.config/wireguard/grid.conf). The file is only rewritten when its content changes.
       - When set, RV(access_config) is not returned, so the private key it holds stays out of task output.
     type: path
-  duration:
-    description:
-      - How long the reservation lasts, as V(30d), V(12h), V(90m), V(2w) or seconds. At least one hour.
-      - Mutually exclusive with O(expires_at). Defaults to V(30d) when neither is set.
-    type: str
-  expires_at:
-    description:
-      - When the reservation ends, as a Unix time or an ISO 8601 date (UTC when no zone is given).
-    type: str
-  renew_before:
-    description:
-      - Replace the reservation by a new one (same network, same subnets, keys and ports) when it ends within this
-        duration, for example V(7d). Not set means the reservation is never renewed by the module.
-    type: str
-  payment:
-    description:
-      - Pay the reservation's escrow from this Stellar wallet. Networks cost nothing, so nothing is paid and the
-        block is not needed; it is accepted so that the resource modules of a play can share it through
-        C(module_defaults). Without it the module still waits until the explorer has checked the (empty) escrow
-        and the nodes report the network.
-    type: dict
-    suboptions:
-      stellar_secret:
-        description:
-          - Secret seed (C(S...)) of the paying wallet. Falls back to E(TFGRID_STELLAR_SECRET). Never logged.
-        type: str
-      horizon_url:
-        description:
-          - Horizon server to use instead of the one of O(network). Falls back to E(TFGRID_HORIZON_URL).
-        type: str
-      max_amount:
-        description:
-          - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
-        type: str
-      wait:
-        description:
-          - Wait until the explorer has seen the payment.
-        type: bool
-        default: false
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup
@@ -167,6 +130,11 @@ notes:
     C(no_log) on the task, to keep it out of logs.
   - On 0-OS v0.3 nodes the network id is derived from the owner and O(name), which is how a new reservation of the same
     name updates the network in place.
+  - A renewal (O(renew_before)) registers a new reservation with the same network, subnets, WireGuard keys and
+    listen ports.
+  - Networks cost nothing, so nothing is paid and O(payment) is not needed; it is accepted so that the resource
+    modules of a play can share it through C(module_defaults). Without it the module still waits until the
+    explorer has checked the (empty) escrow and the nodes report the network.
 seealso:
   - module: threefold.grid.zos_node_info
   - module: threefold.grid.zos_container
@@ -370,24 +338,17 @@ failure:
 
 import os
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._network import (
     NetworkSpecError,
     check_options,
     deployed_layout,
     plan_network,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
-    GridLookup,
-    LifecycleError,
-    ReservationLifecycle,
-    data_of,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, lifetime, parse_duration
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup, data_of
+from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner, reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import routing_address, write_private_file
-
-KIND = "network"
 
 
 def argument_spec():
@@ -406,12 +367,8 @@ def argument_spec():
             wg_public_key=dict(type="str", no_log=False),
         )),
         access_config_path=dict(type="path"),
-        duration=dict(type="str"),
-        expires_at=dict(type="str"),
-        renew_before=dict(type="str", no_log=False),
-        payment=dict(type="dict", options=payment_argument_spec()),
     )
-    spec.update(wait_argument_spec())
+    spec.update(reservation_argument_spec())
     return spec
 
 
@@ -443,30 +400,34 @@ def network_view(plan, reservation, replaced=None, payment=None):
     }
 
 
-def failed_view(name, reservation):
-    """What is known of the network when the lifecycle failed (no plan details needed)."""
-    if reservation is None:
-        return None
-    return {
-        "name": name,
-        "reservation_id": reservation.get("id"),
-        "state": reservation.get("state"),
-        "workload_state": reservation.get("workload_state"),
-        "error": reservation.get("error"),
-        "results": reservation.get("results"),
-    }
+class NetworkRunner(ResourceRunner):
+    kind = "network"
+    returns_estimate = False  # networks cost nothing
+    spec_errors = (NetworkSpecError, SpecError)
 
-
-class NetworkRunner:
     def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.name = self.params["name"]
-        self.lifecycle = ReservationLifecycle(zmodule)
+        super(NetworkRunner, self).__init__(zmodule)
+        self.plan = None  # the planned network, set by present()
 
-    def wait_options(self):
-        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
-                    wait_sleep=self.params["wait_sleep"])
+    def view(self, reservation, replaced=None, payment=None):
+        """What is known of the network when the lifecycle failed (no plan details needed)."""
+        if reservation is None:
+            return None
+        return {
+            "name": self.name,
+            "reservation_id": reservation.get("id"),
+            "state": reservation.get("state"),
+            "workload_state": reservation.get("workload_state"),
+            "error": reservation.get("error"),
+            "results": reservation.get("results"),
+        }
+
+    def present_returns(self, outcome):
+        return {"network": network_view(self.plan, outcome["reservation"], outcome["replaced"], outcome["payment"])}
+
+    def absent_returns(self, outcome):
+        # The network is gone from every node; the cancelled reservation ids say what was removed.
+        return {"network": None, "cancelled": outcome["cancelled"]}
 
     def directory(self):
         """Directory records of the nodes (known and up), and the currency their reservation must offer."""
@@ -482,8 +443,9 @@ class NetworkRunner:
                 "rejects it" % (", ".join(free), ", ".join(paid)))
         return directory, (["FreeTFT"] if free else ["TFT"])
 
-    def deployed(self):
-        live = self.lifecycle.find_one(self.name, KIND)
+    def live_layout(self):
+        """Subnets, ports and keys the live network already has, so that a new reservation keeps them."""
+        live = self.lifecycle.find_one(self.name, self.kind)
         networks = [n for n in data_of(live).get("networks") or [] if n.get("name") == self.name] if live else []
         return deployed_layout(networks[0] if networks else None)
 
@@ -496,31 +458,22 @@ class NetworkRunner:
 
     def present(self):
         check_options(self.params["ip_range"], self.params["nodes"], self.params["access"])
-        life = lifetime(self.params["duration"], self.params["expires_at"])
-        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        life = self.lifetime()
         self.check_config_path()
         directory, currencies = self.directory()
         identity = self.zmodule.identity
-        plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory, identity.seed_hex,
-                            identity.public_key_hex, deployed=self.deployed(), access_request=self.params["access"])
+        self.plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory,
+                                 identity.seed_hex, identity.public_key_hex, deployed=self.live_layout(),
+                                 access_request=self.params["access"])
         # Networks cost nothing: the zero escrow needs no wallet, but the lifecycle must still wait (as for a
         # payer) until the explorer's escrow check moves the reservation from pay to deploy.
         payment = self.params["payment"] or {"wait": False}
-        outcome = self.lifecycle.ensure_present(
-            self.name, KIND, lambda: {"networks": [plan.workload()]}, plan.spec(), life, currencies=currencies,
-            payment=payment, renew_before=renew_before, **self.wait_options())
-        result = {
-            "changed": outcome["changed"],
-            "action": outcome["action"],
-            "network": network_view(plan, outcome["reservation"], outcome["replaced"], outcome["payment"]),
-        }
-        if plan.access_config is not None:
-            delivered = self.deliver_access_config(plan.access_config)
+        result = self.deploy(lambda: {"networks": [self.plan.workload()]}, self.plan.spec(), life, currencies, payment)
+        if self.plan.access_config is not None:
+            delivered = self.deliver_access_config(self.plan.access_config)
             written = delivered.pop("config_written", False)
             result.update(delivered)
             result["changed"] = result["changed"] or written
-        if self.zmodule.diff_mode:
-            result["diff"] = outcome["diff"]
         return result
 
     def deliver_access_config(self, text):
@@ -532,32 +485,6 @@ class NetworkRunner:
         except (IOError, OSError) as error:
             raise NetworkSpecError("access_config_path: cannot write %s: %s" % (path, error.strerror or error))
         return {"access_config_path": path, "config_written": written}
-
-    def absent(self):
-        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
-        result = {
-            "changed": outcome["changed"],
-            "action": "cancel" if outcome["changed"] else "none",
-            "network": None,
-            "cancelled": outcome["cancelled"],
-        }
-        if self.zmodule.diff_mode:
-            result["diff"] = outcome["diff"]
-        return result
-
-    def run(self):
-        try:
-            result = self.present() if self.params["state"] == "present" else self.absent()
-        except (NetworkSpecError, SpecError) as error:
-            self.zmodule.fail(str(error))
-        except LifecycleError as error:
-            extra = {"network": failed_view(self.name, error.reservation)}
-            if error.failure:
-                extra["failure"] = error.failure
-            self.zmodule.fail(error.msg, **extra)
-        for warning in self.lifecycle.warnings:
-            self.zmodule.module.warn(warning)
-        return result
 
 
 def main():

@@ -51,8 +51,6 @@ options:
     choices: [paid, deployed]
     default: paid
 notes:
-  - The module signs nothing with the 3Bot identity; it accepts the identity options so that one
-    C(module_defaults) block for the C(group/threefold.grid.grid) action group can set them for every module.
   - The wallet pays its own fee, so besides the asset it needs XLM above its minimum balance.
   - The explorer checks escrow accounts for payments about once a minute, so O(wait=true) can take a minute on
     the public grid.
@@ -62,6 +60,7 @@ notes:
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.identity_unused
   - threefold.grid.stellar
   - threefold.grid.wait
   - threefold.grid.attributes

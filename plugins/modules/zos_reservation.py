@@ -47,6 +47,8 @@ options:
       - Private networks of the reservation, built like M(threefold.grid.zos_network) builds one (subnets,
         WireGuard keys sealed for each node, peers). External access peers are only offered by
         M(threefold.grid.zos_network).
+      - When the reservation is replaced, a network it already holds keeps its subnets, WireGuard keys and listen
+        ports.
     type: list
     elements: dict
     default: []
@@ -92,7 +94,9 @@ options:
         type: int
         required: true
       type:
-        description: Disk type.
+        description:
+          - Disk type. The explorer accepts only V(SSD) volumes (since tfexplorer v0.3.2); V(HDD) is refused by the
+            module before anything is signed.
         type: str
         choices: [SSD, HDD]
         default: SSD
@@ -204,47 +208,6 @@ options:
             description: V(redis://host[:port]/channel) for stderr.
             type: str
             required: true
-  duration:
-    description:
-      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h) or V(90m); at
-        least one hour. Defaults to V(30d). Mutually exclusive with O(expires_at).
-    type: str
-  expires_at:
-    description:
-      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given).
-    type: str
-  renew_before:
-    description:
-      - When the live reservation ends within this duration (for example V(7d)), register a new one that replaces it.
-    type: str
-  currencies:
-    description: Currencies offered for the escrow, in order of preference.
-    type: list
-    elements: str
-    choices: [TFT, TFTA, FreeTFT]
-    default: [TFT]
-  payment:
-    description:
-      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
-    type: dict
-    suboptions:
-      stellar_secret:
-        description:
-          - Secret seed of the paying Stellar wallet.
-          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
-        type: str
-      horizon_url:
-        description:
-          - Horizon URL; defaults to the one of O(network).
-          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
-        type: str
-      max_amount:
-        description: Refuse to pay more than this amount (a decimal string).
-        type: str
-      wait:
-        description: Wait in the payment step until the explorer sees the reservation paid.
-        type: bool
-        default: false
 notes:
   - Replacing follows M(threefold.grid.zos_container)'s order rules; when the old and the new reservation share
     a container address, the old one is cancelled and deleted first.
@@ -253,6 +216,9 @@ notes:
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
+  - threefold.grid.payment.currencies
   - threefold.grid.wait
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup
@@ -400,46 +366,37 @@ estimate:
   type: dict
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._network import (
     NetworkSpecError,
     deployed_layout,
     plan_network,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
-    GridLookup,
-    LifecycleError,
-    ReservationLifecycle,
-    data_of,
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup, data_of
+from ansible_collections.threefold.grid.plugins.module_utils._resource import (
+    ResourceRunner,
+    check_volume_type,
+    container_argument_spec,
+    reservation_argument_spec,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._spec import (
-    SpecError,
-    lifetime,
-    normalise_container,
-    parse_duration,
-)
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, normalise_container
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
     container_from_spec,
     container_result,
     volume_workload,
 )
 
-KIND = "reservation"
 VOLUME_SIZE_LIMITS = (1, 65536)
 
 
-class ReservationRunner:
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.lifecycle = ReservationLifecycle(zmodule)
-        self.lookup = GridLookup(zmodule, self.lifecycle)
+class ReservationRunner(ResourceRunner):
+    kind = "reservation"
 
-    def wait_options(self):
-        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
-                    wait_sleep=self.params["wait_sleep"])
+    def __init__(self, zmodule):
+        super(ReservationRunner, self).__init__(zmodule)
+        self.lookup = GridLookup(zmodule, self.lifecycle)
+        self.labels = {}  # container labels by workload id, set by present()
 
     # ---- building -------------------------------------------------------------------------------
 
@@ -453,7 +410,7 @@ class ReservationRunner:
 
         names = set()
         networks, local_networks = [], {}
-        live = self.lifecycle.find_one(self.params["name"], KIND)
+        live = self.lifecycle.find_one(self.name, self.kind)
         # A live network keeps its subnets, keys and listen ports (the node now lists that port as used).
         live_networks = dict((n.get("name"), n) for n in (data_of(live).get("networks") or [])) if live else {}
         for index, item in enumerate(self.params["networks"]):
@@ -537,100 +494,38 @@ class ReservationRunner:
     def present(self):
         if not (self.params["networks"] or self.params["volumes"] or self.params["containers"]):
             raise SpecError("networks, volumes, containers: a reservation needs at least one workload")
-        life = lifetime(self.params["duration"], self.params["expires_at"])
-        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
-        workloads, spec, labels = self.plan()
-        outcome = self.lifecycle.ensure_present(
-            self.params["name"], KIND, workloads, spec, life, currencies=self.params["currencies"],
-            payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
-        result = {
-            "changed": outcome["changed"],
-            "action": outcome["action"],
+        for index, item in enumerate(self.params["volumes"]):
+            check_volume_type(item["type"], "volumes[%d].type" % index)
+        life = self.lifetime()
+        workloads, spec, self.labels = self.plan()
+        return self.deploy(workloads, spec, life, self.params["currencies"], self.params["payment"])
+
+    def present_returns(self, outcome):
+        return {
             "reservation": outcome["reservation"],
-            "containers": self.containers_of(outcome["reservation"], labels),
+            "containers": self.containers_of(outcome["reservation"], self.labels),
             "replaced": outcome["replaced"],
             "payment": outcome["payment"],
         }
-        if outcome["estimate"] is not None:
-            result["estimate"] = outcome["estimate"]
-        if self.zmodule.diff_mode:
-            result["diff"] = outcome["diff"]
-        return result
 
     def absent(self):
-        if self.params["id"] is not None:
-            outcome = self.lifecycle.cancel_id(self.params["id"], **self.wait_options())
-            reservation = outcome["reservation"]
-        else:
-            outcome = self.lifecycle.ensure_absent(self.params["name"], KIND, **self.wait_options())
-            reservation = outcome["reservations"][0] if outcome["reservations"] else None
-        result = {
-            "changed": outcome["changed"],
-            "action": "cancel" if outcome["changed"] else "none",
-            "reservation": reservation,
-            "cancelled": outcome["cancelled"],
-        }
-        if self.zmodule.diff_mode:
-            result["diff"] = outcome["diff"]
-        return result
+        if self.params["id"] is None:
+            return super(ReservationRunner, self).absent()
+        outcome = self.lifecycle.cancel_id(self.params["id"], **self.wait_options())
+        return self.absent_result(outcome, {"reservation": outcome["reservation"], "cancelled": outcome["cancelled"]})
+
+    def absent_returns(self, outcome):
+        reservations = outcome["reservations"]
+        return {"reservation": reservations[0] if reservations else None, "cancelled": outcome["cancelled"]}
+
+    def failure_returns(self, error):
+        return {"reservation": error.reservation, "payment": error.payment}
 
     def deployed(self):
         outcome = self.lifecycle.ensure_deployed(self.params["id"], wait_timeout=self.params["wait_timeout"],
                                                  wait_sleep=self.params["wait_sleep"])
         return {"changed": False, "action": "wait", "reservation": outcome["reservation"],
                 "containers": self.containers_of(outcome["reservation"])}
-
-    def run(self):
-        state = self.params["state"]
-        try:
-            if state == "deployed":
-                result = self.deployed()
-            elif state == "absent":
-                result = self.absent()
-            else:
-                result = self.present()
-        except SpecError as error:
-            self.zmodule.fail(str(error))
-        except LifecycleError as error:
-            extra = {"reservation": error.reservation, "payment": error.payment}
-            if error.failure:
-                extra["failure"] = error.failure
-            self.zmodule.fail(error.msg, **extra)
-        for warning in self.lifecycle.warnings:
-            self.zmodule.module.warn(warning)
-        return result
-
-
-def container_options():
-    return dict(
-        name=dict(type="str"),
-        node_id=dict(type="str", required=True),
-        flist=dict(type="str", required=True),
-        hub_url=dict(type="str", default=""),
-        env=dict(type="dict", default={}),
-        secret_env=dict(type="dict", default={}, no_log=True),
-        entrypoint=dict(type="str", default=""),
-        interactive=dict(type="bool", default=False),
-        volumes=dict(type="list", elements="dict", default=[], options=dict(
-            volume=dict(type="str", required=True),
-            mountpoint=dict(type="str", required=True),
-        )),
-        capacity=dict(type="dict", default={}, options=dict(
-            cpu=dict(type="int", default=1),
-            memory=dict(type="int", default=1024),
-            disk_size=dict(type="int", default=256),
-            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
-        )),
-        network_connection=dict(type="dict", required=True, options=dict(
-            name=dict(type="str", required=True),
-            ip_address=dict(type="str", required=True),
-            public_ipv6=dict(type="bool", default=False),
-        )),
-        logs=dict(type="list", elements="dict", default=[], options=dict(
-            stdout=dict(type="str", required=True),
-            stderr=dict(type="str", required=True),
-        )),
-    )
 
 
 def argument_spec():
@@ -652,14 +547,11 @@ def argument_spec():
             size=dict(type="int", required=True),
             type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
         )),
-        containers=dict(type="list", elements="dict", default=[], options=container_options()),
-        duration=dict(type="str"),
-        expires_at=dict(type="str"),
-        renew_before=dict(type="str", no_log=False),
+        containers=dict(type="list", elements="dict", default=[],
+                        options=dict(name=dict(type="str"), **container_argument_spec(required=True))),
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
-        payment=dict(type="dict", options=payment_argument_spec()),
     )
-    spec.update(wait_argument_spec())
+    spec.update(reservation_argument_spec())
     return spec
 
 

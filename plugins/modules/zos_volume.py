@@ -48,22 +48,6 @@ options:
     type: str
     choices: [SSD, HDD]
     default: SSD
-  duration:
-    description:
-      - How long the reservation lasts from the time it is registered, for example V(30d), V(12h), V(90m) or
-        V(2w); at least one hour. Defaults to V(30d).
-      - Mutually exclusive with O(expires_at).
-    type: str
-  expires_at:
-    description:
-      - Absolute end of the reservation, as a Unix epoch or an ISO 8601 date (UTC when no zone is given); at
-        least one hour from now.
-    type: str
-  renew_before:
-    description:
-      - When the live reservation ends within this duration (for example V(7d)), register a new one that
-        replaces it. The new reservation is a new, empty volume.
-    type: str
   currencies:
     description:
       - Currencies offered for the escrow, in order of preference.
@@ -71,35 +55,11 @@ options:
     type: list
     elements: str
     choices: [TFT, TFTA, FreeTFT]
-  payment:
-    description:
-      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
-      - Without it a new reservation stays waiting for payment; the module then returns the escrow details
-        (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
-    type: dict
-    suboptions:
-      stellar_secret:
-        description:
-          - Secret seed (C(S...)) of the paying Stellar wallet.
-          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
-        type: str
-      horizon_url:
-        description:
-          - Horizon server to use instead of the one of O(network).
-          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
-        type: str
-      max_amount:
-        description:
-          - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
-        type: str
-      wait:
-        description:
-          - Wait until the explorer has seen the payment.
-        type: bool
-        default: false
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup
@@ -115,6 +75,7 @@ attributes:
 notes:
   - A volume belongs to the identity that reserved it; a container of another identity cannot mount it (the node
     refuses it).
+  - A renewal (O(renew_before)) registers a new, empty volume that replaces the old one.
 seealso:
   - module: threefold.grid.zos_container
   - module: threefold.grid.zos_node_info
@@ -245,28 +206,25 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule, wait_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
-    GridLookup,
-    LifecycleError,
-    ReservationLifecycle,
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup
+from ansible_collections.threefold.grid.plugins.module_utils._resource import (
+    ResourceRunner,
+    check_volume_type,
+    reservation_argument_spec,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, lifetime, parse_duration
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
     global_workload_id,
     volume_workload,
 )
 
-KIND = "volume"
 WORKLOAD_ID = 1
 
 
 def volume_spec(params):
     """The normalised volume spec; fails on what the explorer or the node would refuse."""
-    if params["type"] != "SSD":
-        raise SpecError("type: %r volumes are refused by the explorer (since v0.3.2 volumes must be SSD); "
-                        "use type=SSD" % params["type"])
+    check_volume_type(params["type"])
     if params["size"] < 1:
         raise SpecError("size: %r must be at least 1 (GiB)" % params["size"])
     node_id = params["node_id"].strip()
@@ -275,104 +233,43 @@ def volume_spec(params):
     return {"node_id": node_id, "size": params["size"], "type": params["type"]}
 
 
-def volume_view(name, reservation, replaced=None, payment=None):
-    """The returned `volume` from a lifecycle reservation view."""
-    if reservation is None:
-        return None
-    workload = (reservation["workloads"].get("volumes") or [{}])[0]
-    volume_id = global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
-    results = [r for r in reservation["results"] if r.get("workload_id") == volume_id]
-    return {
-        "name": name,
-        "volume_id": volume_id,
-        "reservation_id": reservation["id"],
-        "node_id": workload.get("node_id"),
-        "size": workload.get("size"),
-        "type": workload.get("type"),
-        "state": reservation["state"],
-        "workload_state": reservation["workload_state"],
-        "expires_at": reservation["expires_at"],
-        "escrow": reservation["escrow"],
-        "error": reservation["error"],
-        "results": results,
-        "replaced": list(replaced or []),
-        "payment": payment,
-    }
+class VolumeRunner(ResourceRunner):
+    kind = "volume"
+    workload_list = "volumes"
 
-
-class VolumeRunner:
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.name = self.params["name"]
-        self.lifecycle = ReservationLifecycle(zmodule)
-
-    def wait_options(self):
-        return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
-                    wait_sleep=self.params["wait_sleep"])
+    def view(self, reservation, replaced=None, payment=None):
+        if reservation is None:
+            return None
+        workload = (reservation["workloads"].get("volumes") or [{}])[0]
+        volume_id = global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
+        results = [r for r in reservation["results"] if r.get("workload_id") == volume_id]
+        return {
+            "name": self.name,
+            "volume_id": volume_id,
+            "reservation_id": reservation["id"],
+            "node_id": workload.get("node_id"),
+            "size": workload.get("size"),
+            "type": workload.get("type"),
+            "state": reservation["state"],
+            "workload_state": reservation["workload_state"],
+            "expires_at": reservation["expires_at"],
+            "escrow": reservation["escrow"],
+            "error": reservation["error"],
+            "results": results,
+            "replaced": list(replaced or []),
+            "payment": payment,
+        }
 
     def present(self):
         spec = volume_spec(self.params)
-        life = lifetime(self.params["duration"], self.params["expires_at"])
-        renew_before = parse_duration(self.params["renew_before"], "renew_before") if self.params["renew_before"] else None
+        life = self.lifetime()
         node = GridLookup(self.zmodule, self.lifecycle).node(spec["node_id"], "node_id")
         currencies = self.params["currencies"] or (["FreeTFT"] if node.get("free_to_use") else ["TFT"])
 
         def workloads():
             return {"volumes": [volume_workload(WORKLOAD_ID, spec["node_id"], spec["size"], spec["type"])]}
 
-        outcome = self.lifecycle.ensure_present(
-            self.name, KIND, workloads, spec, life, currencies=currencies, payment=self.params["payment"],
-            renew_before=renew_before, **self.wait_options())
-        result = {
-            "changed": outcome["changed"],
-            "action": outcome["action"],
-            "volume": volume_view(self.name, outcome["reservation"], outcome["replaced"], outcome["payment"]),
-        }
-        if outcome["estimate"] is not None:
-            result["estimate"] = outcome["estimate"]
-        if self.zmodule.diff_mode:
-            result["diff"] = self._volume_diff(outcome["diff"])
-        return result
-
-    def absent(self):
-        outcome = self.lifecycle.ensure_absent(self.name, KIND, **self.wait_options())
-        reservations = outcome["reservations"]
-        result = {
-            "changed": outcome["changed"],
-            "action": "cancel" if outcome["changed"] else "none",
-            "volume": volume_view(self.name, reservations[0]) if reservations else None,
-        }
-        if self.zmodule.diff_mode:
-            result["diff"] = self._volume_diff(outcome["diff"])
-        return result
-
-    @staticmethod
-    def _volume_diff(diff):
-        """Before/after of the volume alone (its reservation holds exactly one)."""
-        def side(described):
-            if not described:
-                return {}
-            shown = dict((described.get("volumes") or [{}])[0])
-            shown.pop("workload_id", None)
-            shown["expires_at"] = described.get("expires_at")
-            shown["currencies"] = described.get("currencies")
-            return shown
-        return {"before": side(diff["before"]), "after": side(diff["after"])}
-
-    def run(self):
-        try:
-            result = self.present() if self.params["state"] == "present" else self.absent()
-        except SpecError as error:
-            self.zmodule.fail(str(error))
-        except LifecycleError as error:
-            extra = {"volume": volume_view(self.name, error.reservation)}
-            if error.failure:
-                extra["failure"] = error.failure
-            self.zmodule.fail(error.msg, **extra)
-        for warning in self.lifecycle.warnings:
-            self.zmodule.module.warn(warning)
-        return result
+        return self.deploy(workloads, spec, life, currencies, self.params["payment"])
 
 
 def argument_spec():
@@ -382,13 +279,9 @@ def argument_spec():
         node_id=dict(type="str"),
         size=dict(type="int"),
         type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
-        duration=dict(type="str"),
-        expires_at=dict(type="str"),
-        renew_before=dict(type="str", no_log=False),
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"]),
-        payment=dict(type="dict", options=payment_argument_spec()),
     )
-    spec.update(wait_argument_spec())
+    spec.update(reservation_argument_spec())
     return spec
 
 

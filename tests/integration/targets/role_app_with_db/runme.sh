@@ -16,6 +16,7 @@ unchanged() {
 }
 
 play setup.yml
+play preview.yml --check
 play up.yml
 play up.yml
 unchanged

@@ -17,7 +17,7 @@ unchanged() {
 }
 
 play setup.yml
-play preview.yml
+play preview.yml --check
 play up.yml -e count=2
 play up.yml -e count=2
 unchanged

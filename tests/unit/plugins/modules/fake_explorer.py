@@ -1,7 +1,7 @@
 # Copyright: Contributors to the threefold.grid collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""An in-memory explorer (phonebook + directory) behind httpx.MockTransport, and a module runner.
+"""An in-memory explorer (phonebook, directory, reservations) behind httpx.MockTransport, and a module runner.
 
 It follows explorer-api.md §3.1–§3.3 closely enough to prove what modules send: user updates are
 verified against the stored key exactly as the explorer does (§5.3).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 
 import httpx
 import nacl.exceptions
@@ -19,7 +20,7 @@ import nacl.signing
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.threefold.grid.plugins.module_utils import _base
+from ansible_collections.threefold.grid.plugins.module_utils import _base, _spec
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
 
 EXPLORER_URL = "http://explorer.test/explorer"
@@ -126,6 +127,115 @@ class FakeExplorer:
             if node["node_id"] == node_id:
                 return httpx.Response(200, json=node)
         return _error(404, "node not found")
+
+
+class ReservationExplorer(FakeExplorer):
+    """FakeExplorer plus the customer side of reservations (explorer-api.md §3.5), without escrow to pay.
+
+    Signatures (the customer signature, sign/delete) are verified against the customer's phonebook key, as the
+    explorer does. Each read of one reservation moves it a step, like nodes reporting between two polls: a
+    registered reservation gets one result per node workload, a cancelled one becomes deleted.
+    """
+
+    DEPLOY, DELETE, DELETED = 3, 4, 6
+
+    def __init__(self, **kwargs):
+        super(ReservationExplorer, self).__init__(**kwargs)
+        self.reservations = {}
+        self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
+
+    def add(self, data, name, kind="container", fp="f", next_action=DEPLOY, results=None):
+        """A reservation of the first user made outside the module under test; returns its id."""
+        rid = len(self.reservations) + 1
+        self.reservations[rid] = {"id": rid, "json": json.dumps(data), "data_reservation": data,
+                                  "customer_tid": self.users[0]["id"], "next_action": next_action,
+                                  "metadata": _spec.metadata_tag(name, kind, fp), "results": results or [],
+                                  "epoch": int(time.time())}
+        return rid
+
+    def handler(self, request):
+        path = request.url.path[len("/explorer"):]
+        body = json.loads(request.content) if request.content else None
+        routes = [
+            ("POST", r"/reservations", self.create), ("GET", r"/reservations", self.list_reservations),
+            ("GET", r"/reservations/(\d+)", self.get), ("POST", r"/reservations/(\d+)/sign/delete", self.sign_delete),
+        ]
+        for method, pattern, action in routes:
+            match = re.fullmatch(pattern, path)
+            if match and method == request.method:
+                self.requests.append(request)
+                return action(request.url.params, body, *match.groups())
+        return super(ReservationExplorer, self).handler(request)
+
+    def posted(self):
+        """The bodies of POST /reservations, in order."""
+        return [json.loads(r.content) for r in self.requests if r.method == "POST" and r.url.path.endswith("/reservations")]
+
+    def cancelled(self):
+        return [int(r.url.path.split("/")[-3]) for r in self.requests if r.url.path.endswith("/sign/delete")]
+
+    def network_of(self, rid):
+        return self.reservations[rid]["data_reservation"]["networks"][0]
+
+    def _verify(self, tid, message, signature_hex):
+        user = next(u for u in self.users if u["id"] == tid)
+        nacl.signing.VerifyKey(bytes.fromhex(user["pubkey"])).verify(message.encode(), bytes.fromhex(signature_hex))
+
+    def create(self, params, body):
+        self._verify(body["customer_tid"], body["json"], body["customer_signature"])
+        assert json.loads(body["json"]) == body["data_reservation"]
+        rid = len(self.reservations) + 1
+        self.reservations[rid] = dict(body, id=rid, next_action=self.DEPLOY, results=[], epoch=int(time.time()))
+        return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
+            "address": "", "asset": "", "details": []}})
+
+    def list_reservations(self, params, body):
+        found = [r for r in self.reservations.values()
+                 if int(params.get("customer_tid", r["customer_tid"])) == r["customer_tid"]
+                 and int(params.get("next_action", r["next_action"])) == r["next_action"]]
+        return self._page(found)
+
+    def get(self, params, body, rid):
+        if int(rid) not in self.reservations:
+            return _error(404, "mongo: no documents in result")
+        reservation = self.reservations[int(rid)]
+        self.progress(reservation)
+        return httpx.Response(200, json=reservation)
+
+    def sign_delete(self, params, body, rid):
+        reservation = self.reservations[int(rid)]
+        self._verify(reservation["customer_tid"], "%d%s" % (reservation["id"], reservation["json"]), body["signature"])
+        reservation["next_action"] = self.DELETE
+        for result in reservation["results"]:
+            result["state"] = 2  # deleted
+        return httpx.Response(201, text="null\n")
+
+    def progress(self, reservation):
+        """One step of the nodes: report the workloads of a registered reservation, delete a cancelled one."""
+        if reservation["next_action"] == self.DELETE:
+            reservation["next_action"] = self.DELETED
+            return
+        if reservation["next_action"] != self.DEPLOY or reservation["results"] or self.deploy is None:
+            return
+        data, rid = reservation["data_reservation"], reservation["id"]
+        ok = self.deploy == "ok"
+        for container in data.get("containers") or []:
+            gwid = "%d-%d" % (rid, container["workload_id"])
+            ip = container["network_connection"][0]["ipaddress"]
+            reservation["results"].append({"workload_id": gwid, "node_id": container["node_id"], "category": 1,
+                                           "state": 1 if ok else 0, "message": "" if ok else self.deploy,
+                                           "data_json": {"id": gwid, "ipv4": ip if ok else "", "ipv6": ""}})
+        for volume in data.get("volumes") or []:
+            gwid = "%d-%d" % (rid, volume["workload_id"])
+            reservation["results"].append({"workload_id": gwid, "node_id": volume["node_id"], "category": 2,
+                                           "state": 1, "message": "", "data_json": {"volume_id": gwid}})
+        for network in data.get("networks") or []:
+            for resource in network["network_resources"]:
+                reservation["results"].append({"workload_id": "%d-%d" % (rid, network["workload_id"]),
+                                               "node_id": resource["node_id"], "category": 3, "state": 1,
+                                               "message": "", "data_json": None})
+        if not ok:
+            reservation["next_action"] = self.DELETE  # the grid cancels a reservation whose workload failed
 
 
 class UnreachableExplorer(FakeExplorer):

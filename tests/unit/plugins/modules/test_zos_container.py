@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 
-import httpx
 import nacl.public
 import nacl.signing
 import pytest
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation, _spec
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode
 from ansible_collections.threefold.grid.plugins.modules import zos_container
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import FakeExplorer, run_module
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
+    ReservationExplorer,
+    run_module,
+)
 
 SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 PUBKEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
@@ -26,90 +27,13 @@ OTHER_NODE = b58encode(bytes(nacl.signing.SigningKey(bytes(range(1, 33))).verify
 SECRET = "correct horse battery staple"
 
 
-class ReservationExplorer(FakeExplorer):
-    """The phonebook/directory fake plus the customer side of the reservation API (§3.5)."""
-
-    def __init__(self, **kwargs):
-        now = int(time.time())
-        super(ReservationExplorer, self).__init__(
-            users=[{"id": 1, "name": "alice.3bot", "email": "a@x", "pubkey": PUBKEY, "host": "", "description": ""}],
-            nodes=[{"node_id": NODE, "farm_id": 3, "updated": now, "free_to_use": False},
-                   {"node_id": OTHER_NODE, "farm_id": 3, "updated": now, "free_to_use": False}], **kwargs)
-        self.reservations = {}
-        self.deploy = "ok"  # what the node reports: "ok", an error message, or None (never answers)
-
-    def add(self, data, name, kind="container", fp="f", next_action=3, results=None):
-        rid = len(self.reservations) + 1
-        self.reservations[rid] = {"id": rid, "json": json.dumps(data), "data_reservation": data, "customer_tid": 1,
-                                  "next_action": next_action, "metadata": _spec.metadata_tag(name, kind, fp),
-                                  "results": results or [], "epoch": int(time.time())}
-        return rid
-
-    def handler(self, request):
-        path = request.url.path[len("/explorer"):]
-        if path.startswith("/reservations"):
-            self.requests.append(request)
-            return self.reservation_route(request, path)
-        return super(ReservationExplorer, self).handler(request)
-
-    def reservation_route(self, request, path):
-        if request.method == "GET" and path == "/reservations":
-            stored = request.url.params.get("next_action")
-            items = [r for r in self.reservations.values() if stored is None or r["next_action"] == int(stored)]
-            return httpx.Response(200, json=items, headers={"Pages": "1"})
-        if request.method == "POST" and path == "/reservations":
-            body = json.loads(request.content)
-            nacl.signing.VerifyKey(bytes.fromhex(PUBKEY)).verify(body["json"].encode(),
-                                                                 bytes.fromhex(body["customer_signature"]))
-            rid = len(self.reservations) + 1
-            self.reservations[rid] = dict(body, id=rid, next_action=3, results=[], epoch=int(time.time()))
-            return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
-                "address": "", "asset": "", "details": None}})
-        match = re.fullmatch(r"/reservations/(\d+)", path)
-        if match and int(match.group(1)) not in self.reservations:
-            return httpx.Response(404, json={"error": "mongo: no documents in result"})
-        if match:
-            reservation = self.reservations[int(match.group(1))]
-            self.progress(reservation)
-            return httpx.Response(200, json=reservation)
-        match = re.fullmatch(r"/reservations/(\d+)/sign/delete", path)
-        if match:
-            reservation = self.reservations[int(match.group(1))]
-            body = json.loads(request.content)
-            message = ("%d%s" % (reservation["id"], reservation["json"])).encode()
-            nacl.signing.VerifyKey(bytes.fromhex(PUBKEY)).verify(message, bytes.fromhex(body["signature"]))
-            reservation["next_action"] = 4
-            return httpx.Response(201, text="null\n")
-        return httpx.Response(404, text="404 page not found\n")
-
-    def progress(self, reservation):
-        """Each read moves the reservation one step, like nodes reporting between two polls."""
-        if reservation["next_action"] == 4:
-            reservation["next_action"] = 6
-            return
-        if reservation["next_action"] != 3 or reservation["results"] or self.deploy is None:
-            return
-        for container in reservation["data_reservation"]["containers"]:
-            gwid = "%d-%d" % (reservation["id"], container["workload_id"])
-            ok = self.deploy == "ok"
-            ip = container["network_connection"][0]["ipaddress"]
-            reservation["results"].append({"workload_id": gwid, "node_id": container["node_id"], "category": 1,
-                                           "state": 1 if ok else 0, "message": "" if ok else self.deploy,
-                                           "data_json": {"id": gwid, "ipv4": ip if ok else "", "ipv6": ""}})
-        for volume in reservation["data_reservation"].get("volumes") or []:
-            gwid = "%d-%d" % (reservation["id"], volume["workload_id"])
-            reservation["results"].append({"workload_id": gwid, "node_id": volume["node_id"], "category": 2,
-                                           "state": 1, "message": "", "data_json": {"volume_id": gwid}})
-        for network in reservation["data_reservation"].get("networks") or []:
-            for resource in network["network_resources"]:
-                reservation["results"].append({"workload_id": "%d-%d" % (reservation["id"], network["workload_id"]),
-                                               "node_id": resource["node_id"], "category": 3, "state": 1,
-                                               "message": "", "data_json": None})
-        if self.deploy != "ok":
-            reservation["next_action"] = 4
-
-    def posted(self):
-        return [json.loads(r.content) for r in self.requests if r.method == "POST" and r.url.path.endswith("/reservations")]
+def grid_explorer():
+    """The reservation fake with alice.3bot (tid 1) and two paid nodes of farm 3."""
+    now = int(time.time())
+    return ReservationExplorer(
+        users=[{"id": 1, "name": "alice.3bot", "email": "a@x", "pubkey": PUBKEY, "host": "", "description": ""}],
+        nodes=[{"node_id": NODE, "farm_id": 3, "updated": now, "free_to_use": False},
+               {"node_id": OTHER_NODE, "farm_id": 3, "updated": now, "free_to_use": False}])
 
 
 def network_data(node=NODE, subnet="10.1.3.0/24"):
@@ -125,7 +49,7 @@ def volume_data(node=NODE):
 
 @pytest.fixture
 def explorer():
-    fake = ReservationExplorer()
+    fake = grid_explorer()
     fake.add(network_data(), "net", kind="network")
     fake.add(volume_data(), "data", kind="volume")
     return fake

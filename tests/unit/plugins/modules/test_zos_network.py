@@ -5,133 +5,29 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
-import time
 
-import httpx
 import nacl.public
-import nacl.signing
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode, wireguard_public_key
-from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
 from ansible_collections.threefold.grid.plugins.modules import zos_network
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
-    FakeExplorer,
-    _error,
-    run_module,
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
+    CREDENTIALS,
+    DOWN_5,
+    FREE_4,
+    HIDDEN_3,
+    NODE_KEYS,
+    PUBLIC_1,
+    PUBLIC_2,
+    sample_explorer,
 )
-
-SEED = "5e" * 32
-IDENTITY = Identity.from_seed_hex(SEED)
-USER = {"id": 7, "name": "alice.3bot", "email": "alice@example.com", "pubkey": IDENTITY.public_key_hex,
-        "host": "", "description": "", "signature": ""}
-CREDENTIALS = {"identity_name": "alice.3bot", "identity_seed": SEED}
-DEPLOY, DELETED = 3, 6
-
-
-def make_node(label, public=False, free=False, age=30):
-    signing_key = nacl.signing.SigningKey(bytes([label]) * 32)
-    node = {
-        "id": label, "node_id": b58encode(bytes(signing_key.verify_key)), "farm_id": 2, "updated": int(time.time()) - age,
-        "public_key_hex": bytes(signing_key.verify_key).hex(), "wg_ports": [], "free_to_use": free,
-        "ifaces": [{"name": "zos", "addrs": ["10.20.1.%d/24" % label], "gateway": ["10.20.1.1"]}],
-        "public_config": None,
-    }
-    if public:
-        node["public_config"] = {"master": "eth1", "type": 0, "ipv4": "185.69.167.%d/24" % label,
-                                 "ipv6": "2a02:1802:5e:1::%d/64" % label, "gw4": "185.69.167.1", "gw6": "2a02:1802:5e:1::1"}
-    return node, signing_key
-
-
-PUBLIC_1, KEY_1 = make_node(21, public=True)
-PUBLIC_2, KEY_2 = make_node(22, public=True)
-HIDDEN_3, KEY_3 = make_node(23)
-FREE_4, _ = make_node(24, public=True, free=True)
-DOWN_5, _ = make_node(25, public=True, age=3600)
-NODES = [PUBLIC_1, PUBLIC_2, HIDDEN_3, FREE_4, DOWN_5]
-NODE_KEYS = {PUBLIC_1["node_id"]: KEY_1, PUBLIC_2["node_id"]: KEY_2, HIDDEN_3["node_id"]: KEY_3}
-
-
-class ReservationExplorer(FakeExplorer):
-    """FakeExplorer plus the customer side of reservations (explorer-api.md §3.5) in free mode.
-
-    A reservation is deployed at once with an ok result per node workload; sign/delete deletes it.
-    The customer signature is verified against the phonebook key, as the explorer does.
-    """
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("users", [dict(USER)])
-        kwargs.setdefault("nodes", [dict(n) for n in NODES])
-        super(ReservationExplorer, self).__init__(**kwargs)
-        self.reservations = []
-
-    def handler(self, request):
-        path = request.url.path[len("/explorer"):]
-        body = json.loads(request.content) if request.content else None
-        routes = [
-            ("POST", r"/reservations", self.create), ("GET", r"/reservations", self.list),
-            ("GET", r"/reservations/(\d+)", self.get), ("POST", r"/reservations/(\d+)/sign/delete", self.sign_delete),
-        ]
-        for method, pattern, action in routes:
-            match = re.fullmatch(pattern, path)
-            if match and method == request.method:
-                self.requests.append(request)
-                return action(request.url.params, body, *match.groups())
-        return super(ReservationExplorer, self).handler(request)
-
-    def created(self):
-        return [r for r in self.requests if r.method == "POST" and r.url.path.endswith("/reservations")]
-
-    def cancelled(self):
-        return [int(r.url.path.split("/")[-3]) for r in self.requests if r.url.path.endswith("/sign/delete")]
-
-    def create(self, params, body):
-        user = next(u for u in self.users if u["id"] == body["customer_tid"])
-        nacl.signing.VerifyKey(bytes.fromhex(user["pubkey"])).verify(
-            body["json"].encode(), bytes.fromhex(body["customer_signature"]))
-        assert json.loads(body["json"]) == body["data_reservation"]
-        rid = len(self.reservations) + 1
-        data = body["data_reservation"]
-        results = []
-        for volume in data["volumes"]:
-            gwid = "%d-%d" % (rid, volume["workload_id"])
-            results.append({"workload_id": gwid, "node_id": volume["node_id"], "state": 1, "category": 2,
-                            "message": "", "data_json": {"volume_id": gwid}, "epoch": 0, "signature": ""})
-        for network in data["networks"]:
-            for resource in network["network_resources"]:
-                results.append({"workload_id": "%d-%d" % (rid, network["workload_id"]), "node_id": resource["node_id"],
-                                "state": 1, "category": 3, "message": "", "data_json": None, "epoch": 0,
-                                "signature": ""})
-        self.reservations.append(dict(body, id=rid, next_action=DEPLOY, results=results, epoch=int(time.time())))
-        return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
-            "address": "", "asset": "", "details": []}})
-
-    def list(self, params, body):
-        found = [r for r in self.reservations if int(params.get("customer_tid", r["customer_tid"])) == r["customer_tid"]
-                 and int(params.get("next_action", r["next_action"])) == r["next_action"]]
-        return httpx.Response(200, json=found, headers={"Pages": "1"})
-
-    def get(self, params, body, rid):
-        if int(rid) > len(self.reservations):
-            return _error(404, "reservation not found")
-        return httpx.Response(200, json=self.reservations[int(rid) - 1])
-
-    def sign_delete(self, params, body, rid):
-        reservation = self.reservations[int(rid) - 1]
-        reservation["next_action"] = DELETED
-        for result in reservation["results"]:
-            result["state"] = 2
-        return httpx.Response(201, text="null\n")
-
-    def network_of(self, rid):
-        return self.reservations[rid - 1]["data_reservation"]["networks"][0]
 
 
 @pytest.fixture
 def explorer():
-    return ReservationExplorer()
+    return sample_explorer()
 
 
 @pytest.fixture
@@ -164,7 +60,7 @@ def test_creates_network_with_sealed_keys_and_tag(network, explorer):
     assert [n["gateway"] for n in result["network"]["nodes"]] == ["10.30.1.1", "10.30.2.1"]
     assert result["network"]["reservation_id"] == 1 and result["network"]["workload_state"] == "ok"
 
-    reservation = explorer.reservations[0]
+    reservation = explorer.reservations[1]
     assert json.loads(reservation["metadata"])["ansible"]["kind"] == "network"
     assert reservation["data_reservation"]["currencies"] == ["TFT"]
     workload = explorer.network_of(1)
@@ -183,7 +79,7 @@ def test_rerun_changes_nothing(network, explorer):
     first = network(net_args(PUBLIC_1, HIDDEN_3))
     second = network(net_args(PUBLIC_1, HIDDEN_3))
     assert second["changed"] is False and second["action"] == "none"
-    assert len(explorer.created()) == 1 and explorer.cancelled() == []
+    assert len(explorer.posted()) == 1 and explorer.cancelled() == []
     assert second["network"]["nodes"] == first["network"]["nodes"]
 
 

@@ -15,7 +15,7 @@ from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_cont
     OTHER_NODE,
     SECRET,
     SEED,
-    ReservationExplorer,
+    grid_explorer,
     network_data,
 )
 
@@ -31,7 +31,7 @@ def fast_wait(monkeypatch):
 
 @pytest.fixture
 def explorer():
-    fake = ReservationExplorer()
+    fake = grid_explorer()
     fake.nodes[0].update(wg_ports=[], public_config={"ipv4": "185.69.166.11/24", "ipv6": "2a02:1802:5e::11/64"},
                          ifaces=[])
     return fake
@@ -145,3 +145,26 @@ def test_info_lists_filters_and_pages(run, explorer):
     assert [r["state"] for r in by_name["reservations"]] == ["deleted"]
     assert run(zos_reservation_info.main, explorer, id=2)["reservations"][0]["name"] == "net"
     assert run(zos_reservation_info.main, explorer, id=99)["reservations"] == []
+
+
+def test_replacement_keeps_the_live_network_layout(run, explorer):
+    first = run(zos_reservation.main, explorer, **blog())
+    old = explorer.posted()[0]["data_reservation"]["networks"][0]["network_resources"][0]
+    # the node now lists the network's WireGuard port as used, as a deployed node does
+    explorer.nodes[0]["wg_ports"] = [old["wireguard_listen_port"]]
+    args = blog()
+    args["containers"][0]["entrypoint"] = "/start --verbose"
+    replaced = run(zos_reservation.main, explorer, **args)
+    assert replaced["action"] == "replace" and replaced["replaced"] == [first["reservation"]["id"]]
+    new = explorer.posted()[1]["data_reservation"]["networks"][0]["network_resources"][0]
+    for key in ("iprange", "wireguard_listen_port", "wireguard_public_key"):
+        assert new[key] == old[key]
+
+
+def test_hdd_volume_is_refused_before_any_request(run, explorer):
+    args = blog(volumes=[{"name": "data", "node_id": NODE, "size": 2, "type": "HDD"}])
+    result = run(zos_reservation.main, explorer, **args)
+    assert result["failed"]
+    assert "volumes[0].type: 'HDD' volumes are refused by the explorer (since v0.3.2 volumes must be SSD); " \
+           "use volumes[0].type=SSD" in result["msg"]
+    assert explorer.requests == []

@@ -9,18 +9,18 @@ import pytest
 
 from ansible_collections.threefold.grid.plugins.modules import zos_volume
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_network import (
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
     CREDENTIALS,
     DOWN_5,
     FREE_4,
     PUBLIC_1,
-    ReservationExplorer,
+    sample_explorer,
 )
 
 
 @pytest.fixture
 def explorer():
-    return ReservationExplorer()
+    return sample_explorer()
 
 
 @pytest.fixture
@@ -48,11 +48,11 @@ def test_creates_ssd_volume_and_returns_its_id(volume, explorer):
     assert got["volume_id"] == "1-1" and got["reservation_id"] == 1
     assert (got["node_id"], got["size"], got["type"]) == (PUBLIC_1["node_id"], 10, "SSD")
     assert got["workload_state"] == "ok" and got["results"][0]["data_json"] == {"volume_id": "1-1"}
-    data = explorer.reservations[0]["data_reservation"]
+    data = explorer.reservations[1]["data_reservation"]
     assert data["volumes"] == [{"workload_id": 1, "node_id": PUBLIC_1["node_id"], "size": 10, "type": 1,
                                 "stats_aggregator": [], "farmer_tid": 0}]
     assert data["currencies"] == ["TFT"]
-    tag = json.loads(explorer.reservations[0]["metadata"])["ansible"]
+    tag = json.loads(explorer.reservations[1]["metadata"])["ansible"]
     assert (tag["name"], tag["kind"]) == ("data", "volume") and len(tag["fp"]) == 64
 
 
@@ -60,7 +60,7 @@ def test_rerun_is_unchanged_and_resize_replaces(volume, explorer):
     volume(vol_args())
     again = volume(vol_args())
     assert again["changed"] is False and again["volume"]["volume_id"] == "1-1"
-    assert len(explorer.created()) == 1
+    assert len(explorer.posted()) == 1
     bigger = volume(vol_args(size=20), diff=True)
     assert bigger["action"] == "replace" and bigger["volume"]["volume_id"] == "2-1"
     assert bigger["volume"]["replaced"] == [1] and explorer.cancelled() == [1]
@@ -69,7 +69,7 @@ def test_rerun_is_unchanged_and_resize_replaces(volume, explorer):
 
 def test_free_node_offers_freetft_by_default(volume, explorer):
     volume(vol_args(node_id=FREE_4["node_id"]))
-    assert explorer.reservations[0]["data_reservation"]["currencies"] == ["FreeTFT"]
+    assert explorer.reservations[1]["data_reservation"]["currencies"] == ["FreeTFT"]
 
 
 def test_check_mode_registers_nothing(volume, explorer):

@@ -1,0 +1,51 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The `payment` block of the modules that register reservations (_payment.payment_argument_spec).
+    DOCUMENTATION = r"""
+options:
+  payment:
+    description:
+      - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
+      - Without it a new reservation that costs something stays waiting for payment; the module then returns the
+        escrow details (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
+    type: dict
+    suboptions:
+      stellar_secret:
+        description:
+          - Secret seed (C(S...)) of the paying Stellar wallet.
+          - If not set, the value of the E(TFGRID_STELLAR_SECRET) environment variable is used.
+          - This value is a secret; it is never logged or returned.
+        type: str
+      horizon_url:
+        description:
+          - Horizon server to use instead of the one of O(network).
+          - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
+        type: str
+      max_amount:
+        description:
+          - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
+        type: str
+      wait:
+        description:
+          - Wait in the payment step until the explorer has seen the payment. The module waits for the deployment
+            anyway when O(wait=true).
+        type: bool
+        default: false
+"""
+
+    # The escrow currencies of the modules that offer TFT unless told otherwise.
+    CURRENCIES = r"""
+options:
+  currencies:
+    description:
+      - Currencies offered for the escrow, in order of preference.
+    type: list
+    elements: str
+    choices: [TFT, TFTA, FreeTFT]
+    default: [TFT]
+"""

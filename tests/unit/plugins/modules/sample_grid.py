@@ -1,0 +1,48 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A small grid for the zos_network and zos_volume tests: one identity and five nodes with their keys."""
+
+from __future__ import annotations
+
+import time
+
+import nacl.signing
+
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode
+from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import ReservationExplorer
+
+SEED = "5e" * 32
+IDENTITY = Identity.from_seed_hex(SEED)
+USER = {"id": 7, "name": "alice.3bot", "email": "alice@example.com", "pubkey": IDENTITY.public_key_hex,
+        "host": "", "description": "", "signature": ""}
+CREDENTIALS = {"identity_name": "alice.3bot", "identity_seed": SEED}
+
+
+def make_node(label, public=False, free=False, age=30):
+    signing_key = nacl.signing.SigningKey(bytes([label]) * 32)
+    node = {
+        "id": label, "node_id": b58encode(bytes(signing_key.verify_key)), "farm_id": 2, "updated": int(time.time()) - age,
+        "public_key_hex": bytes(signing_key.verify_key).hex(), "wg_ports": [], "free_to_use": free,
+        "ifaces": [{"name": "zos", "addrs": ["10.20.1.%d/24" % label], "gateway": ["10.20.1.1"]}],
+        "public_config": None,
+    }
+    if public:
+        node["public_config"] = {"master": "eth1", "type": 0, "ipv4": "185.69.167.%d/24" % label,
+                                 "ipv6": "2a02:1802:5e:1::%d/64" % label, "gw4": "185.69.167.1", "gw6": "2a02:1802:5e:1::1"}
+    return node, signing_key
+
+
+PUBLIC_1, KEY_1 = make_node(21, public=True)
+PUBLIC_2, KEY_2 = make_node(22, public=True)
+HIDDEN_3, KEY_3 = make_node(23)
+FREE_4, _ = make_node(24, public=True, free=True)
+DOWN_5, _ = make_node(25, public=True, age=3600)
+NODES = [PUBLIC_1, PUBLIC_2, HIDDEN_3, FREE_4, DOWN_5]
+NODE_KEYS = {PUBLIC_1["node_id"]: KEY_1, PUBLIC_2["node_id"]: KEY_2, HIDDEN_3["node_id"]: KEY_3}
+
+
+def sample_explorer():
+    """A ReservationExplorer holding the identity's phonebook entry and the five nodes."""
+    return ReservationExplorer(users=[dict(USER)], nodes=[dict(n) for n in NODES])
