@@ -130,6 +130,7 @@ EXAMPLES = r"""
 # inventory.zos.yml: every running container of the identity in TFGRID_IDENTITY_NAME on localgrid
 plugin: threefold.grid.zos
 
+---
 # production.zos.yml: containers on the main grid, grouped by node and network, reached over public IPv6
 plugin: threefold.grid.zos
 network: main
@@ -145,6 +146,7 @@ groups:
 compose:
   ansible_user: "'root'"
 
+---
 # web.zos.yml: only web containers of two farms, the seed from a vaulted variable, cached for 10 minutes
 plugin: threefold.grid.zos
 identity_name: "{{ tfgrid_identity_name }}"
