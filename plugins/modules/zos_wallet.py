@@ -54,14 +54,13 @@ options:
     type: str
     default: "1000"
 notes:
-  - The module signs nothing with the 3Bot identity; it accepts the identity options so that one
-    C(module_defaults) block for the C(group/threefold.grid.grid) action group can set them for every module.
   - A trustline needs 0.5 XLM of extra minimum balance on the account; the module fails clearly when the account
     cannot afford it.
   - The secret is never logged or returned; only the address (public key) is.
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
+  - threefold.grid.identity_unused
   - threefold.grid.stellar
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup

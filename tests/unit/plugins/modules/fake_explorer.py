@@ -143,6 +143,7 @@ class ReservationExplorer(FakeExplorer):
         super(ReservationExplorer, self).__init__(**kwargs)
         self.reservations = {}
         self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
+        self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
 
     def add(self, data, name, kind="container", fp="f", next_action=DEPLOY, results=None):
         """A reservation of the first user made outside the module under test; returns its id."""
@@ -186,8 +187,7 @@ class ReservationExplorer(FakeExplorer):
         assert json.loads(body["json"]) == body["data_reservation"]
         rid = len(self.reservations) + 1
         self.reservations[rid] = dict(body, id=rid, next_action=self.DEPLOY, results=[], epoch=int(time.time()))
-        return httpx.Response(201, json={"reservation_id": rid, "escrow_information": {
-            "address": "", "asset": "", "details": []}})
+        return httpx.Response(201, json={"reservation_id": rid, "escrow_information": dict(self.escrow)})
 
     def list_reservations(self, params, body):
         found = [r for r in self.reservations.values()

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation
 from ansible_collections.threefold.grid.plugins.modules import zos_volume
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
@@ -96,3 +97,13 @@ def test_absent_cancels_then_nothing_to_do(volume, explorer):
     assert gone["changed"] is True and gone["action"] == "cancel" and explorer.cancelled() == [1]
     assert gone["volume"]["state"] == "deleted"
     assert volume({"name": "data", "state": "absent"})["changed"] is False
+
+
+def test_failure_after_paying_returns_the_payment(volume, explorer, monkeypatch):
+    paid = {"changed": True, "transaction_hash": "ab" * 32, "amount": "0.3456000", "memo": "1"}
+    monkeypatch.setattr(_reservation, "pay_escrow", lambda zmodule, rid, escrow, payment, check_mode: dict(paid))
+    explorer.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 2, "total_amount": 3456000}]}
+    explorer.deploy = None  # the node never reports
+    result = volume(vol_args(payment={"stellar_secret": "S" + "A" * 55}, wait_timeout=0))
+    assert result["failed"] is True and "Timeout after 0s" in result["msg"]
+    assert result["volume"]["reservation_id"] == 1 and result["volume"]["payment"] == paid
