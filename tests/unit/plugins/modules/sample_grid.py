@@ -37,8 +37,8 @@ def make_node(label, public=False, free=False, age=30):
 PUBLIC_1, KEY_1 = make_node(21, public=True)
 PUBLIC_2, KEY_2 = make_node(22, public=True)
 HIDDEN_3, KEY_3 = make_node(23)
-FREE_4, _ = make_node(24, public=True, free=True)
-DOWN_5, _ = make_node(25, public=True, age=3600)
+FREE_4 = make_node(24, public=True, free=True)[0]
+DOWN_5 = make_node(25, public=True, age=3600)[0]
 NODES = [PUBLIC_1, PUBLIC_2, HIDDEN_3, FREE_4, DOWN_5]
 NODE_KEYS = {PUBLIC_1["node_id"]: KEY_1, PUBLIC_2["node_id"]: KEY_2, HIDDEN_3["node_id"]: KEY_3}
 
