@@ -33,6 +33,13 @@ stage_integration()  {
 }
 stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
 stage_docs()         {
+    local plugin
+    for plugin in "$COLL"/plugins/modules/*.py; do
+        plugin="$(basename "$plugin" .py)"
+        ANSIBLE_COLLECTIONS_PATH="$build/collections" ansible-doc -t module "threefold.grid.$plugin" >/dev/null ||
+            { log "ansible-doc cannot render threefold.grid.$plugin"; return 1; }
+    done
+    ANSIBLE_COLLECTIONS_PATH="$build/collections" ansible-doc -t inventory threefold.grid.zos >/dev/null || return 1
     cd "$COLL" && antsibull-docs lint-collection-docs --plugin-docs . &&
     cd "$REPO_ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 }
