@@ -147,10 +147,11 @@ compose:
   ansible_user: "'root'"
 
 ---
-# web.zos.yml: only web containers of two farms, the seed from a vaulted variable, cached for 10 minutes
+# web.zos.yml: only web containers of two farms, credentials from lookups, cached for 10 minutes
+# (the source is templated while it is read, before any inventory or extra variable exists)
 plugin: threefold.grid.zos
-identity_name: "{{ tfgrid_identity_name }}"
-identity_seed: "{{ vault_tfgrid_seed }}"
+identity_name: "{{ lookup('ansible.builtin.env', 'GRID_OWNER') }}"
+identity_seed: "{{ lookup('ansible.builtin.file', '~/.config/tfgrid/owner.seed') }}"
 name_patterns:
   - "web-*"
 farm_ids: [1, 2]
