@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# threefold.grid.app_with_db against the localgrid of integration_config.yml: deploy, re-run (no
-# change), remove, remove again (no change). Each step is its own ansible-playbook run so that the
-# play recap tells whether anything changed.
+# threefold.grid.app_with_db against the localgrid of integration_config.yml: refuse a bad capacity
+# before registering anything, deploy, re-run (no change), remove, remove again (no change). Each step
+# is its own ansible-playbook run so that the play recap tells whether anything changed.
 set -euxo pipefail
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -16,6 +16,7 @@ unchanged() {
 }
 
 play setup.yml
+play bad_input.yml
 play preview.yml --check
 play up.yml
 play up.yml
