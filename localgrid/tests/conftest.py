@@ -6,6 +6,7 @@ Engineers' test modules reuse ``start_localgrid``, ``customer`` and ``sign_reser
 """
 
 import json
+import pathlib
 import time
 
 import httpx
@@ -18,6 +19,13 @@ from localgrid.grid import DEFAULT_GRID
 from localgrid.server import start_server
 
 HOUR = 3600
+# The repository's one copy of the upstream vectors, shared with the collection's unit tests.
+VECTORS_DIR = pathlib.Path(__file__).resolve().parents[2] / "tests" / "vectors"
+
+
+def load_vector(name):
+    """One vector file of tests/vectors/ (see its README for the upstream source)."""
+    return json.loads((VECTORS_DIR / name).read_text(encoding="utf-8"))
 
 
 def launch(directory, payment="stellar", quiet=False, state=None):

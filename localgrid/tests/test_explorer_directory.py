@@ -3,16 +3,15 @@
 import base64
 import email.utils
 import json
-import pathlib
 
 import httpx
 import pytest
 
 from localgrid.grid import load_grid
 from localgrid.keys import node_signing_key
-from localgrid.tests.conftest import launch
+from localgrid.tests.conftest import launch, load_vector
 
-VECTORS = json.loads(pathlib.Path("/work/shared/vectors/signing_generated_v030.json").read_text())
+VECTORS = load_vector("signing_generated_v030.json")
 GRID = load_grid()
 
 

@@ -2,14 +2,14 @@
 
 import datetime
 import json
-import pathlib
 
 import pytest
 
 from localgrid.explorer import gojson, gostr
 from localgrid.explorer.schema import DATA_RESERVATION, RESERVATION, USER
+from localgrid.tests.conftest import load_vector
 
-SCHEMA_VECTORS = json.loads(pathlib.Path("/work/shared/vectors/schema_types_v030.json").read_text())
+SCHEMA_VECTORS = load_vector("schema_types_v030.json")
 
 
 def test_unknown_fields_ignored_and_keys_case_insensitive():

@@ -1,12 +1,11 @@
 """Phonebook endpoints: /explorer/users (§3.1, §5.3, §5.4)."""
 
-import json
-import pathlib
-
 import nacl.signing
 import pytest
 
-VECTORS = json.loads(pathlib.Path("/work/shared/vectors/signing_generated_v030.json").read_text())
+from localgrid.tests.conftest import load_vector
+
+VECTORS = load_vector("signing_generated_v030.json")
 USER_KEY = VECTORS["keys"]["user"]
 
 

@@ -1,15 +1,12 @@
 """Cloud-unit pricing and payout split against the upstream vectors (§7.3, §7.7)."""
 
-import json
-import pathlib
-
 import pytest
 
 from localgrid.explorer import pricing
+from localgrid.tests.conftest import load_vector
 
-VECTORS = pathlib.Path("/work/shared/vectors")
-UNITS = json.loads((VECTORS / "escrow_cloud_units_and_discount_v030.json").read_text())
-SPLIT = json.loads((VECTORS / "escrow_payout_split_v030.json").read_text())
+UNITS = load_vector("escrow_cloud_units_and_discount_v030.json")
+SPLIT = load_vector("escrow_payout_split_v030.json")
 
 
 @pytest.mark.parametrize("case", UNITS["rsu_to_cu"], ids=lambda c: str(c["rsu"]))

@@ -2,14 +2,14 @@
 
 import base64
 import json
-import pathlib
 
 import nacl.signing
 
 from localgrid.keys import node_id_of, node_signing_key
 from localgrid.node import httpsig, result
+from localgrid.tests.conftest import load_vector
 
-VECTORS = json.loads(pathlib.Path("/work/shared/vectors/signing_generated_v030.json").read_text())
+VECTORS = load_vector("signing_generated_v030.json")
 NODE = VECTORS["keys"]["node"]
 
 

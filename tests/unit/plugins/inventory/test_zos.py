@@ -24,7 +24,7 @@ from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers imp
 EXPLORER = "http://explorer.test/explorer"
 NAME = "alice.3bot"
 TID = 12
-# RFC 8032 test vector 1 (the key of vectors/signing_generated_v030.json).
+# RFC 8032 test vector 1 (the key of tests/vectors/signing_generated_v030.json).
 SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 PUBKEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 OTHER_SEED = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"

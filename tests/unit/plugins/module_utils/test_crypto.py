@@ -21,7 +21,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._crypto import (
     wireguard_public_key,
 )
 
-VECTORS = json.loads((Path(__file__).resolve().parent / "fixtures" / "signing_generated_v030.json").read_text())
+VECTORS = json.loads((Path(__file__).resolve().parents[3] / "vectors" / "signing_generated_v030.json").read_text())
 NODE = VECTORS["keys"]["node"]
 
 # RFC 7748 section 6.1: Alice's X25519 private and public key.

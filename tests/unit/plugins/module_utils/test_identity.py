@@ -18,7 +18,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._identity import (
     IdentityError,
 )
 
-VECTORS_FILE = Path(__file__).resolve().parent / "fixtures" / "signing_generated_v030.json"
+VECTORS_FILE = Path(__file__).resolve().parents[3] / "vectors" / "signing_generated_v030.json"
 VECTORS = json.loads(VECTORS_FILE.read_text())
 USER = VECTORS["keys"]["user"]
 NODE = VECTORS["keys"]["node"]

@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_workload, volume_workload
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+# tests/vectors/: the upstream vectors, shared with localgrid's tests.
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "vectors")
 
 
 def _vector(name):

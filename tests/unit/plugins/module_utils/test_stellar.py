@@ -28,10 +28,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._stellar import (
     stroops_to_amount,
 )
 
-# tfexplorer v0.3.0 asset vectors: the copy under fixtures/ when the tree has one, else the shared vectors.
-_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "stellar_assets_v030.json")
-VECTORS = _FIXTURE if os.path.exists(_FIXTURE) else os.path.join(
-    os.environ.get("TFGRID_VECTORS", "/work/shared/vectors"), "stellar_assets_v030.json")
+# tfexplorer v0.3.0 asset vectors (tests/vectors/, shared with localgrid's tests).
+VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "vectors", "stellar_assets_v030.json")
 PASSPHRASE = "Localgrid Stellar Network ; threefold.grid"
 HORIZON = "http://horizon.invalid/stellar"
 
