@@ -93,7 +93,7 @@ def test_node_document(explorer):
     node = explorer.get("/nodes/" + grid_node["node_id"]).json()
     assert node["public_key_hex"] == grid_node["public_key_hex"]
     assert node["total_resources"] == {"cru": 16, "mru": 64, "hru": 8000, "sru": 1000}
-    assert node["public_config"]["ipv4"] == "185.69.167.21/24"
+    assert node["public_config"]["ipv4"] == "127.0.1.21/24"
     hidden = explorer.get("/nodes/" + _node("kristof-ghent-3")["node_id"]).json()
     assert hidden["public_config"] is None and hidden["ifaces"][0]["addrs"] == ["10.20.2.23/24"]
     free = explorer.get("/nodes/" + _node("free-ghent-1")["node_id"]).json()

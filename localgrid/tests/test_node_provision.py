@@ -46,8 +46,8 @@ def ctx(tmp_path):
         signing_key=key,
         box=node_box(key),
         total_resources={"cru": 4, "mru": 8, "hru": 1000, "sru": 100},
-        public_config={"ipv4": "185.69.166.7/24", "ipv6": "2a02:1802:5e:0:1000::7/64",
-                       "gw4": "185.69.166.1", "gw6": "2a02:1802:5e::1"},
+        public_config={"ipv4": "192.0.2.7/24", "ipv6": "2001:db8:5e:0:1000::7/64",
+                       "gw4": "192.0.2.1", "gw6": "2001:db8:5e::1"},
         state=NodeState(store, node_id),
         hub_base_url=HUB,
         flist_catalogue=[CATALOGUE_FLIST, {"url": "https://hub.grid.tf/tf-official-apps/redis.flist",
@@ -224,7 +224,7 @@ def test_container_public_ipv6_from_node_prefix(ctx):
     deploy_network(ctx, 5)
     content = container_content(network_connection=[{"network_id": "net1", "ipaddress": "10.1.1.5", "public_ip6": True}])
     data = container.provision(ctx, workload(ctx, "7-3", 1, content)).data
-    assert data["ipv6"].startswith("2a02:1802:5e:0:")
+    assert data["ipv6"].startswith("2001:db8:5e:0:")
     assert data["ipv6"] == container.provision(ctx, workload(ctx, "7-3", 1, content)).data["ipv6"]
     ctx.public_config = None
     assert failure(container, ctx, workload(ctx, "7-3", 1, content)) == (
@@ -339,7 +339,7 @@ def test_zdb_success_shape(ctx):
     deployment = zdb.provision(ctx, workload(ctx, "7-4", 0, content))
     assert list(deployment.data) == ["Namespace", "IP", "Port"]
     assert deployment.data["Namespace"] == "7-4" and deployment.data["Port"] == 9900
-    assert deployment.data["IP"].startswith("2a02:1802:5e:0:")
+    assert deployment.data["IP"].startswith("2001:db8:5e:0:")
     assert deployment.usage == {"sru": 10}
 
 

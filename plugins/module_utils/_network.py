@@ -139,9 +139,14 @@ def _is_public(address):
 
 
 def public_endpoints(node):
-    """Public addresses of a directory node: its public_config when set up, else its interface addresses."""
+    """Public addresses of a directory node: its public_config when set up, else its interface addresses.
+
+    As in the SDK, the addresses a farmer declared in public_config are taken as given (localgrid
+    declares loopback ones); only interface addresses are filtered down to public unicast ones.
+    """
     config = node.get("public_config") or {}
-    if config.get("master"):
+    declared = bool(config.get("master"))
+    if declared:
         cidrs = [config.get("ipv4"), config.get("ipv6")]
     else:
         cidrs = [addr for iface in node.get("ifaces") or [] for addr in iface.get("addrs") or []]
@@ -153,7 +158,8 @@ def public_endpoints(node):
             address = ipaddress.ip_interface(str(cidr)).ip
         except ValueError:
             continue
-        if _is_public(address) and address not in endpoints:
+        usable = not (address.is_multicast or address.is_unspecified) if declared else _is_public(address)
+        if usable and address not in endpoints:
             endpoints.append(address)
     return endpoints
 

@@ -114,7 +114,7 @@ farms:
     prefix_zero:
       description: The farm's IPv6 allocation (CIDR), or an empty string.
       type: str
-      sample: 2a02:1802:5e::/48
+      sample: 2001:db8:5e::/48
     email:
       description: The farm's email address (some explorer versions hide it from unsigned requests).
       type: str

@@ -316,7 +316,7 @@ access_config:
     [Peer]
     PublicKey = 6Dtj5KbAkk6Y0GfAL2gYhUcXoplOM7hKzb8BYpWnKwE=
     AllowedIPs = 10.20.0.0/16, 100.64.0.0/16
-    Endpoint = 185.69.166.11:4312
+    Endpoint = 192.0.2.11:4312
     PersistentKeepalive = 25
 access_config_path:
   description: The file the wg-quick configuration was written to.

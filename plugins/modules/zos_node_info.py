@@ -167,16 +167,16 @@ nodes:
     public_ipv4:
       description: The public IPv4 address (CIDR) the farmer configured, or V(null).
       type: str
-      sample: 185.69.166.120/24
+      sample: 192.0.2.120/24
     public_ipv6:
       description: The public IPv6 address (CIDR) the farmer configured, or V(null).
       type: str
-      sample: 2a02:1802:5e:0:1000::f5/64
+      sample: 2001:db8:5e:0:1000::f5/64
     public_config:
       description: The node's public interface configuration as stored by the explorer, or V(null).
       type: dict
-      sample: {"master": "eth1", "type": 0, "ipv4": "185.69.166.120/24", "gw4": "185.69.166.1",
-               "ipv6": "2a02:1802:5e:0:1000::f5/64", "gw6": "2a02:1802:5e::1", "version": 1}
+      sample: {"master": "eth1", "type": 0, "ipv4": "192.0.2.120/24", "gw4": "192.0.2.1",
+               "ipv6": "2001:db8:5e:0:1000::f5/64", "gw6": "2001:db8:5e::1", "version": 1}
     wg_ports:
       description: WireGuard ports already in use on the node; choose another one for a new network.
       type: list

@@ -62,7 +62,7 @@ def reservation(rid, containers, next_action=3, metadata="", results=(), expires
 def fixture_reservations():
     reservations = [
         reservation(1, [container(1, "node-a", "net-a", public_ip6=True)], metadata=tag("web-1"),
-                    results=[ok(1, 1, "10.1.1.1", "2a02:1802:5e::1")]),
+                    results=[ok(1, 1, "10.1.1.1", "2001:db8:5e::1")]),
         reservation(2, [container(1, "node-b", "net-b", memory=4096), container(2, "node-a", "net-b")],
                     results=[ok(2, 1, "10.2.1.1", "fd12:3456::1"), ok(2, 2, "10.2.2.1")]),
         reservation(3, [container(1, "node-a", "net-a")], next_action=2, metadata=tag("db-1")),
@@ -184,7 +184,7 @@ def test_running_containers_become_hosts_with_zos_hostvars(tmp_path, explorer):
     assert web["zos_expires_at"] == 1900000000
     assert web["zos_network"] == "net-a"
     assert web["zos_ipv4"] == "10.1.1.1"
-    assert web["zos_ipv6"] == "2a02:1802:5e::1"
+    assert web["zos_ipv6"] == "2001:db8:5e::1"
     assert web["zos_state"] == "ok"
     assert "zos_error" not in web
     # Untagged containers are named <reservation id>-<workload id>.
@@ -272,7 +272,7 @@ def test_filters(tmp_path, explorer, options, expected):
 def test_address_choice_and_fallback(tmp_path, explorer):
     inventory = run(tmp_path, address="public_ipv6")
 
-    assert hostvars(inventory, "web-1")["ansible_host"] == "2a02:1802:5e::1"
+    assert hostvars(inventory, "web-1")["ansible_host"] == "2001:db8:5e::1"
     # 2-1 has only a unique local IPv6 (no public IPv6 requested): back to its private IPv4.
     assert hostvars(inventory, "2-1")["ansible_host"] == "10.2.1.1"
 

@@ -34,11 +34,11 @@ def make_node(label, ipv4=None, ipv6=None, wg_ports=(), iface_addrs=None):
     return node, signing_key
 
 
-PUBLIC_A, KEY_A = make_node(1, ipv4="185.69.166.11/24", ipv6="2a02:1802:5e::11/64")
-PUBLIC_B, KEY_B = make_node(2, ipv4="185.69.167.21/24", ipv6="2a02:1802:5e:1::21/64")
+PUBLIC_A, KEY_A = make_node(1, ipv4="192.0.2.11/24", ipv6="2001:db8:5e::11/64")
+PUBLIC_B, KEY_B = make_node(2, ipv4="198.51.100.21/24", ipv6="2001:db8:5e:1::21/64")
 HIDDEN_C, KEY_C = make_node(3)
 HIDDEN_D, KEY_D = make_node(4)
-IPV6_ONLY_E, KEY_E = make_node(5, iface_addrs=["10.1.1.5/24", "2a02:1802:5e:9::5/64"])
+IPV6_ONLY_E, KEY_E = make_node(5, iface_addrs=["10.1.1.5/24", "2001:db8:5e:9::5/64"])
 DIRECTORY = dict((n["node_id"], n) for n in (PUBLIC_A, PUBLIC_B, HIDDEN_C, HIDDEN_D, IPV6_ONLY_E))
 
 
@@ -220,11 +220,19 @@ def test_spec_is_identical_across_runs_while_sealed_keys_differ():
 # --- endpoints and peers --------------------------------------------------------------------------
 
 def test_public_endpoints_from_public_config_or_public_iface_addresses():
-    assert [str(a) for a in _network.public_endpoints(PUBLIC_A)] == ["185.69.166.11", "2a02:1802:5e::11"]
+    assert [str(a) for a in _network.public_endpoints(PUBLIC_A)] == ["192.0.2.11", "2001:db8:5e::11"]
     assert _network.public_endpoints(HIDDEN_C) == []
-    assert [str(a) for a in _network.public_endpoints(IPV6_ONLY_E)] == ["2a02:1802:5e:9::5"]
+    assert [str(a) for a in _network.public_endpoints(IPV6_ONLY_E)] == ["2001:db8:5e:9::5"]
     link_local = make_node(9, iface_addrs=["fe80::1/64", "169.254.3.3/16", "127.0.0.1/8"])[0]
     assert _network.public_endpoints(link_local) == []
+
+
+def test_declared_public_config_is_taken_as_given_even_loopback():
+    # localgrid declares loopback endpoints so that tunnels never leave the machine.
+    loopback = make_node(10, ipv4="127.0.1.10/24", ipv6="2001:db8:5e::10/64")[0]
+    assert [str(a) for a in _network.public_endpoints(loopback)] == ["127.0.1.10", "2001:db8:5e::10"]
+    unspecified = make_node(11, ipv4="0.0.0.0/0")[0]
+    assert _network.public_endpoints(unspecified) == []
 
 
 def test_routing_address():
@@ -245,17 +253,17 @@ def test_public_nodes_peer_over_ipv6_with_subnet_and_routing_address():
     peers = peers_by_key(result)
     b = next(nr for nr in result.resources if nr.node_id == PUBLIC_B["node_id"])
     peer = peers[PUBLIC_A["node_id"]][PUBLIC_B["node_id"]]
-    assert peer["endpoint"] == "[2a02:1802:5e:1::21]:%d" % b.listen_port
+    assert peer["endpoint"] == "[2001:db8:5e:1::21]:%d" % b.listen_port
     assert peer["allowed_iprange"] == ["10.1.2.0/24", "100.64.1.2/32"]
     assert peer["iprange"] == "10.1.2.0/24"
 
 
 def test_ipv4_fallback_when_peer_has_no_ipv6():
-    v4_only = make_node(7, ipv4="185.69.170.7/24")[0]
+    v4_only = make_node(7, ipv4="203.0.113.7/24")[0]
     directory = dict(DIRECTORY, **{v4_only["node_id"]: v4_only})
     result = plan(ids(PUBLIC_A, v4_only), directory=directory)
     port = result.resources[1].listen_port
-    assert peers_by_key(result)[PUBLIC_A["node_id"]][v4_only["node_id"]]["endpoint"] == "185.69.170.7:%d" % port
+    assert peers_by_key(result)[PUBLIC_A["node_id"]][v4_only["node_id"]]["endpoint"] == "203.0.113.7:%d" % port
 
 
 def test_hidden_nodes_go_through_public_ipv4_relay():
@@ -267,8 +275,8 @@ def test_hidden_nodes_go_through_public_ipv4_relay():
 
     # A hidden node peers only with IPv4 public nodes, over IPv4.
     assert set(peers[c]) == {a, b}
-    assert peers[c][a]["endpoint"] == "185.69.166.11:%d" % ports[a]
-    assert peers[c][b]["endpoint"] == "185.69.167.21:%d" % ports[b]
+    assert peers[c][a]["endpoint"] == "192.0.2.11:%d" % ports[a]
+    assert peers[c][b]["endpoint"] == "198.51.100.21:%d" % ports[b]
     # A (the first public IPv4 node) relays the other hidden subnet and the IPv6-only subnet.
     assert peers[c][a]["allowed_iprange"] == _wireguard_allowed(subnets[a], subnets[d], subnets[e])
     assert peers[c][b]["allowed_iprange"] == _wireguard_allowed(subnets[b])
@@ -325,7 +333,7 @@ def test_access_peer_and_wg_quick_config():
         "[Peer]\n"
         "PublicKey = %s\n"
         "AllowedIPs = 10.1.0.0/16, 100.64.0.0/16\n"
-        "Endpoint = 185.69.166.11:%d\n"
+        "Endpoint = 192.0.2.11:%d\n"
         "PersistentKeepalive = 25\n" % (private, a.public_key, a.listen_port)
     )
     parsed = configparser.ConfigParser()
@@ -343,7 +351,7 @@ def test_access_over_ipv6_and_with_own_public_key_has_no_private_key():
                                          "subnet": "10.1.9.0/24"})
     assert result.access.public_key == own
     assert "PrivateKey" not in result.access_config
-    assert "Endpoint = [2a02:1802:5e::11]:%d\n" % result.resources[0].listen_port in result.access_config
+    assert "Endpoint = [2001:db8:5e::11]:%d\n" % result.resources[0].listen_port in result.access_config
     assert "Address = 100.64.1.9/32\n" in result.access_config
 
 

@@ -29,8 +29,8 @@ def make_node(label, public=False, free=False, age=30):
         "public_config": None,
     }
     if public:
-        node["public_config"] = {"master": "eth1", "type": 0, "ipv4": "185.69.167.%d/24" % label,
-                                 "ipv6": "2a02:1802:5e:1::%d/64" % label, "gw4": "185.69.167.1", "gw6": "2a02:1802:5e:1::1"}
+        node["public_config"] = {"master": "eth1", "type": 0, "ipv4": "198.51.100.%d/24" % label,
+                                 "ipv6": "2001:db8:5e:1::%d/64" % label, "gw4": "198.51.100.1", "gw6": "2001:db8:5e:1::1"}
     return node, signing_key
 
 

@@ -14,7 +14,7 @@ from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer
 
 FARMS = [
     {"id": 1, "name": "freefarm", "threebot_id": 3, "iyo_organization": "", "email": "f@example.com",
-     "location": {"country": "Belgium", "city": "Ghent"}, "prefix_zero": "2a02:1802:5e::/48",
+     "location": {"country": "Belgium", "city": "Ghent"}, "prefix_zero": "2001:db8:5e::/48",
      "wallet_addresses": [{"asset": "TFT", "address": "GABC"}],
      "resource_prices": [{"currency": 2, "cru": 1.0, "mru": 0.5, "hru": 0.01, "sru": 0.1, "nru": 0.0}]},
     {"id": 2, "name": "egypt-farm", "threebot_id": 4, "location": {"country": "Egypt", "city": "Cairo"}},
@@ -43,7 +43,7 @@ def test_lists_every_farm(info):
     assert result["farms"][0] == {
         "farm_id": 1, "name": "freefarm", "threebot_id": 3, "iyo_organization": "",
         "location": {"country": "Belgium", "city": "Ghent"}, "wallet_addresses": [{"asset": "TFT", "address": "GABC"}],
-        "resource_prices": FARMS[0]["resource_prices"], "prefix_zero": "2a02:1802:5e::/48", "email": "f@example.com"}
+        "resource_prices": FARMS[0]["resource_prices"], "prefix_zero": "2001:db8:5e::/48", "email": "f@example.com"}
     assert "node_count" not in result["farms"][0]
 
 

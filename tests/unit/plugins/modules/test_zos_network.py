@@ -72,7 +72,7 @@ def test_creates_network_with_sealed_keys_and_tag(network, explorer):
         assert private not in json.dumps(result)
         assert 1000 <= resource["wireguard_listen_port"] <= 8999
     hidden_peers = resources_by_node(workload)[HIDDEN_3["node_id"]]["peers"]
-    assert hidden_peers[0]["endpoint"].startswith("185.69.167.21:")
+    assert hidden_peers[0]["endpoint"].startswith("198.51.100.21:")
 
 
 def test_rerun_changes_nothing(network, explorer):
@@ -134,7 +134,7 @@ def test_access_config_is_returned_and_stable(network, explorer):
     assert config.startswith("[Interface]\nAddress = 100.64.30.3/32\nPrivateKey = ")
     assert "AllowedIPs = 10.30.0.0/16, 100.64.0.0/16\n" in config
     port = first["network"]["nodes"][0]["wireguard_listen_port"]
-    assert "Endpoint = 185.69.167.21:%d\n" % port in config
+    assert "Endpoint = 198.51.100.21:%d\n" % port in config
     assert first["network"]["access"]["subnet"] == "10.30.3.0/24"
     access_peers = [p for p in resources_by_node(explorer.network_of(1))[PUBLIC_1["node_id"]]["peers"]
                     if p["public_key"] == first["network"]["access"]["wireguard_public_key"]]
@@ -151,7 +151,7 @@ def test_access_config_path_is_written_0600_and_not_returned(network, explorer, 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with open(path) as handle:
         text = handle.read()
-    assert "PrivateKey = " in text and "Endpoint = [2a02:1802:5e:1::21]:" in text
+    assert "PrivateKey = " in text and "Endpoint = [2001:db8:5e:1::21]:" in text
     assert network(args)["changed"] is False
     os.chmod(path, 0o644)
     assert network(args, check_mode=True)["changed"] is True

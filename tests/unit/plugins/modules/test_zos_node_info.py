@@ -34,8 +34,8 @@ def node(number, farm_id, country, city, total, reserved, age, public_config=Non
     }
 
 
-PUBLIC = {"master": "eth1", "type": 0, "ipv4": "185.69.166.120/24", "gw4": "185.69.166.1",
-          "ipv6": "2a02:1802:5e::f5/64", "gw6": "2a02:1802:5e::1", "version": 1}
+PUBLIC = {"master": "eth1", "type": 0, "ipv4": "192.0.2.120/24", "gw4": "192.0.2.1",
+          "ipv6": "2001:db8:5e::f5/64", "gw6": "2001:db8:5e::1", "version": 1}
 PUBLIC6 = dict(PUBLIC, ipv4="", gw4="")
 
 NODES = [
@@ -65,7 +65,7 @@ def test_lists_all_nodes_with_resource_module_keys(info):
     first = result["nodes"][0]
     assert first["farm_id"] == 1 and first["farm_name"] == "freefarm"
     assert first["free_resources"] == {"cru": 6, "mru": 28.0, "sru": 450.0, "hru": 4000.0}
-    assert first["public_ipv4"] == "185.69.166.120/24" and first["public_ipv6"] == "2a02:1802:5e::f5/64"
+    assert first["public_ipv4"] == "192.0.2.120/24" and first["public_ipv6"] == "2001:db8:5e::f5/64"
     assert first["wg_ports"] == [6001] and first["public_key_hex"] == "01" * 32
     assert first["up"] is True and first["location"]["city"] == "Ghent"
 

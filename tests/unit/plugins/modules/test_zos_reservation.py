@@ -32,7 +32,7 @@ def fast_wait(monkeypatch):
 @pytest.fixture
 def explorer():
     fake = grid_explorer()
-    fake.nodes[0].update(wg_ports=[], public_config={"ipv4": "185.69.166.11/24", "ipv6": "2a02:1802:5e::11/64"},
+    fake.nodes[0].update(wg_ports=[], public_config={"ipv4": "192.0.2.11/24", "ipv6": "2001:db8:5e::11/64"},
                          ifaces=[])
     return fake
 
