@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ansible_collections.threefold.grid.plugins.modules import zos_node_info
@@ -20,11 +18,22 @@ FARMS = [
 ]
 
 
+# The injected clock: nodes' ages and the module's "now" agree, however loaded the machine is.
+NOW = 1700000000
+
+
+class FrozenClock:
+    """Stands in for the time module zos_node_info reads "now" from."""
+
+    @staticmethod
+    def time():
+        return float(NOW)
+
+
 def node(number, farm_id, country, city, total, reserved, age, public_config=None, free_to_use=False):
-    now = int(time.time())
     return {
         "id": number, "node_id": "Node%d" % number, "farm_id": farm_id, "os_version": "v0.3.1",
-        "created": now - 86400, "updated": now - age, "uptime": 3600,
+        "created": NOW - 86400, "updated": NOW - age, "uptime": 3600,
         "location": {"country": country, "city": city, "continent": "", "latitude": 0.0, "longitude": 0.0},
         "total_resources": dict(zip(("cru", "mru", "sru", "hru"), total)),
         "reserved_resources": dict(zip(("cru", "mru", "sru", "hru"), reserved)),
@@ -48,6 +57,8 @@ NODES = [
 
 @pytest.fixture
 def info(monkeypatch, capsys):
+    monkeypatch.setattr(zos_node_info, "time", FrozenClock)
+
     def runner(args, explorer=None):
         explorer = explorer or FakeExplorer(farms=FARMS, nodes=NODES)
         return run_module(monkeypatch, capsys, zos_node_info.main, args, explorer)
@@ -121,6 +132,9 @@ def test_filter_by_liveness(info):
     assert ids(info({"up": True})) == ["Node1", "Node2", "Node4"]
     assert ids(info({"up": False})) == ["Node3"]
     assert ids(info({"up": True, "up_within": 20})) == ["Node4"]
+    # The bounds are exact: a node last seen up_within seconds ago is still up.
+    assert ids(info({"up": True, "up_within": 10})) == ["Node4"]
+    assert ids(info({"up": True, "up_within": 9})) == []
     assert ids(info({"up": True, "up_within": 10000})) == ["Node1", "Node2", "Node3", "Node4"]
 
 
