@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: every test of the repository, on a fresh machine, no manual step.
+#   the repository stands alone (no path outside it) · the built collection packs no generated file ·
 #   localgrid's pytest suite · ansible-test sanity, units, integration (against a localgrid started
 #   here on a free port) on ansible-core 2.21 / Python 3.13 · sanity and units on ansible-core 2.19 /
 #   Python 3.11 · ansible-lint (production profile) · antsibull-docs and antsibull-changelog lint ·
@@ -7,7 +8,7 @@
 # Usage: scripts/test.sh [stage ...]   (default: all stages; see STAGES below)
 source "$(dirname "$0")/lib.sh"
 
-STAGES=(localgrid units sanity integration lint docs ee units-2.19 sanity-2.19)
+STAGES=(standalone package localgrid units sanity integration lint docs ee units-2.19 sanity-2.19)
 [ "$#" -gt 0 ] && STAGES=("$@")
 
 "$REPO_ROOT/scripts/venv.sh" --with-219
@@ -23,6 +24,8 @@ trap 'rm -rf "$build"' EXIT
 log "Building and installing the collection"
 COLL="$(install_collection "$build")"
 
+stage_standalone()   { "$REPO_ROOT/scripts/check-standalone.sh"; }
+stage_package()      { "$REPO_ROOT/scripts/check-package.sh"; }
 stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovider -n 2 localgrid/tests; }
 stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --color no; }
 stage_sanity()       { cd "$COLL" && ansible-test sanity --venv --python 3.13 --color no; }
@@ -47,11 +50,12 @@ stage_ee()           { "$REPO_ROOT/scripts/ee-check.sh" "$build/collections" "$b
 stage_units-2.19()   { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test units --local --python 3.11 --color no; }
 stage_sanity-2.19()  { cd "$COLL" && PATH="$VENV_219/bin:$PATH" ansible-test sanity --venv --python 3.11 --color no; }
 
+# Each stage's output goes to the terminal and to its log, so the summary can say why a stage failed.
 failed=()
 for stage in "${STAGES[@]}"; do
     log "Stage $stage"
     start=$SECONDS
-    if ( "stage_$stage" ); then
+    if ( "stage_$stage" ) 2>&1 | tee "$build/stage-$stage.log"; then
         log "Stage $stage passed in $((SECONDS - start)) s"
     else
         log "Stage $stage FAILED after $((SECONDS - start)) s"
@@ -60,6 +64,10 @@ for stage in "${STAGES[@]}"; do
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    die "failed stages: ${failed[*]}"
+    for stage in "${failed[@]}"; do
+        log "Stage $stage failed; the last lines of its output:"
+        grep -v '^[[:space:]]*$' "$build/stage-$stage.log" | tail -n 15 >&2
+    done
+    die "failed stages: ${failed[*]} (passed: $(( ${#STAGES[@]} - ${#failed[@]} )) of ${#STAGES[@]})"
 fi
 log "All stages passed: ${STAGES[*]}"

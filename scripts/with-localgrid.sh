@@ -3,10 +3,14 @@
 # file, export its URLs, run the command, always stop localgrid afterwards and keep the command's exit code.
 #   LOCALGRID_PAYMENT=stellar|free (default stellar)   LOCALGRID_PROFILE=fast|realistic (default fast)
 #   LOCALGRID_LOG=path to keep localgrid's output (default: a temp file printed on failure)
+#   LOCALGRID_START_TIMEOUT=seconds to wait for it to listen (default 180: a loaded machine needs a minute)
 source "$(dirname "$0")/lib.sh"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/localgrid.XXXXXX")"
 logfile="${LOCALGRID_LOG:-$workdir/localgrid.log}"
+start_timeout="${LOCALGRID_START_TIMEOUT:-180}"
+# Created here, not by the redirection below: that one runs in the child, which may not be scheduled yet.
+: >"$logfile"
 PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgrid serve --host 127.0.0.1 --port 0 \
     --state "$workdir/state.db" --profile "${LOCALGRID_PROFILE:-fast}" \
     --payment "${LOCALGRID_PAYMENT:-stellar}" >"$logfile" 2>&1 &
@@ -23,27 +27,38 @@ stop_localgrid() {
 }
 trap stop_localgrid EXIT
 
+show_log_tail() {
+    log "last lines of the localgrid log ($logfile):"
+    if [ -s "$logfile" ]; then tail -n 40 "$logfile" >&2 || true; else log "(localgrid has written nothing)"; fi
+}
+
 url=""
-for _ in $(seq 200); do
+started=$SECONDS
+next_progress=15
+while [ -z "$url" ]; do
     url="$(sed -n 's#^localgrid listening on \(http://[0-9.:]*\).*#\1#p' "$logfile" | head -n1)"
     [ -n "$url" ] && break
-    kill -0 "$lg_pid" 2>/dev/null || { cat "$logfile" >&2; die "localgrid exited during start-up"; }
-    sleep 0.1
+    kill -0 "$lg_pid" 2>/dev/null || { show_log_tail; die "localgrid exited during start-up (see its log above)"; }
+    waited=$((SECONDS - started))
+    [ "$waited" -lt "$start_timeout" ] ||
+        { show_log_tail; die "localgrid did not listen within $start_timeout s (LOCALGRID_START_TIMEOUT); see its log above"; }
+    if [ "$waited" -ge "$next_progress" ]; then
+        log "waiting for localgrid to listen: ${waited} s of at most ${start_timeout} s"
+        next_progress=$((next_progress + 15))
+    fi
+    sleep 0.2
 done
-[ -n "$url" ] || { cat "$logfile" >&2; die "localgrid did not start within 20 s"; }
-
 export TFGRID_LOCALGRID_URL="$url"
 export TFGRID_EXPLORER_URL="$url/explorer"
 export TFGRID_HORIZON_URL="$url/stellar"
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
-log "localgrid running at $url (payment mode ${LOCALGRID_PAYMENT:-stellar})"
+log "localgrid running at $url (payment mode ${LOCALGRID_PAYMENT:-stellar}, listening after $((SECONDS - started)) s)"
 
 set +e
 "$@"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ] && [ -z "${LOCALGRID_LOG:-}" ]; then
-    log "last lines of the localgrid log:"
-    tail -n 40 "$logfile" >&2 || true
+    show_log_tail
 fi
 exit "$rc"
