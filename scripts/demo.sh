@@ -15,7 +15,10 @@ install_collection "$work" >/dev/null
 export ANSIBLE_COLLECTIONS_PATH="$work/collections"
 export ANSIBLE_NOCOLOR="${ANSIBLE_NOCOLOR:-0}" ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 demo_dir="${DEMO_DIR:-$REPO_ROOT/build/demo}"
-mkdir -p "$demo_dir"
+# The playbook creates demo_dir 0700; the default one, from an older run, is made private here too.
+if [ -z "${DEMO_DIR:-}" ] && [ -d "$demo_dir" ]; then
+    chmod 0700 "$demo_dir"
+fi
 
 run_demo() {
     set -euo pipefail
