@@ -11,13 +11,24 @@ ensure_venv() {
     if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
-    log "Preparing $(basename "$venv") with $("$python" --version)"
+    log "Preparing $(basename "$venv") with $("$python" --version) (a few minutes the first time); it installs:"
+    grep -hvE '^[[:space:]]*(#|$)' "$@" | sed 's/^/      /' >&2
     [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-    local reqs=() file
+    local reqs=() file pip_log
     for file in "$@"; do reqs+=(-r "$file"); done
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}"
+    pip_log="$(mktemp "${TMPDIR:-/tmp}/tfgrid-pip.XXXXXX")"
+    # One line per package pip fetches, so a slow first run shows progress; the full log on failure.
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${reqs[@]}" 2>&1 |
+            tee "$pip_log" | { grep --line-buffered -E '^(Collecting|Processing|Successfully installed)' || true; } |
+            sed -u 's/^/      /' >&2; then
+        tail -n 30 "$pip_log" >&2
+        rm -f "$pip_log"
+        die "pip could not install the requirements of $(basename "$venv") (see above)"
+    fi
+    rm -f "$pip_log"
     echo "$want" > "$stamp"
+    log "$(basename "$venv") is ready"
 }
 
 cd "$REPO_ROOT"
