@@ -154,7 +154,7 @@ def wait_deployed(lg, customers, stall_timeout=15.0):
     Returns (seconds waited, ids still without a result). It gives up once nothing new has been
     deployed for ``stall_timeout`` seconds: in free mode a node finds new reservations only by
     scanning from its cursor, 200 workloads per poll, and what a truncated scan skips is never
-    rescanned (explorer-api.md section 8), so a burst can leave a few behind for good.
+    rescanned (docs/contract/explorer.md §8), so a burst can leave a few behind for good.
     Raises when a node reports an error.
     """
     started = last_progress = time.monotonic()

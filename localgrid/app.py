@@ -22,6 +22,7 @@ from localgrid.node.agent import NodeAgent
 from localgrid.stellar import horizon
 from localgrid.stellar.ledger import Ledger
 from localgrid.store import Store
+from localgrid.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class AppState:
     reservations: Reservations
     agents: list = dataclasses.field(default_factory=list)
     escrow_loop: EscrowLoop = None
+    wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)
     started: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
@@ -56,10 +58,13 @@ def build_state(settings):
         escrow = FreeEscrow()
     else:
         escrow = StellarEscrow(store, clock, ledger, wallets, directory)
-    reservations = Reservations(store, clock, phonebook, directory, escrow)
+    wakeup = Wakeup()
+    reservations = Reservations(store, clock, phonebook, directory, escrow, on_change=wakeup.notify)
     escrow.reservations = reservations
     seed_directory(store, grid, phonebook, directory, wallets)
-    return AppState(settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations)
+    return AppState(
+        settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations, wakeup=wakeup
+    )
 
 
 def start_background(state):
@@ -70,7 +75,8 @@ def start_background(state):
         if node["down"]:
             continue
         agent = NodeAgent(
-            node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"]
+            node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"],
+            wakeup=state.wakeup,
         )
         agent.start()
         state.agents.append(agent)

@@ -9,11 +9,19 @@ class Profile:
     node_poll_interval: float  # seconds between two polls of one node (0-OS: 10 s)
     escrow_scan_interval: float  # seconds between two escrow balance scans (explorer: 60 s)
     node_expiry_interval: float  # seconds between two scans of a node's cache for expired workloads (0-OS: 20 s)
+    # A node that found nothing to do polls less and less often, down to once per this many seconds;
+    # the explorer wakes it at once when it has new work (localgrid/wakeup.py).
+    node_idle_poll_interval: float
 
 
 PROFILES = {
-    "fast": Profile("fast", node_poll_interval=0.2, escrow_scan_interval=0.3, node_expiry_interval=0.5),
-    "realistic": Profile("realistic", node_poll_interval=10.0, escrow_scan_interval=60.0, node_expiry_interval=20.0),
+    "fast": Profile(
+        "fast", node_poll_interval=0.2, escrow_scan_interval=0.3, node_expiry_interval=0.5, node_idle_poll_interval=2.0
+    ),
+    "realistic": Profile(
+        "realistic", node_poll_interval=10.0, escrow_scan_interval=60.0, node_expiry_interval=20.0,
+        node_idle_poll_interval=10.0,
+    ),
 }
 
 PAYMENT_MODES = ("stellar", "free")

@@ -13,4 +13,15 @@ if [ -n "$hits" ]; then
     printf '%s\n' "$hits" >&2
     die "these lines name a path outside the repository (point into docs/contract/ or tests/vectors/ instead)"
 fi
-log "No file names a path outside the repository"
+
+# Every cited section of the contract exists: "explorer.md §6.3" needs a heading "§6.3 " in that file.
+missing=0
+while IFS= read -r cite; do
+    file="docs/contract/${cite%% *}"
+    section="${cite#* }"
+    [ -f "$file" ] && grep -qE "^#+ ${section//./\\.} " "$file" && continue
+    log "cited but not in the contract: $cite"
+    missing=1
+done < <(git ls-files -co --exclude-standard -z | xargs -0 grep -ohIE '(explorer|node|stellar)\.md §[0-9]+(\.[0-9]+)*' -- 2>/dev/null | sort -u)
+[ "$missing" -eq 0 ] || die "some citations point at sections docs/contract/ does not have"
+log "No file names a path outside the repository; every contract citation resolves"

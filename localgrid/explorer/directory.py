@@ -1,4 +1,4 @@
-"""Directory: farms and nodes, seeded from the grid file, updated by node telemetry (§3.2-3.3)."""
+"""Directory: farms and nodes, seeded from the grid file, updated by node telemetry (docs/contract/explorer.md §3.2-3.3)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Escrow (§7): free mode, or Stellar mode backed by localgrid's in-process ledger.
+"""Escrow (docs/contract/explorer.md §7): free mode, or Stellar mode backed by localgrid's in-process ledger.
 
 Stellar mode keeps one escrow account per customer, watches each reservation's memo balance,
 moves paid reservations to deploy, refunds on cancel/expiry and pays farmers once deployed.

@@ -1,4 +1,4 @@
-"""Verify draft-cavage HTTP signatures (ed25519) as the explorer's auth middleware does (§2)."""
+"""Verify draft-cavage HTTP signatures (ed25519) as the explorer's auth middleware does (docs/contract/explorer.md §2)."""
 
 import base64
 import email.utils

@@ -1,4 +1,4 @@
-"""The reservation state machine (§6): node workloads of a reservation and the computed state."""
+"""The reservation state machine (docs/contract/explorer.md §6): node workloads of a reservation and the computed state."""
 
 from localgrid.explorer.schema import (
     CREATE,
@@ -72,7 +72,7 @@ def _expired(date, now):
 
 
 def computed_state(reservation, now):
-    """The pipeline (§6.2): starts from the stored next_action; run on every read."""
+    """The pipeline (explorer.md §6.2): starts from the stored next_action; run on every read."""
     state = reservation["next_action"]
     if state in (DELETE, DELETED):
         return state

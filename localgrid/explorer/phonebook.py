@@ -1,4 +1,4 @@
-"""Phonebook: 3Bot users (name, email, ed25519 pubkey) and their signature checks (§3.1, §5.3)."""
+"""Phonebook: 3Bot users (name, email, ed25519 pubkey) and their signature checks (docs/contract/explorer.md §3.1, §5.3)."""
 
 import json
 
@@ -85,7 +85,7 @@ class Phonebook:
         return users
 
     def update(self, tid, body):
-        """PUT /users/{id}: body signed with the currently stored key (§5.3)."""
+        """PUT /users/{id}: body signed with the currently stored key (explorer.md §5.3)."""
         signature_hex = body["sender_signature_hex"]
         if not signature_hex:
             raise bad_request("signature is required")

@@ -1,4 +1,7 @@
-"""Reservations: create validation (§6.3), signatures (§3.5), node results and polls (§3.6, §8)."""
+"""Reservations: create validation, signatures, node results and polls.
+
+As in docs/contract/explorer.md: create §6.3, signatures §3.5, node side §3.6 and §8.
+"""
 
 import json
 import logging
@@ -54,8 +57,10 @@ SSD = 1
 
 
 class Reservations:
-    def __init__(self, store, clock, phonebook, directory, escrow):
+    def __init__(self, store, clock, phonebook, directory, escrow, on_change=None):
         self.store = store
+        # Called after each reservation write: nodes may have new work (the app wakes its node agents).
+        self.on_change = on_change
         self.clock = clock
         self.phonebook = phonebook
         self.directory = directory
@@ -75,6 +80,9 @@ class Reservations:
             "ON CONFLICT(id) DO UPDATE SET next_action = excluded.next_action, doc = excluded.doc",
             (reservation["id"], reservation["customer_tid"], reservation["next_action"], json.dumps(reservation)),
         )
+        if self.on_change is not None:
+            # Inside the transaction: whoever it wakes reads the store only after this commit.
+            self.on_change()
 
     def last_id(self):
         return self.store.get_meta("counter:" + COUNTER, 0)
@@ -208,7 +216,7 @@ class Reservations:
 
     # -- signatures ------------------------------------------------------------------------
     def sign(self, reservation_id, body, kind):
-        """sign/provision or sign/delete (§3.5); kind is "provision" or "delete"."""
+        """sign/provision or sign/delete (explorer.md §3.5); kind is "provision" or "delete"."""
         try:
             signature = hex_decode(body["signature"])
         except ValueError as err:
@@ -282,7 +290,7 @@ class Reservations:
         self.escrow.cancel(reservation["id"])
 
     def poll(self, node_id, from_id):
-        """Queue part then scan part (§8); returns (workloads, last_id)."""
+        """Queue part then scan part (explorer.md §8); returns (workloads, last_id)."""
         with self.store.transaction() as conn:
             rows = conn.execute(
                 "SELECT doc FROM reservation_workqueue WHERE node_id = ? ORDER BY seq LIMIT ?",

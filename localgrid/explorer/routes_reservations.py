@@ -1,4 +1,4 @@
-"""HTTP routes of reservations: customer side (§3.5) and node side (§3.6)."""
+"""HTTP routes of reservations: customer side (docs/contract/explorer.md §3.5) and node side (explorer.md §3.6)."""
 
 from starlette.exceptions import HTTPException
 from starlette.routing import Route

@@ -146,7 +146,7 @@ GATEWAY4TO6_SPEC = _gateway("Gateway4To6", {"public_key": Str()})
 
 _SIGNING_REQUEST = Obj("SigningRequest", {"signers": List(Int()), "quorum_min": Int()})
 
-# (data_reservation key, workload type, spec) in the order nodes receive them (§4.5).
+# (data_reservation key, workload type, spec) in the order nodes receive them (docs/contract/explorer.md §4.5).
 WORKLOAD_KINDS = (
     ("containers", CONTAINER, CONTAINER_SPEC),
     ("volumes", VOLUME, VOLUME_SPEC),

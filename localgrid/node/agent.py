@@ -18,6 +18,7 @@ from localgrid.node.provision import container, kubernetes, network, volume, zdb
 from localgrid.node.provision.base import NodeContext, ProvisionError
 from localgrid.node.secrets import node_box
 from localgrid.node.state import NodeState
+from localgrid.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ UPTIME_EVERY_POLLS = 30
 
 
 class NodeAgent:
-    def __init__(self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None):
+    def __init__(
+        self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None, wakeup=None
+    ):
         self.signing_key = node_signing_key(node["seed"])
         self.node_id = node_id_of(self.signing_key.verify_key)
         # The grid file names nodes by ``hostname``; ``name`` is accepted too.
@@ -61,6 +64,8 @@ class NodeAgent:
             reserved_ports=tuple(node.get("wg_ports") or ()),
         )
         self._started_at = clock.now()
+        # Notified by the explorer when it has new work; an agent of its own is only woken to stop.
+        self.wakeup = wakeup or Wakeup()
         self._stop = threading.Event()
         self._thread = None
 
@@ -74,6 +79,7 @@ class NodeAgent:
 
     def stop(self):
         self._stop.set()
+        self.wakeup.notify()
         if self._thread is not None:
             self._thread.join(timeout=max(5.0, self.profile.node_poll_interval + 1))
             self._thread = None
@@ -81,14 +87,24 @@ class NodeAgent:
 
     def _run(self):
         # Each tick waits first: the explorer of the same process starts listening only after
-        # the app's startup, which is where the agents are started.
+        # the app's startup, which is where the agents are started. A poll that found nothing
+        # doubles the pause, up to the profile's idle interval; a wake-up ends any pause at once.
         capacity_reported = False
         next_expiry = next_uptime = time.monotonic()
-        while not self._stop.wait(self.profile.node_poll_interval):
+        pause = self.profile.node_poll_interval
+        seen = self.wakeup.generation
+        while True:
+            self.wakeup.wait(seen, pause)
+            if self._stop.is_set():
+                return
+            seen = self.wakeup.generation
             now = time.monotonic()
             if not capacity_reported:
                 capacity_reported = self._guarded("capacity report", self.report_used_resources)
-            self._guarded("poll", self.poll_once)
+            handled = []
+            self._guarded("poll", lambda: handled.append(self.poll_once()))
+            busy = bool(handled and handled[0])
+            pause = self.profile.node_poll_interval if busy else min(2 * pause, self.profile.node_idle_poll_interval)
             if now >= next_expiry:
                 self._guarded("expiry scan", self.decommission_expired)
                 next_expiry = now + self.profile.node_expiry_interval

@@ -1,4 +1,4 @@
-"""The node's HTTP calls to the explorer, with the status codes 0-OS expects (explorer-api §3.6)."""
+"""The node's HTTP calls to the explorer, with the status codes 0-OS expects (docs/contract/explorer.md §3.6)."""
 
 import httpx
 

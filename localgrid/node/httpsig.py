@@ -1,4 +1,4 @@
-"""Signing side of the draft-cavage HTTP signatures the explorer asks of nodes (explorer-api §2.2).
+"""Signing side of the draft-cavage HTTP signatures the explorer asks of nodes (docs/contract/explorer.md §2.2).
 
 The verifier lives in the explorer and is written separately on purpose, so the two can only
 agree by both following the wire format.

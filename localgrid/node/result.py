@@ -1,4 +1,4 @@
-"""Result reports of a node (explorer-api §4.4) and their node signature (§5.5)."""
+"""Result reports of a node (docs/contract/explorer.md §4.4) and their node signature (explorer.md §5.5)."""
 
 import json
 

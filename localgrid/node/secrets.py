@@ -1,7 +1,7 @@
 """Opening secrets sealed for this node (secret env, zdb password, WireGuard key, k8s secret).
 
 Clients seal with an anonymous libsodium box for the node's ed25519 key converted to
-curve25519, then hex-encode (zos-sdk-and-node §2.4). Error texts follow the Go code the node
+curve25519, then hex-encode (docs/contract/node.md §1.2). Error texts follow the Go code the node
 runs: encoding/hex for bad hex, "could not decrypt message" when the box does not open.
 """
 

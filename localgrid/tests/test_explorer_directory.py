@@ -1,4 +1,4 @@
-"""Directory endpoints and node-signed telemetry with HTTP signatures (§2, §3.2, §3.3)."""
+"""Directory endpoints and node-signed telemetry with HTTP signatures (docs/contract/explorer.md §2, §3.2, §3.3)."""
 
 import base64
 import email.utils

@@ -1,4 +1,7 @@
-"""Reservation state machine, node endpoints and escrow (§3.6, §6, §7, §8), with the test playing the node."""
+"""Reservation state machine, node endpoints and escrow, with the test playing the node.
+
+docs/contract/explorer.md §3.6, §6, §7, §8.
+"""
 
 import httpx
 import pytest
@@ -280,7 +283,7 @@ def test_sign_delete_errors_and_no_quorum(free_lg):
 
 
 def test_volumes_and_used_resources_on_the_node_document(free_lg):
-    """A container's and volume's workloads reach the node in §4.5 order: containers, volumes, networks."""
+    """A container's and volume's workloads reach the node in explorer.md §4.5 order: containers, volumes, networks."""
     with _client(free_lg) as client:
         customer = Customer(client, "vol.3bot")
         rid = _create(client, free_lg, customer, containers=[container(1, NODE_A)], volumes=[volume(4, NODE_A)],

@@ -1,4 +1,4 @@
-"""Phonebook endpoints: /explorer/users (§3.1, §5.3, §5.4)."""
+"""Phonebook endpoints: /explorer/users (docs/contract/explorer.md §3.1, §5.3, §5.4)."""
 
 import nacl.signing
 import pytest

@@ -1,4 +1,4 @@
-"""Cloud-unit pricing and payout split against the upstream vectors (§7.3, §7.7)."""
+"""Cloud-unit pricing and payout split against the upstream vectors (docs/contract/explorer.md §7.3, §7.7)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""POST/GET /reservations: every create-time validation in order (§6.3) and the 201 answer."""
+"""POST/GET /reservations: every create-time validation in order (docs/contract/explorer.md §6.3) and the 201 answer."""
 
 import concurrent.futures
 import json

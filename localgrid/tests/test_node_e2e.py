@@ -106,7 +106,7 @@ def test_hub_flists_are_fetched_and_a_missing_one_fails_the_reservation(start_lo
         # Same user, same network name: the container joins the network deployed above.
         rid = reserve(containers=[e2e_container(node, hub + "/alice/missing.flist")])
         reservation = wait_for(lambda: (r := client.get("/reservations/%d" % rid).json())["results"] and r)
-        assert reservation["next_action"] == 4, reservation  # an error result moves it to delete (§6.4)
+        assert reservation["next_action"] == 4, reservation  # an error result moves it to delete (docs/contract/explorer.md §6.4)
         (result,) = reservation["results"]
         assert (result["state"], result["message"]) == (0, "fail to download flist: 404 Not Found")
         assert result["data_json"] == {"id": "", "ipv6": "", "ipv4": ""}

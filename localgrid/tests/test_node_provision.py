@@ -23,7 +23,7 @@ USER = "12"
 
 
 def seal(node_id, plaintext):
-    """What a client does (zos-sdk-and-node §2.4): sealed box for the node's curve25519 key, hex."""
+    """What a client does (docs/contract/node.md §1.2): sealed box for the node's curve25519 key, hex."""
     verify_key = nacl.signing.VerifyKey(b58decode(node_id))
     return nacl.public.SealedBox(verify_key.to_curve25519_public_key()).encrypt(plaintext).hex()
 

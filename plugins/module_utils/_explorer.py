@@ -57,7 +57,7 @@ USER_AGENT = "ansible-threefold.grid/%s" % COLLECTION_VERSION
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 MAX_PAGE_SIZE = 1000  # the explorer caps `size` at 1000
-MAX_PAGES = 100000  # guards against a garbage Pages header (the explorer can send one, see §1.4)
+MAX_PAGES = 100000  # guards against a garbage Pages header (the explorer can send one, see docs/contract/explorer.md §1.4)
 
 
 class ExplorerError(Exception):

@@ -10,7 +10,7 @@ of the same network, else it gets the lowest free /24 of the range starting at x
 is never handed out, so the first node of 10.1.0.0/16 gets 10.1.1.0/24, the next 10.1.2.0/24),
 in the order of the `nodes` list; the access subnet is allocated last, the same way.
 
-Peers follow the 2020 Python SDK (zos-sdk-and-node §5.1): every network resource peers with every
+Peers follow the 2020 Python SDK (docs/contract/node.md §5.2): every network resource peers with every
 other one; allowed ranges are the peer's /24 plus its 100.64.b.c/32 routing address; public nodes
 connect over IPv6 (IPv4 as fallback); hidden nodes (no public address) peer only with public IPv4
 nodes, and the first public IPv4 node (the relay) also carries the other hidden subnets and the

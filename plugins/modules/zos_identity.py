@@ -301,7 +301,7 @@ class IdentityRegistration:
             self.result["changed"] = True
             if not self.zmodule.check_mode:
                 created = self.create(identity) or {}
-                # Creation stores only name, email and key (§3.1); an answer of just {"id": N} means the same.
+                # Creation stores only name, email and key (docs/contract/explorer.md §3.1); an answer of just {"id": N} means the same.
                 user = dict(wanted, description="", host="")
                 user.update(created)
                 changes = self.wanted_changes(user)

@@ -1,4 +1,4 @@
-"""Container: the steps of 0-OS v0.3.x container provisioning (zos-sdk-and-node §4.2), in order.
+"""Container: the steps of 0-OS v0.3.x container provisioning (docs/contract/node.md §3), in order.
 
 Nothing runs: the node checks what 0-OS checks, holds the capacity, and answers with the ids
 and addresses a real node would. Decrypted secret env values stay in memory for the length of

@@ -3,8 +3,8 @@
 
 """An in-memory explorer (phonebook, directory, reservations) behind httpx.MockTransport, and a module runner.
 
-It follows explorer-api.md §3.1–§3.3 closely enough to prove what modules send: user updates are
-verified against the stored key exactly as the explorer does (§5.3).
+It follows docs/contract/explorer.md §3.1–§3.3 closely enough to prove what modules send: user updates are
+verified against the stored key exactly as the explorer does (explorer.md §5.3).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class FakeExplorer:
 
 
 class ReservationExplorer(FakeExplorer):
-    """FakeExplorer plus the customer side of reservations (explorer-api.md §3.5), without escrow to pay.
+    """FakeExplorer plus the customer side of reservations (explorer.md §3.5), without escrow to pay.
 
     Signatures (the customer signature, sign/delete) are verified against the customer's phonebook key, as the
     explorer does. Each read of one reservation moves it a step, like nodes reporting between two polls: a
