@@ -145,6 +145,13 @@ class Directory:
             rows = conn.execute("SELECT doc FROM directory_farms ORDER BY id").fetchall()
         return [json.loads(row["doc"]) for row in rows]
 
+    def find_farms(self, owner=0, name=""):
+        """Farms of a 3Bot owner and/or with a name; 0 and "" mean any (the explorer's FarmQuery)."""
+        return [
+            farm for farm in self.farms()
+            if (not owner or farm["threebot_id"] == owner) and (not name or farm["name"] == name)
+        ]
+
     def farm(self, farm_id):
         with self.store.transaction() as conn:
             row = conn.execute("SELECT doc FROM directory_farms WHERE id = ?", (farm_id,)).fetchone()
@@ -157,6 +164,17 @@ class Directory:
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT doc FROM directory_nodes ORDER BY id").fetchall()
         return [json.loads(row["doc"]) for row in rows]
+
+    def find_nodes(self, farm=0, country="", city="", cru=0, mru=0, sru=0, hru=0):
+        """Nodes of a farm, in a place, with at least the given total resources; 0 and "" mean any."""
+        minimum = {key: value for key, value in (("cru", cru), ("mru", mru), ("sru", sru), ("hru", hru)) if value > 0}
+        return [
+            node for node in self.nodes()
+            if (farm <= 0 or node["farm_id"] == farm)
+            and (not country or node["location"]["country"] == country)
+            and (not city or node["location"]["city"] == city)
+            and all(node["total_resources"][key] >= value for key, value in minimum.items())
+        ]
 
     def node(self, node_id):
         """The node document, or None."""

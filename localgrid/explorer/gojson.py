@@ -27,9 +27,23 @@ class Spec:
         return value
 
 
+# Go integer kinds and the values they hold; a number outside is an UnmarshalTypeError, as in Go.
+INT_RANGES = {
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+    "uint": (0, 2**64 - 1),
+    "uint32": (0, 2**32 - 1),
+    "uint16": (0, 2**16 - 1),
+    "uint8": (0, 2**8 - 1),
+}
+
+
 class Int(Spec):
-    def __init__(self, go_type="int64"):
+    """A Go integer; ``kind`` is the underlying kind of a named type (``workloads.VolumeTypeEnum`` is uint8)."""
+
+    def __init__(self, go_type="int64", kind=None):
         self.go_type = go_type
+        self.low, self.high = INT_RANGES[kind or go_type]
 
     def zero(self):
         return 0
@@ -37,9 +51,7 @@ class Int(Spec):
     def decode(self, value, ctx):
         if value is None:
             return 0
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.type_error(value, self.go_type)
-        if isinstance(value, float) or (self.go_type.startswith("uint") and value < 0):
+        if isinstance(value, bool) or not isinstance(value, int) or not self.low <= value <= self.high:
             raise ctx.type_error(value, self.go_type)
         return value
 
@@ -137,8 +149,18 @@ def _jumpscale_date(text):
     return int(moment.timestamp())
 
 
+def _unix_seconds(number):
+    """Go's int64(float64): a number beyond int64 becomes math.MinInt64 on amd64, a date in the far past."""
+    if not -(2**63) <= float(number) < 2**63:
+        return -(2**63)
+    return int(number)
+
+
 class Date(Spec):
-    """schema.Date: Unix seconds (fraction truncated), "" = zero date, or a JumpScale date string."""
+    """schema.Date: Unix seconds (fraction truncated), "" = zero date, or a JumpScale date string.
+
+    Numbers go through float64 as in schema.Date.UnmarshalJSON (tfexplorer v0.3.2 schema/types.go).
+    """
 
     go_type = "schema.Date"
 
@@ -151,7 +173,7 @@ class Date(Spec):
         if isinstance(value, bool):
             raise DecodeError("unknown date format: %s(bool)" % json.dumps(value))
         if isinstance(value, (int, float)):
-            return int(value)
+            return _unix_seconds(value)
         if value == "":
             return None
         if isinstance(value, str):

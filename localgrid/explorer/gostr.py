@@ -11,14 +11,30 @@ def hex_decode(text):
     return bytes.fromhex(text)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_int(text):
-    """strconv.ParseInt(text, 10, 64) with Go's error text (raised as ValueError)."""
+    """strconv.ParseInt(text, 10, 64) with Go's error texts (raised as ValueError)."""
     try:
-        if text.strip() != text or not text or "_" in text:
+        if text.strip() != text or not text or "_" in text or not text.isascii():
             raise ValueError
-        return int(text, 10)
+        value = int(text, 10)
     except ValueError:
         raise ValueError('strconv.ParseInt: parsing "%s": invalid syntax' % text) from None
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError('strconv.ParseInt: parsing "%s": value out of range' % text)
+    return value
+
+
+def parse_int_ignoring_error(text):
+    """What `v, _ := strconv.ParseInt(text, 10, 64)` leaves in v: 0 on bad syntax, +-max when out of range."""
+    try:
+        return parse_int(text)
+    except ValueError as err:
+        if not str(err).endswith("value out of range"):
+            return 0
+        return INT64_MIN if text.startswith("-") else INT64_MAX
 
 
 def duration(seconds):

@@ -9,7 +9,7 @@ import logging
 from localgrid.explorer import lifecycle
 from localgrid.explorer.errors import ApiError, bad_request, not_found
 from localgrid.explorer.gojson import DecodeError, decode, parse
-from localgrid.explorer.gostr import duration, hex_decode
+from localgrid.explorer.gostr import INT64_MAX, duration, hex_decode
 from localgrid.explorer.phonebook import verify_hex
 from localgrid.explorer.schema import (
     CREATE,
@@ -94,8 +94,8 @@ class Reservations:
         return RESERVATION.encode(shown)
 
     # -- create ----------------------------------------------------------------------------
-    def create(self, raw_body):
-        body = decode(RESERVATION, parse(raw_body))
+    def create(self, body):
+        """Register a decoded create body (schema.RESERVATION); returns the explorer's 201 answer."""
         if body["next_action"] != CREATE:
             # Upstream starts the pipeline from a client-sent next_action (a client sending 3
             # skips payment); localgrid refuses anything but 0 instead of mimicking that hole.
@@ -205,7 +205,7 @@ class Reservations:
             where, args = where + " AND next_action = ?", args + [next_action]
         limit = ""
         if size > 0:
-            limit, args_page = " LIMIT ? OFFSET ?", [size, (page - 1) * size]
+            limit, args_page = " LIMIT ? OFFSET ?", [size, min((page - 1) * size, INT64_MAX)]
         else:
             args_page = []
         with self.store.transaction() as conn:
@@ -215,12 +215,8 @@ class Reservations:
             return [self.render(json.loads(row["doc"]), now) for row in rows], total
 
     # -- signatures ------------------------------------------------------------------------
-    def sign(self, reservation_id, body, kind):
-        """sign/provision or sign/delete (explorer.md §3.5); kind is "provision" or "delete"."""
-        try:
-            signature = hex_decode(body["signature"])
-        except ValueError as err:
-            raise bad_request("invalid signature expecting hex encoded string: %s" % err) from None
+    def sign(self, reservation_id, body, signature, kind):
+        """sign/provision or sign/delete (explorer.md §3.5) of a decoded SIGN_BODY; ``signature``: its bytes."""
         with self.store.transaction() as conn:
             reservation = self._load(conn, reservation_id)
             now = self.clock.now()

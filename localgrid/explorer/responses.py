@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from localgrid.explorer.errors import ApiError, Unauthorized
 from localgrid.explorer.gojson import DecodeError
+from localgrid.explorer.gostr import parse_int_ignoring_error
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +68,13 @@ def handled(handler):
 
 
 def paging(query):
-    """(page, size) with the explorer's rules: 1-based page, size default 100 capped at 1000."""
-    try:
-        page = int(query.get("page", "1"))
-    except ValueError:
-        page = 1
-    page = max(page, 1)
-    if "size" in query:
-        try:
-            size = int(query["size"])
-        except ValueError:
-            size = 0
-    else:
-        size = 100
-    size = min(size, 1000)
-    return page, size
+    """(page, size) as models.PageFromRequest reads them: 1-based page, size default 100 capped at 1000.
+
+    Go ignores the parse error: bad syntax reads as 0, a value beyond int64 as the int64 bound.
+    """
+    page = max(parse_int_ignoring_error(query["page"]), 1) if query.get("page") else 1
+    size = parse_int_ignoring_error(query["size"]) if query.get("size") else 100
+    return page, min(size, 1000)
 
 
 def pages_header(total, size):

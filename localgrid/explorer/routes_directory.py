@@ -24,38 +24,21 @@ def render_node(doc, with_proofs):
 
 
 def _int_query(query, name, message):
+    """models.QueryInt: an absent or empty value is 0; a bad one is a 400 prefixed with ``message``."""
     value = query.get(name)
-    if value is None or value == "":
-        return None
+    if not value:
+        return 0
     try:
         return parse_int(value)
     except ValueError as err:
         raise bad_request("%s: %s" % (message, err)) from None
 
 
-def _filter_nodes(nodes, query):
-    farm = _int_query(query, "farm", "invalid farm id")
-    if farm is not None:
-        nodes = [n for n in nodes if n["farm_id"] == farm]
-    for key in ("country", "city"):
-        if query.get(key):
-            nodes = [n for n in nodes if n["location"][key] == query[key]]
-    for key in ("cru", "mru", "sru", "hru"):
-        minimum = _int_query(query, key, "invalid %s" % key)
-        if minimum is not None and minimum > 0:
-            nodes = [n for n in nodes if n["total_resources"][key] >= minimum]
-    return nodes
-
-
 def routes(directory):
     async def list_farms(request):
         query = request.query_params
-        farms = directory.farms()
         owner = _int_query(query, "owner", "owner should be a integer")
-        if owner is not None:
-            farms = [f for f in farms if f["threebot_id"] == owner]
-        if query.get("name"):
-            farms = [f for f in farms if f["name"] == query["name"]]
+        farms = directory.find_farms(owner=owner, name=query.get("name", ""))
         page, headers = paginate(farms, query)
         return json_response(page, headers=headers)
 
@@ -63,13 +46,16 @@ def routes(directory):
         try:
             farm_id = parse_int(request.path_params["farm_id"])
         except ValueError as err:
-            raise bad_request("invalid farm id: %s" % err) from None
+            raise bad_request(str(err)) from None
         return json_response(directory.farm(farm_id))
 
     async def list_nodes(request):
-        with_proofs = request.query_params.get("proofs") == "true"
-        nodes = _filter_nodes(directory.nodes(), request.query_params)
-        page, headers = paginate(nodes, request.query_params)
+        query = request.query_params
+        farm = _int_query(query, "farm", "invalid farm id")
+        minimum = {key: _int_query(query, key, "invalid " + key) for key in ("cru", "mru", "sru", "hru")}
+        nodes = directory.find_nodes(farm=farm, country=query.get("country", ""), city=query.get("city", ""), **minimum)
+        page, headers = paginate(nodes, query)
+        with_proofs = query.get("proofs") == "true"
         return json_response([render_node(n, with_proofs) for n in page], headers=headers)
 
     async def get_node(request):

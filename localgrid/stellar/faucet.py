@@ -17,6 +17,7 @@ from .amounts import STROOPS_PER_UNIT, format_amount, parse_amount
 from .assets import ASSET_CODES, is_account_id
 from .ledger import LedgerError
 from .problems import Problem, transaction_failed
+from .queries import LedgerQueries
 from .results import result_xdr
 from .web import base_url, hal, problems
 
@@ -47,13 +48,11 @@ async def _params(request):
 class Faucet:
     def __init__(self, ledger):
         self.ledger = ledger
+        self.queries = LedgerQueries(ledger.store)
 
     async def _record(self, request, tx_hash):
-        def work():
-            with self.ledger.store.transaction() as conn:
-                row = conn.execute("SELECT * FROM stellar_transactions WHERE hash = ?", (tx_hash,)).fetchone()
-            return hal(records.transaction(base_url(request), row))
-        return await run_in_threadpool(work)
+        row = await run_in_threadpool(self.queries.transaction, tx_hash)
+        return hal(records.transaction(base_url(request), row))
 
     @problems
     async def friendbot(self, request):

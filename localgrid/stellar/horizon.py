@@ -1,8 +1,8 @@
 """Horizon-compatible HTTP routes (the subset stellar-sdk 16's Server uses), mounted at /stellar.
 
-Routes only translate HTTP to the ledger and rows to Horizon JSON; the rules live in ledger.py.
-Status codes stay within 200/400/404 so stellar-sdk's requests client never retries (it does on
-413/429/503/504).
+Routes only translate HTTP to the ledger (writes, ledger.py) and its queries (reads, queries.py),
+and rows to Horizon JSON (records.py). Status codes stay within 200/400/404 so stellar-sdk's
+requests client never retries (it does on 413/429/503/504).
 """
 
 import urllib.parse
@@ -12,136 +12,113 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from . import envelope, faucet, records, state
+from .amounts import MAX_INT64
 from .assets import NETWORK_PASSPHRASE, is_account_id
 from .paging import Page
 from .problems import bad_request, not_found, transaction_failed, transaction_malformed
+from .queries import LedgerQueries, UnknownTransaction
 from .validation import TransactionRejected
 from .web import base_url, hal, problems
 
-_PAYMENT_TYPES = ("create_account", "payment", "path_payment_strict_receive", "path_payment_strict_send",
-                  "account_merge")
-_TX_SELECT = "SELECT t.* FROM stellar_transactions t"
-_OP_SELECT = ("SELECT o.*, t.hash, t.successful, t.created_at FROM stellar_operations o "
-              "JOIN stellar_transactions t ON t.id = o.tx_id")
-_EFFECT_SELECT = "SELECT e.*, t.created_at FROM stellar_effects e JOIN stellar_transactions t ON t.id = e.tx_id"
+MAX_LEDGER_SEQUENCE = 2**32 - 1  # ledger sequences are uint32 on Stellar
+
+
+def _links(base):
+    return {
+        "account": {"href": base + "/accounts/{account_id}", "templated": True},
+        "ledger": {"href": base + "/ledgers/{sequence}", "templated": True},
+        "transaction": {"href": base + "/transactions/{hash}", "templated": True},
+        "transactions": {"href": base + "/transactions{?cursor,limit,order}", "templated": True},
+        "fee_stats": {"href": base + "/fee_stats"},
+        "friendbot": {"href": base + "/friendbot{?addr}", "templated": True},
+        "self": {"href": base + "/"},
+    }
 
 
 class Horizon:
     def __init__(self, ledger):
         self.ledger = ledger
+        self.queries = LedgerQueries(ledger.store)
 
-    def _read(self, work):
-        """Run a read-only query function with the store's connection in a worker thread."""
-        def call():
-            with self.ledger.store.transaction() as conn:
-                return work(conn)
-        return run_in_threadpool(call)
+    async def _query(self, name, *args, **kwargs):
+        """Run a LedgerQueries method in a worker thread; an unknown transaction hash is a 404."""
+        try:
+            return await run_in_threadpool(getattr(self.queries, name), *args, **kwargs)
+        except UnknownTransaction:
+            raise not_found() from None
+
+    async def _found(self, name, *args):
+        row = await self._query(name, *args)
+        if row is None:
+            raise not_found()
+        return row
 
     # ---- root, ledgers, fees -----------------------------------------------------------------
 
     @problems
     async def root(self, request):
-        base = base_url(request)
-
-        def work(conn):
-            latest = state.latest_ledger(conn)
-            return hal({
-                "_links": {
-                    "account": {"href": base + "/accounts/{account_id}", "templated": True},
-                    "ledger": {"href": base + "/ledgers/{sequence}", "templated": True},
-                    "transaction": {"href": base + "/transactions/{hash}", "templated": True},
-                    "transactions": {"href": base + "/transactions{?cursor,limit,order}", "templated": True},
-                    "fee_stats": {"href": base + "/fee_stats"},
-                    "friendbot": {"href": base + "/friendbot{?addr}", "templated": True},
-                    "self": {"href": base + "/"},
-                },
-                "horizon_version": "localgrid",
-                "core_version": "localgrid",
-                "ingest_latest_ledger": latest["sequence"],
-                "history_latest_ledger": latest["sequence"],
-                "history_latest_ledger_closed_at": records.iso(latest["closed_at"]),
-                "history_elder_ledger": 1,
-                "core_latest_ledger": latest["sequence"],
-                "network_passphrase": NETWORK_PASSPHRASE,
-                "current_protocol_version": 20,
-                "supported_protocol_version": 20,
-                "core_supported_protocol_version": 20,
-            })
-        return await self._read(work)
+        latest = await self._query("latest_ledger")
+        return hal({
+            "_links": _links(base_url(request)),
+            "horizon_version": "localgrid",
+            "core_version": "localgrid",
+            "ingest_latest_ledger": latest["sequence"],
+            "history_latest_ledger": latest["sequence"],
+            "history_latest_ledger_closed_at": records.iso(latest["closed_at"]),
+            "history_elder_ledger": 1,
+            "core_latest_ledger": latest["sequence"],
+            "network_passphrase": NETWORK_PASSPHRASE,
+            "current_protocol_version": 20,
+            "supported_protocol_version": 20,
+            "core_supported_protocol_version": 20,
+        })
 
     @problems
     async def ledgers(self, request):
         page, base = Page(request), base_url(request)
-        return await self._read(lambda conn: hal(page.envelope([
-            records.ledger(base, row)
-            for row in page.fetch(conn, "SELECT l.* FROM stellar_ledgers l", [], [], ["(l.sequence << 32)"])])))
+        rows = await self._query("ledgers", page)
+        return hal(page.envelope([records.ledger(base, row) for row in rows]))
 
     @problems
     async def ledger(self, request):
-        sequence = _int_param(request, "sequence")
-        base = base_url(request)
-
-        def work(conn):
-            row = conn.execute("SELECT * FROM stellar_ledgers WHERE sequence = ?", (sequence,)).fetchone()
-            if row is None:
-                raise not_found()
-            return hal(records.ledger(base, row))
-        return await self._read(work)
+        sequence = _int_param(request, "sequence", MAX_LEDGER_SEQUENCE)
+        return hal(records.ledger(base_url(request), await self._found("ledger", sequence)))
 
     @problems
     async def fee_stats(self, request):
-        def work(conn):
-            fee = str(state.BASE_FEE)
-            percentiles = {key: fee for key in ("max", "min", "mode", "p10", "p20", "p30", "p40", "p50", "p60",
-                                                 "p70", "p80", "p90", "p95", "p99")}
-            return hal({
-                "last_ledger": str(state.latest_ledger(conn)["sequence"]),
-                "last_ledger_base_fee": fee,
-                "ledger_capacity_usage": "0.01",
-                "fee_charged": percentiles,
-                "max_fee": dict(percentiles),
-            })
-        return await self._read(work)
+        latest = await self._query("latest_ledger")
+        fee = str(state.BASE_FEE)
+        percentiles = {key: fee for key in ("max", "min", "mode", "p10", "p20", "p30", "p40", "p50", "p60",
+                                             "p70", "p80", "p90", "p95", "p99")}
+        return hal({
+            "last_ledger": str(latest["sequence"]),
+            "last_ledger_base_fee": fee,
+            "ledger_capacity_usage": "0.01",
+            "fee_charged": percentiles,
+            "max_fee": dict(percentiles),
+        })
 
     # ---- accounts ------------------------------------------------------------------------------
 
     @problems
     async def account(self, request):
-        account_id = _account_param(request)
-        base = base_url(request)
-
-        def work(conn):
-            row = state.get_account(conn, account_id)
-            if row is None:
-                raise not_found()
-            return hal(records.account(base, row, state.trustlines_of(conn, account_id)))
-        return await self._read(work)
+        row, trustlines = await self._found("account", _account_param(request))
+        return hal(records.account(base_url(request), row, trustlines))
 
     # ---- transactions --------------------------------------------------------------------------
 
     @problems
     async def transactions(self, request):
-        where, params, select = [], [], _TX_SELECT
-        if "account_id" in request.path_params:
-            select += " JOIN stellar_tx_participants p ON p.tx_id = t.id"
-            where.append("p.account_id = ?")
-            params.append(_account_param(request))
-        if "sequence" in request.path_params:
-            where.append("t.ledger = ?")
-            params.append(_int_param(request, "sequence"))
+        account_id = _account_param(request) if "account_id" in request.path_params else None
+        ledger = _int_param(request, "sequence", MAX_LEDGER_SEQUENCE) if "sequence" in request.path_params else None
         page, base = Page(request), base_url(request)
-        if not page.include_failed:
-            where.append("t.successful = 1")
-        return await self._read(lambda conn: hal(page.envelope([
-            records.transaction(base, row) for row in page.fetch(conn, select, where, params, ["t.id"])])))
+        rows = await self._query("transactions", page, account_id=account_id, ledger=ledger)
+        return hal(page.envelope([records.transaction(base, row) for row in rows]))
 
     @problems
     async def transaction(self, request):
-        base = base_url(request)
-
-        def work(conn):
-            return hal(records.transaction(base, _transaction_row(conn, request.path_params["tx_hash"])))
-        return await self._read(work)
+        row = await self._found("transaction", request.path_params["tx_hash"])
+        return hal(records.transaction(base_url(request), row))
 
     @problems
     async def submit(self, request):
@@ -157,8 +134,7 @@ class Horizon:
             raise transaction_failed(envelope_xdr, rejected.result_xdr, rejected.result_codes) from None
         if not outcome.successful:
             raise transaction_failed(envelope_xdr, outcome.result_xdr, outcome.result_codes)
-        base = base_url(request)
-        return await self._read(lambda conn: hal(records.transaction(base, _transaction_row(conn, outcome.hash))))
+        return hal(records.transaction(base_url(request), await self._found("transaction", outcome.hash)))
 
     # ---- operations, payments, effects ---------------------------------------------------------
 
@@ -172,72 +148,28 @@ class Horizon:
 
     async def _operations(self, request, payments_only):
         page, base = Page(request), base_url(request)
-
-        def work(conn):
-            where, params, select = [], [], _OP_SELECT
-            include_failed = page.include_failed
-            if "account_id" in request.path_params:
-                select += " JOIN stellar_op_participants p ON p.op_id = o.id"
-                where.append("p.account_id = ?")
-                params.append(_account_param(request))
-            if "tx_hash" in request.path_params:
-                where.append("o.tx_id = ?")
-                params.append(_transaction_row(conn, request.path_params["tx_hash"])["id"])
-                include_failed = True
-            if payments_only:
-                where.append("o.type IN (%s)" % ", ".join("?" * len(_PAYMENT_TYPES)))
-                params.extend(_PAYMENT_TYPES)
-            if not include_failed:
-                where.append("t.successful = 1")
-            rows = page.fetch(conn, select, where, params, ["o.id"])
-            return hal(page.envelope([records.operation(base, row, self._joined(conn, base, page, row))
-                                      for row in rows]))
-        return await self._read(work)
-
-    @staticmethod
-    def _joined(conn, base, page, row):
-        if page.join != "transactions":
-            return None
-        tx = conn.execute("SELECT * FROM stellar_transactions WHERE id = ?", (row["tx_id"],)).fetchone()
-        return records.transaction(base, tx)
+        account_id = _account_param(request) if "account_id" in request.path_params else None
+        found = await self._query(
+            "operations", page, account_id=account_id, tx_hash=request.path_params.get("tx_hash"),
+            payments_only=payments_only, with_transactions=page.join == "transactions",
+        )
+        return hal(page.envelope([
+            records.operation(base, row, None if tx is None else records.transaction(base, tx)) for row, tx in found
+        ]))
 
     @problems
     async def operation(self, request):
-        op_id = _int_param(request, "op_id")
-        base = base_url(request)
-
-        def work(conn):
-            row = conn.execute(_OP_SELECT + " WHERE o.id = ?", (op_id,)).fetchone()
-            if row is None:
-                raise not_found()
-            return hal(records.operation(base, row))
-        return await self._read(work)
+        row = await self._found("operation", _int_param(request, "op_id", MAX_INT64))
+        return hal(records.operation(base_url(request), row))
 
     @problems
     async def effects(self, request):
         page, base = Page(request, composite_cursor=True), base_url(request)
-
-        def work(conn):
-            where, params = [], []
-            if "account_id" in request.path_params:
-                where.append("e.account = ?")
-                params.append(_account_param(request))
-            if "tx_hash" in request.path_params:
-                where.append("e.tx_id = ?")
-                params.append(_transaction_row(conn, request.path_params["tx_hash"])["id"])
-            if "op_id" in request.path_params:
-                where.append("e.op_id = ?")
-                params.append(_int_param(request, "op_id"))
-            rows = page.fetch(conn, _EFFECT_SELECT, where, params, ["e.op_id", "e.idx"])
-            return hal(page.envelope([records.effect(base, row) for row in rows]))
-        return await self._read(work)
-
-
-def _transaction_row(conn, tx_hash):
-    row = conn.execute("SELECT * FROM stellar_transactions WHERE hash = ?", (tx_hash.lower(),)).fetchone()
-    if row is None:
-        raise not_found()
-    return row
+        account_id = _account_param(request) if "account_id" in request.path_params else None
+        op_id = _int_param(request, "op_id", MAX_INT64) if "op_id" in request.path_params else None
+        rows = await self._query("effects", page, account_id=account_id, tx_hash=request.path_params.get("tx_hash"),
+                                 op_id=op_id)
+        return hal(page.envelope([records.effect(base, row) for row in rows]))
 
 
 def _account_param(request: Request):
@@ -247,11 +179,11 @@ def _account_param(request: Request):
     return account_id
 
 
-def _int_param(request, name):
-    try:
-        return int(request.path_params[name])
-    except ValueError:
-        raise bad_request(name, "must be an integer") from None
+def _int_param(request, name, maximum):
+    text = request.path_params[name]
+    if not (text.isascii() and text.isdigit()) or int(text) > maximum:
+        raise bad_request(name, "must be an integer between 0 and %d" % maximum)
+    return int(text)
 
 
 def routes(ledger):

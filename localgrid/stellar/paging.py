@@ -1,4 +1,7 @@
-"""Horizon's list paging: cursor (exclusive paging token), order, limit, and absolute _links."""
+"""Horizon's list paging read from a request: cursor (exclusive paging token), order, limit, and absolute _links.
+
+queries.py applies a Page to the history; this module only parses it and writes the links.
+"""
 
 import urllib.parse
 
@@ -40,6 +43,8 @@ class Page:
             parts = tuple(int(part) for part in raw.split("-"))
         except ValueError:
             raise bad_request("cursor", "invalid cursor %r" % raw) from None
+        if any(part > MAX_INT64 for part in parts):  # paging tokens are int64 ids, as in Horizon
+            raise bad_request("cursor", "invalid cursor %r" % raw)
         if composite:
             if len(parts) == 1:
                 parts = (parts[0], 0)
@@ -48,23 +53,6 @@ class Page:
         elif len(parts) != 1 or parts[0] < 0:
             raise bad_request("cursor", "invalid cursor %r" % raw)
         return parts
-
-    def fetch(self, conn, select, where, params, key_columns):
-        """Rows of ``select`` filtered by ``where`` after the cursor, in order, at most limit."""
-        clauses = list(where)
-        args = list(params)
-        if self.cursor is not None:
-            columns = "(%s)" % ", ".join(key_columns) if len(key_columns) > 1 else key_columns[0]
-            marks = "(%s)" % ", ".join("?" * len(key_columns)) if len(key_columns) > 1 else "?"
-            clauses.append("%s %s %s" % (columns, ">" if self.order == "asc" else "<", marks))
-            args.extend(self.cursor)
-        direction = "ASC" if self.order == "asc" else "DESC"
-        sql = select
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY " + ", ".join("%s %s" % (column, direction) for column in key_columns)
-        sql += " LIMIT %d" % self.limit
-        return conn.execute(sql, args).fetchall()
 
     def _link(self, cursor, order):
         query = {"cursor": cursor, "limit": str(self.limit), "order": order}
