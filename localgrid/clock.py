@@ -7,6 +7,9 @@ restart keeps the same grid time.
 
 import time
 
+# Grid times are Unix seconds the explorer stores as int64: keep them far below that.
+MAX_ADVANCE = 100 * 365 * 86400
+
 
 class Clock:
     def __init__(self, store):
@@ -20,7 +23,7 @@ class Clock:
         return time.time() + self.offset
 
     def advance(self, seconds):
-        if seconds < 0:
-            raise ValueError("the grid clock only moves forward")
+        if not 0 <= seconds <= MAX_ADVANCE:  # also refuses nan
+            raise ValueError("the grid clock moves forward by at most %d seconds at a time" % MAX_ADVANCE)
         self._store.set_meta("clock_offset", self.offset + float(seconds))
         return self.now()

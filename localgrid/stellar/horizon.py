@@ -80,7 +80,7 @@ class Horizon:
         return hal(page.envelope([records.ledger(base, row) for row in rows]))
 
     @problems
-    async def ledger(self, request):
+    async def one_ledger(self, request):  # not `ledger`: that is the Ledger this Horizon serves
         sequence = _int_param(request, "sequence", MAX_LEDGER_SEQUENCE)
         return hal(records.ledger(base_url(request), await self._found("ledger", sequence)))
 
@@ -194,7 +194,7 @@ def routes(ledger):
     return [
         Route("/", h.root),
         Route("/ledgers", h.ledgers),
-        Route("/ledgers/{sequence}", h.ledger),
+        Route("/ledgers/{sequence}", h.one_ledger),
         Route("/ledgers/{sequence}/transactions", h.transactions),
         Route("/fee_stats", h.fee_stats),
         Route(account, h.account),

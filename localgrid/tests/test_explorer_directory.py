@@ -188,7 +188,7 @@ def test_node_can_only_report_for_itself(explorer):
     assert response.json()["error"].startswith("trying to update reserved capacity for nodeID")
 
 
-@pytest.mark.parametrize("body", [{"uptime": 1.5}, {"uptime": "1"}, {"uptime": -1}])
+@pytest.mark.parametrize("body", [{"uptime": 1.5}, {"uptime": "1"}, {"uptime": -1}, {"uptime": 2**64}])
 def test_telemetry_int_fields_are_strict(explorer, body):
     grid_node = _node("alexandria-3")
     key = node_signing_key(grid_node["seed"])
