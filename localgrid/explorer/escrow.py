@@ -178,26 +178,36 @@ class StellarEscrow:
 
     # -- the periodic scan -----------------------------------------------------------------
     def scan(self):
+        """One pass of the escrow loop: mark funded escrows paid, refund expired ones.
+
+        Each escrow is handled in its own transaction and a failure skips only that escrow (it is
+        retried on the next pass), as refundExpiredReservations does in tfexplorer v0.3.2.
+        """
         with self.store.transaction() as conn:
-            now = self.clock.now()
-            records = conn.execute(
-                "SELECT * FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
-            ).fetchall()
-            for record in records:
-                if record["expiration"] <= now:
-                    self._refund(record)
-                    conn.execute(
-                        "UPDATE escrow_records SET cancelled = 1 WHERE reservation_id = ?", (record["reservation_id"],)
-                    )
-                    continue
-                if record["paid"]:
-                    continue
-                total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
-                balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(record["reservation_id"]))
-                if balance >= total and self.reservations.mark_deploy(record["reservation_id"]):
-                    conn.execute(
-                        "UPDATE escrow_records SET paid = 1 WHERE reservation_id = ?", (record["reservation_id"],)
-                    )
+            ids = [row["reservation_id"] for row in conn.execute(
+                "SELECT reservation_id FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
+            ).fetchall()]
+        for reservation_id in ids:
+            try:
+                self._scan_one(reservation_id)
+            except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
+                log.exception("escrow scan of reservation %d failed", reservation_id)
+
+    def _scan_one(self, reservation_id):
+        with self.store.transaction() as conn:
+            record = self._record(conn, reservation_id)
+            if record is None or record["released"] or record["cancelled"]:
+                return
+            if record["expiration"] <= self.clock.now():
+                self._refund(record)
+                conn.execute("UPDATE escrow_records SET cancelled = 1 WHERE reservation_id = ?", (reservation_id,))
+                return
+            if record["paid"]:
+                return
+            total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
+            balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(reservation_id))
+            if balance >= total and self.reservations.mark_deploy(reservation_id):
+                conn.execute("UPDATE escrow_records SET paid = 1 WHERE reservation_id = ?", (reservation_id,))
 
 
 class EscrowLoop:
