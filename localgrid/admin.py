@@ -29,6 +29,7 @@ def routes(state):
                 "profile": settings.profile.name,
                 "payment_mode": settings.payment_mode,
                 "now": state.clock.now(),
+                "faults": state.faults.describe() if state.faults is not None else None,
             }
         )
 

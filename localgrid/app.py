@@ -17,6 +17,7 @@ from localgrid.explorer.escrow import EscrowLoop, FreeEscrow, StellarEscrow
 from localgrid.explorer.phonebook import Phonebook
 from localgrid.explorer.reservations import Reservations
 from localgrid.explorer.wallets import Wallets
+from localgrid.faults import FaultPlan
 from localgrid.grid import load_grid
 from localgrid.node.agent import NodeAgent
 from localgrid.stellar import horizon
@@ -42,6 +43,7 @@ class AppState:
     agents: list = dataclasses.field(default_factory=list)
     escrow_loop: EscrowLoop = None
     wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)
+    faults: FaultPlan = None
     started: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
@@ -62,8 +64,10 @@ def build_state(settings):
     reservations = Reservations(store, clock, phonebook, directory, escrow, on_change=wakeup.notify)
     escrow.reservations = reservations
     seed_directory(store, grid, phonebook, directory, wallets)
+    faults = FaultPlan(settings.faults) if settings.faults is not None else None
     return AppState(
-        settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations, wakeup=wakeup
+        settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations,
+        wakeup=wakeup, faults=faults,
     )
 
 

@@ -7,6 +7,7 @@ import sys
 import httpx
 
 from localgrid.config import DEFAULT_PORT, PAYMENT_MODES, PROFILES, Settings
+from localgrid.faults import FaultSpecError, parse_spec
 
 
 def _parser():
@@ -20,10 +21,27 @@ def _parser():
     serve.add_argument("--profile", choices=sorted(PROFILES), default="fast")
     serve.add_argument("--payment", choices=PAYMENT_MODES, default="stellar")
     serve.add_argument("--hub", default="", help="directory served at /hub (default: <state>.hub/)")
-    serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    serve.add_argument(
+        "--access-log", action="store_true",
+        help="print one line per request on stdout: method, path, status, duration (off by default)",
+    )
+    serve.add_argument(
+        "--faults", type=_fault_spec, default=None, metavar="SPEC",
+        help="inject seeded faults into the explorer and Horizon routes, e.g. "
+        "'http5xx=0.1,drop=0.05,latency=200ms,after=0.5,seed=7': shares of requests answered 500/502/503/504 "
+        "and of connections dropped, latency added to every request, share of those faults injected after "
+        "the request was applied (answer lost), and the seed (random when omitted; /localgrid/info shows it)",
+    )
     info = commands.add_parser("info", help="print the /localgrid/info of a running localgrid")
     info.add_argument("--url", default="http://127.0.0.1:%d" % DEFAULT_PORT)
     return parser
+
+
+def _fault_spec(text):
+    try:
+        return parse_spec(text)
+    except FaultSpecError as err:
+        raise argparse.ArgumentTypeError("invalid fault spec: %s" % err) from None
 
 
 def _announce(state):
@@ -34,7 +52,9 @@ def _announce(state):
     print("  friendbot: %s/friendbot?addr=G..." % settings.horizon_url)
     print("  hub:       %s" % settings.hub_url)
     print("  info:      %s/localgrid/info" % settings.base_url)
-    print("  profile %s, payment %s, state %s" % (settings.profile.name, settings.payment_mode, settings.state_path))
+    faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""
+    print("  profile %s, payment %s, state %s%s" % (settings.profile.name, settings.payment_mode, settings.state_path,
+                                                    faults))
     sys.stdout.flush()
 
 
@@ -50,6 +70,7 @@ def serve(args):
         payment_mode=args.payment,
         hub_path=args.hub,
         access_log=args.access_log,
+        faults=args.faults,
     )
     sock, settings = bind(settings)
     server, _app = make_server(settings, on_started=_announce)

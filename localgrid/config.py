@@ -38,6 +38,7 @@ class Settings:
     payment_mode: str = "stellar"
     hub_path: str = ""  # empty: "<state_path>.hub/"
     access_log: bool = False
+    faults: object = None  # a faults.FaultSpec, or None
 
     @property
     def hub_dir(self):

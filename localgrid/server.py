@@ -9,7 +9,9 @@ import time
 
 import uvicorn
 
+from localgrid.access_log import AccessLog
 from localgrid.app import build_app, stop_agents
+from localgrid.faults import FaultInjection
 
 STARTUP_TIMEOUT = 30
 
@@ -65,9 +67,12 @@ class LocalgridServer(uvicorn.Server):
 
 def make_server(settings, on_started=None):
     app = build_app(settings, on_started=on_started)
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=settings.access_log, lifespan="on", timeout_graceful_shutdown=5
-    )
+    asgi = app
+    if app.state.localgrid.faults is not None:
+        asgi = FaultInjection(asgi, app.state.localgrid.faults)
+    if settings.access_log:  # uvicorn's own access log is silent at log level warning
+        asgi = AccessLog(asgi)
+    config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     return LocalgridServer(config, app.state.localgrid), app
 
 

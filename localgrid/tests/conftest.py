@@ -28,8 +28,8 @@ def load_vector(name):
     return json.loads((VECTORS_DIR / name).read_text(encoding="utf-8"))
 
 
-def launch(directory, payment="stellar", quiet=False, state=None):
-    """Start a localgrid with its files in ``directory``; the caller stops it."""
+def launch(directory, payment="stellar", quiet=False, state=None, **settings):
+    """Start a localgrid with its files in ``directory``; the caller stops it. ``settings``: more Settings fields."""
     grid_path = ""
     if quiet:
         with open(DEFAULT_GRID, encoding="utf-8") as handle:
@@ -46,6 +46,7 @@ def launch(directory, payment="stellar", quiet=False, state=None):
         grid_path=grid_path,
         profile=PROFILES["fast"],
         payment_mode=payment,
+        **settings,
     )
     return start_server(settings)
 

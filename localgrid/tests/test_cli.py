@@ -73,3 +73,57 @@ def test_clock_admin_route(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+def test_access_log_prints_one_line_per_request(tmp_path):
+    process, base, _ = _serve(tmp_path, "--payment", "free", "--access-log")
+    try:
+        assert httpx.get(base + "/explorer/nodes", params={"farm": "1"}, timeout=10).status_code == 200
+        assert httpx.get(base + "/explorer/reservations/99", timeout=10).status_code == 404
+        assert httpx.post(base + "/explorer/users", content=b"{", timeout=10).status_code == 400
+        assert httpx.get(base + "/localgrid/info", timeout=10).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    # the simulated nodes' own polls and reports are logged too
+    lines = [line for line in out.splitlines() if not re.search(r"/reservations/workloads/|/nodes/\w+/", line)]
+    pattern = r"(GET|POST) (\S+) (\d{3}) \d+\.\dms"
+    assert [re.fullmatch(pattern, line).groups() for line in lines] == [
+        ("GET", "/explorer/nodes?farm=1", "200"),
+        ("GET", "/explorer/reservations/99", "404"),
+        ("POST", "/explorer/users", "400"),
+        ("GET", "/localgrid/info", "200"),
+    ]
+
+
+def test_faults_are_announced_shown_and_logged(tmp_path):
+    spec = "http5xx=0,drop=1,latency=0ms,after=0,seed=3"
+    process, base, announced = _serve(tmp_path, "--payment", "free", "--access-log", "--faults", "drop=1,seed=3")
+    try:
+        assert announced[-1].strip().endswith(", faults " + spec)
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(base + "/explorer/farms", timeout=10)
+        faults = httpx.get(base + "/localgrid/info", timeout=10).json()["faults"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert faults["spec"] == spec and faults["seed"] == 3 and faults["injected"]["drop"] >= 1
+    assert "GET /explorer/farms - " in out  # no status: the connection was closed without an answer
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("http5xx=2", "argument --faults: invalid fault spec: http5xx=2: expected a share between 0 and 1"),
+        ("lag=1s", "argument --faults: invalid fault spec: unknown fault 'lag'"),
+    ],
+)
+def test_bad_fault_spec_is_a_clear_cli_error(tmp_path, spec, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "localgrid", "serve", "--port", "0", "--state", str(tmp_path / "x.db"), "--faults", spec],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.db").exists()  # refused before anything starts
