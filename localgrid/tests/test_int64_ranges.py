@@ -81,6 +81,8 @@ def test_explorer_ids_and_query_integers_beyond_int64(client, method, path, para
 def test_user_body_integers_beyond_int64(client, body, message):
     response = client.post("/explorer/users", json=dict({"name": "big.3bot", "email": "big@example.com"}, **body))
     assert response.status_code == 400 and response.json() == {"error": message}
+    response = client.put("/explorer/users/1", json=dict(body, sender_signature_hex="00"))
+    assert response.status_code == 400 and response.json() == {"error": message.replace("User.", "UserUpdate.")}
 
 
 def _reservation(client, server, **change):
@@ -135,12 +137,23 @@ def test_sign_and_result_bodies_beyond_their_go_type(client):
     assert response.json()["error"].endswith("Go struct field Result.category of type workloads.WorkloadTypeEnum")
 
 
-@pytest.mark.parametrize("path", ["/explorer/reservations", "/explorer/users", "/explorer/farms", "/explorer/nodes"])
+LISTS = ["/explorer/reservations", "/explorer/users", "/explorer/farms", "/explorer/nodes", "/explorer/gateways"]
+
+
+@pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize("page", [TOO_BIG, str(2**64)])
 def test_pages_beyond_int64_are_empty(client, path, page):
     # models.PageFromRequest ignores the parse error and keeps the int64 bound: a page past the end.
     response = client.get(path, params={"page": page, "size": "10"})
     assert response.status_code == 200 and response.json() == []
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_sizes_beyond_int64_are_capped(client, path):
+    everything = client.get(path, params={"size": "1000"})
+    response = client.get(path, params={"size": TOO_BIG})
+    assert response.status_code == 200 and response.json() == everything.json()
+    assert response.headers["pages"] == everything.headers["pages"]
 
 
 def test_next_action_filter_is_converted_to_uint8_like_go(client, server):
