@@ -119,7 +119,8 @@ class FaultPlan:
 
 
 class FaultInjection:
-    """ASGI middleware applying a FaultPlan; it must wrap the app directly under the server (see _drop)."""
+    """ASGI middleware applying a FaultPlan. It needs the server's own ``send`` to drop a connection
+    (see _drop): put it directly under the server, or under middleware that passes that on (AccessLog)."""
 
     def __init__(self, app, plan):
         self.app = app
