@@ -1,4 +1,4 @@
-"""The explorer's checks of a decoded reservation create body (§6.3), in the explorer's order.
+"""The explorer's checks of a decoded reservation create body (docs/contract/explorer.md §6.3), in its order.
 
 tfexplorer v0.3.2 pkg/workloads/reservation.go ``create``: expiry and minimum duration, the signed
 ``json`` against ``data_reservation``, workload ids, the state pipeline, nodes, the customer and
