@@ -1,5 +1,6 @@
-"""The escrow's refunds follow docs/contract/explorer.md §7.6 and tfexplorer v0.3.2 (pkg/escrow/stellar.go refundClients and
-refundExpiredReservations, pkg/stellar/stellar.go Wallet.Refund and GetBalance):
+"""The escrow's refunds follow docs/contract/explorer.md §7.6 and tfexplorer v0.3.2
+(pkg/escrow/stellar.go refundClients and refundExpiredReservations, pkg/stellar/stellar.go
+Wallet.Refund and GetBalance):
 
 a cancel (or a missed provisioning deadline) refunds what payments with the reservation's memo brought
 to the escrow account at that moment, to the first funder, then marks the escrow cancelled; a
