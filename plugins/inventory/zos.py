@@ -169,20 +169,14 @@ import os
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
-    GRID_NETWORKS,
-    ExplorerClient,
-    ExplorerError,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity, IdentityError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, registered_user
 from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers import (
     ansible_host,
     container_records,
     newest_per_name,
 )
 
-# The connect timeout stays short even when a slow explorer needs a long read timeout (as in the modules).
-MAX_CONNECT_TIMEOUT = 10.0
 HOST_GROUP = "zos"
 
 
@@ -198,8 +192,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        explorer_url = self._explorer_url()
-        identity_name = self._text_option("identity_name")
+        options = self._session_options()
+        explorer_url = GridSession(options).explorer_url
+        identity_name = options["identity_name"]
         if not identity_name:
             raise AnsibleParserError(
                 "threefold.grid.zos: identity_name is required (or set TFGRID_IDENTITY_NAME): the 3Bot name "
@@ -213,7 +208,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if use_cache and cache:
             records = self._cache.get(cache_key)
         if records is None:
-            records = self._fetch(explorer_url, identity_name)
+            records = self._fetch(options)
             if use_cache:
                 self._cache[cache_key] = records
         self._populate(records)
@@ -231,90 +226,54 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # AWX sets the variable of an empty credential field to "", which means "not set".
         return str(value).strip() or None
 
-    def _explorer_url(self):
-        return (self._text_option("explorer_url") or GRID_NETWORKS[self.get_option("network")]["explorer_url"]).rstrip("/")
-
-    def _identity(self):
-        """The configured key, or None when no seed is set (listing needs none)."""
-        try:
-            seed = self._text_option("identity_seed")
-            if seed:
-                return Identity.from_seed_hex(seed)
-            mnemonic = self._text_option("identity_mnemonic")
-            if mnemonic:
-                return Identity.from_mnemonic(mnemonic)
-            seed_file = self._text_option("identity_seed_file")
-            if seed_file:
-                return Identity.from_file(os.path.expanduser(seed_file))
-        except IdentityError as exc:
-            # The message names the option, never the value.
-            raise AnsibleParserError("threefold.grid.zos: %s" % exc) from None
-        return None
+    def _session_options(self):
+        """The options a GridSession takes, templated (the identity options may come from vault or extra vars)."""
+        options = dict((name, self._text_option(name)) for name in (
+            "explorer_url", "identity_name", "identity_seed", "identity_mnemonic", "identity_seed_file"))
+        if options["identity_seed_file"]:
+            options["identity_seed_file"] = os.path.expanduser(options["identity_seed_file"])
+        options.update((name, self.get_option(name)) for name in (
+            "network", "explorer_timeout", "explorer_retries", "validate_certs"))
+        return options
 
     # ---- explorer ----------------------------------------------------------------------------
 
-    def _client(self, explorer_url):
-        timeout = self.get_option("explorer_timeout")
-        return ExplorerClient(
-            explorer_url,
-            connect_timeout=min(MAX_CONNECT_TIMEOUT, timeout),
-            read_timeout=timeout,
-            retries=self.get_option("explorer_retries"),
-            validate_certs=self.get_option("validate_certs"),
-        )
-
-    def _fetch(self, explorer_url, identity_name):
+    def _fetch(self, options):
         """Container records of the identity, with farm ids; nothing secret, so they can be cached."""
-        identity = self._identity()
+        session = GridSession(options, check_mode=True)
         try:
-            client = self._client(explorer_url)
-        except ExplorerError as exc:
-            raise AnsibleParserError("threefold.grid.zos: %s" % exc.message) from None
-        with client:
-            tid = self._tid(client, explorer_url, identity_name, identity)
-            try:
-                reservations = client.list_reservations(customer_tid=tid)
-            except ExplorerError as exc:
-                raise AnsibleParserError(
-                    "threefold.grid.zos: failed to list the reservations of %s (tid %d): %s" % (identity_name, tid, exc)
-                ) from None
-            records = container_records(reservations)
-            farms = {}
-            for record in records:
-                node_id = record["node_id"]
-                if node_id not in farms:
-                    farms[node_id] = self._farm_id(client, node_id)
-                record["farm_id"] = farms[node_id]
-        return records
+            # Listing needs no key; a configured one must be the identity's.
+            identity = session.identity if session.has_identity else None
+            with session.client as client:
+                user = registered_user(client, options["identity_name"], session.explorer_url, identity)
+                return self._records(client, options["identity_name"], int(user["id"]))
+        except GridError as exc:
+            # Messages name options, never values.
+            raise AnsibleParserError("threefold.grid.zos: %s%s" % (exc.msg[:1].lower(), exc.msg[1:])) from None
 
-    def _tid(self, client, explorer_url, identity_name, identity):
+    def _records(self, client, identity_name, tid):
         try:
-            users = [user for user in client.find_users(name=identity_name) if user.get("name") == identity_name]
+            reservations = client.list_reservations(customer_tid=tid)
         except ExplorerError as exc:
-            raise AnsibleParserError(
-                "threefold.grid.zos: failed to look up identity %s in the phonebook: %s" % (identity_name, exc)
-            ) from None
-        if not users:
-            raise AnsibleParserError(
-                "threefold.grid.zos: identity %s is not registered in the phonebook of %s"
-                % (identity_name, explorer_url))
-        user = users[0]
-        if identity is not None and (user.get("pubkey") or "").lower() != identity.public_key_hex:
-            raise AnsibleParserError(
-                "threefold.grid.zos: identity %s (tid %s) is registered with public key %s, which is not the key "
-                "of the configured seed (%s)" % (identity_name, user.get("id"), user.get("pubkey"),
-                                                 identity.public_key_hex))
-        return int(user["id"])
+            raise GridError("failed to list the reservations of %s (tid %d): %s" % (identity_name, tid, exc)) from None
+        records = container_records(reservations)
+        farms = {}
+        for record in records:
+            node_id = record["node_id"]
+            if node_id not in farms:
+                farms[node_id] = self._farm_id(client, node_id)
+            record["farm_id"] = farms[node_id]
+        return records
 
     @staticmethod
     def _farm_id(client, node_id):
         try:
             node = client.get_node(node_id)
+        except ExplorerNotFound:
+            # A node removed from the directory still names its containers; it just has no farm.
+            return None
         except ExplorerError as exc:
-            if exc.status == 404:
-                # A node removed from the directory still names its containers; it just has no farm.
-                return None
-            raise AnsibleParserError("threefold.grid.zos: failed to read node %s: %s" % (node_id, exc)) from None
+            raise GridError("failed to read node %s: %s" % (node_id, exc)) from None
         return (node or {}).get("farm_id")
 
     # ---- inventory ---------------------------------------------------------------------------

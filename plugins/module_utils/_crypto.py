@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import re
 import traceback
+from typing import Union
+
+from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError
 
 try:
     import nacl.public
     import nacl.signing
+    import nacl.utils
 except ImportError:
     HAS_NACL = False
     NACL_IMPORT_ERROR = traceback.format_exc()
@@ -21,12 +25,18 @@ else:
     HAS_NACL = True
     NACL_IMPORT_ERROR = None
 
+
+def require_nacl() -> None:
+    if not HAS_NACL:
+        raise MissingLibraryError("pynacl", NACL_IMPORT_ERROR)
+
+
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = dict((char, index) for index, char in enumerate(_B58_ALPHABET))
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def b58encode(data):
+def b58encode(data: bytes) -> str:
     """Base58 (Bitcoin alphabet), the encoding of 0-OS node ids."""
     data = bytes(data)
     number = int.from_bytes(data, "big")
@@ -38,7 +48,7 @@ def b58encode(data):
     return "1" * leading_zeros + "".join(reversed(out))
 
 
-def b58decode(text):
+def b58decode(text: str) -> bytes:
     number = 0
     for char in text:
         if char not in _B58_INDEX:
@@ -49,7 +59,7 @@ def b58decode(text):
     return b"\0" * leading_ones + body
 
 
-def node_public_key(node_id):
+def node_public_key(node_id: str) -> bytes:
     """The node's raw 32-byte ed25519 public key: a node id is base58 of exactly that key."""
     try:
         key = b58decode(node_id)
@@ -66,35 +76,20 @@ def _node_key_bytes(node_id_or_pubkey_hex):
     return node_public_key(node_id_or_pubkey_hex)
 
 
-def encrypt_for_node(node_id_or_pubkey_hex, plaintext):
+def encrypt_for_node(node_id_or_pubkey_hex: str, plaintext: Union[str, bytes]) -> str:
     """Hex sealed box for the node's Curve25519 key, which 0-OS derives from its ed25519 identity key.
 
     Accepts the base58 node id or the node's `public_key_hex`; str plaintext is UTF-8 encoded.
     """
-    if not HAS_NACL:
-        raise ValueError("the pynacl Python library is required")
+    require_nacl()
     verify_key = nacl.signing.VerifyKey(_node_key_bytes(node_id_or_pubkey_hex))
     box = nacl.public.SealedBox(verify_key.to_curve25519_public_key())
     data = plaintext.encode("utf-8") if isinstance(plaintext, str) else bytes(plaintext)
     return box.encrypt(data).hex()
 
 
-def wireguard_keypair():
-    """A new WireGuard key pair (private, public), each base64 of 32 bytes like `wg genkey`/`wg pubkey`."""
-    if not HAS_NACL:
-        raise ValueError("the pynacl Python library is required")
-    raw = bytearray(nacl.public.PrivateKey.generate().encode())
-    # Clamp as `wg genkey` does, so the stored key is byte-identical to a WireGuard-made one.
-    raw[0] &= 248
-    raw[31] &= 127
-    raw[31] |= 64
-    private_b64 = base64.b64encode(bytes(raw)).decode("ascii")
-    return private_b64, wireguard_public_key(private_b64)
-
-
-def wireguard_public_key(private_b64):
-    if not HAS_NACL:
-        raise ValueError("the pynacl Python library is required")
+def wireguard_public_key(private_b64: str) -> str:
+    require_nacl()
     try:
         raw = base64.b64decode(private_b64, validate=True)
     except (TypeError, ValueError):

@@ -13,8 +13,10 @@ import json
 import random
 import time
 import traceback
+from typing import Any, Dict, List, Optional, Union
 from urllib.parse import quote
 
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
 try:
@@ -58,29 +60,6 @@ USER_AGENT = "ansible-threefold.grid/%s" % COLLECTION_VERSION
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 MAX_PAGE_SIZE = 1000  # the explorer caps `size` at 1000
 MAX_PAGES = 100000  # guards against a garbage Pages header (the explorer can send one, see docs/contract/explorer.md §1.4)
-
-
-class ExplorerError(Exception):
-    """A failed explorer call: HTTP status (None for transport errors), method, path and message.
-
-    `message` is the explorer's `error` text, the plain body of router errors, or the transport error.
-    """
-
-    def __init__(self, message, status=None, method="", path=""):
-        super(ExplorerError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.method = method
-        self.path = path
-
-    def __str__(self):
-        where = "%s %s" % (self.method, self.path) if self.method else self.path
-        if self.status is None:
-            return "%s: %s" % (where, self.message) if where else self.message
-        return "%s returned HTTP %s: %s" % (where, self.status, self.message)
-
-    def to_failure(self):
-        return {"status": self.status, "method": self.method, "path": self.path, "message": self.message}
 
 
 def _error_message(response):
@@ -141,7 +120,7 @@ class ExplorerClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
 
-    def close(self):
+    def close(self) -> None:
         self._http.close()
 
     def __enter__(self):
@@ -163,7 +142,8 @@ class ExplorerClient:
             return self._backoff(attempt)
         return min(delay, self.retry_after_max)
 
-    def request(self, method, path, params=None, body=None, retry_safe=None, headers=None):
+    def request(self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Any = None,
+                retry_safe: Optional[bool] = None, headers: Optional[Dict[str, str]] = None) -> "httpx.Response":
         """Send one request and return the httpx response (status < 400).
 
         GET is always retried on transport errors and 429/502/503/504; other methods only when
@@ -196,7 +176,8 @@ class ExplorerClient:
                 attempt += 1
                 continue
             if response.status_code >= 400:
-                raise ExplorerError(_error_message(response), status=response.status_code, method=method, path=path)
+                error_class = ExplorerNotFound if response.status_code == 404 else ExplorerError
+                raise error_class(_error_message(response), status=response.status_code, method=method, path=path)
             return response
 
     def _decode(self, response, method, path):
@@ -209,24 +190,25 @@ class ExplorerClient:
             raise ExplorerError("the explorer answered with invalid JSON: %s" % text[:200],
                                 status=response.status_code, method=method, path=path) from None
 
-    def call(self, method, path, params=None, body=None, retry_safe=None, headers=None):
+    def call(self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Any = None,
+             retry_safe: Optional[bool] = None, headers: Optional[Dict[str, str]] = None) -> Any:
         """Send one request and return its decoded JSON body (None for an empty or `null` body)."""
         response = self.request(method, path, params=params, body=body, retry_safe=retry_safe, headers=headers)
         return self._decode(response, method.upper(), "/" + path.lstrip("/"))
 
-    def get(self, path, params=None, headers=None):
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None) -> Any:
         return self.call("GET", path, params=params, headers=headers)
 
-    def post(self, path, body, retry_safe=False):
+    def post(self, path: str, body: Any, retry_safe: bool = False) -> Any:
         return self.call("POST", path, body=body, retry_safe=retry_safe)
 
-    def put(self, path, body, retry_safe=False):
+    def put(self, path: str, body: Any, retry_safe: bool = False) -> Any:
         return self.call("PUT", path, body=body, retry_safe=retry_safe)
 
-    def delete(self, path, retry_safe=False):
+    def delete(self, path: str, retry_safe: bool = False) -> Any:
         return self.call("DELETE", path, retry_safe=retry_safe)
 
-    def get_all(self, path, params=None, page_size=100):
+    def get_all(self, path: str, params: Optional[Dict[str, Any]] = None, page_size: int = 100) -> List[Any]:
         """Every item of a paginated list endpoint, following the `Pages` header."""
         page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
         items = []
@@ -253,42 +235,37 @@ class ExplorerClient:
 
     # ---- phonebook ---------------------------------------------------------------------------
 
-    def get_user(self, tid, headers=None):
+    def get_user(self, tid: int, headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         """A phonebook user; pass Identity.http_signature_headers(tid) to see the email on v0.3.2 explorers."""
         return self.get("/users/%d" % int(tid), headers=headers)
 
-    def find_users(self, name=None, email=None):
+    def find_users(self, name: Optional[str] = None, email: Optional[str] = None) -> List[Dict[str, Any]]:
         return self.get_all("/users", params=_without_none({"name": name, "email": email}))
 
-    def create_user(self, name, email, pubkey_hex, description="", host=""):
+    def create_user(self, name: str, email: str, pubkey_hex: str, description: str = "", host: str = "") -> Any:
         """Register a user. v0.3.0 stores only name, email and pubkey; update the rest with update_user."""
         body = {"name": name, "email": email, "pubkey": pubkey_hex, "description": description, "host": host}
         return self.post("/users", body)
 
-    def update_user(self, tid, fields, signature_hex):
+    def update_user(self, tid: int, fields: Dict[str, str], signature_hex: str) -> Any:
         body = dict(fields)
         body["sender_signature_hex"] = signature_hex
         # Replaying the same signed update leaves the same record, so it is safe to retry.
         return self.put("/users/%d" % int(tid), body, retry_safe=True)
 
-    def validate_user(self, tid, payload_hex, signature_hex):
-        answer = self.post("/users/%d/validate" % int(tid), {"payload": payload_hex, "signature": signature_hex},
-                           retry_safe=True)
-        return bool(answer and answer.get("is_valid"))
-
     # ---- directory ---------------------------------------------------------------------------
 
-    def get_farm(self, farm_id):
+    def get_farm(self, farm_id: int) -> Dict[str, Any]:
         return self.get("/farms/%d" % int(farm_id))
 
-    def list_farms(self, **filters):
+    def list_farms(self, **filters: Any) -> List[Dict[str, Any]]:
         """Farms; filters `owner` (threebot id) and `name` as in GET /farms."""
         return self.get_all("/farms", params=_without_none(filters))
 
-    def get_node(self, node_id):
+    def get_node(self, node_id: str) -> Dict[str, Any]:
         return self.get("/nodes/%s" % quote(str(node_id), safe=""))
 
-    def list_nodes(self, **filters):
+    def list_nodes(self, **filters: Any) -> List[Dict[str, Any]]:
         """Nodes; filters `farm`, `country`, `city`, `cru`, `mru`, `sru`, `hru` (total ≥ value), `proofs`."""
         params = _without_none(filters)
         for key, value in list(params.items()):
@@ -298,14 +275,15 @@ class ExplorerClient:
 
     # ---- reservations ------------------------------------------------------------------------
 
-    def create_reservation(self, body):
+    def create_reservation(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """POST /reservations -> {"reservation_id", "escrow_information"}. Never retried: not idempotent."""
         return self.post("/reservations", body, retry_safe=False)
 
-    def get_reservation(self, rid):
+    def get_reservation(self, rid: int) -> Dict[str, Any]:
         return self.get("/reservations/%d" % int(rid))
 
-    def list_reservations(self, customer_tid=None, next_action=None):
+    def list_reservations(self, customer_tid: Optional[int] = None,
+                          next_action: Union[int, str, None] = None) -> List[Dict[str, Any]]:
         if isinstance(next_action, str):
             next_action = NEXT_ACTION[next_action]
         return self.get_all("/reservations", params=_without_none(
@@ -316,8 +294,5 @@ class ExplorerClient:
         # The explorer replaces an earlier signature of the same tid, so a retry is harmless.
         return self.post("/reservations/%d/sign/%s" % (int(rid), kind), body, retry_safe=True)
 
-    def sign_delete(self, rid, tid, signature_hex):
+    def sign_delete(self, rid: int, tid: int, signature_hex: str) -> Any:
         return self._sign(rid, "delete", tid, signature_hex)
-
-    def sign_provision(self, rid, tid, signature_hex):
-        return self._sign(rid, "provision", tid, signature_hex)

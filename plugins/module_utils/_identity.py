@@ -16,16 +16,14 @@ import os
 import re
 import time
 import traceback
+from typing import Dict, Optional, Union
 
-try:
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import HAS_NACL, require_nacl
+from ansible_collections.threefold.grid.plugins.module_utils._errors import IdentityError, MissingLibraryError
+
+if HAS_NACL:
     import nacl.signing
     import nacl.utils
-except ImportError:
-    HAS_NACL = False
-    NACL_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_NACL = True
-    NACL_IMPORT_ERROR = None
 
 try:
     from mnemonic import Mnemonic
@@ -46,24 +44,6 @@ _HEX_SEED = re.compile(r"^[0-9a-fA-F]{64}$")
 _HTTP_SIGNATURE_TTL = 60
 
 
-class IdentityError(ValueError):
-    """An identity cannot be built. The message names the option, never the secret."""
-
-
-class MissingLibraryError(IdentityError):
-    """A Python library needed for this identity source is not installed."""
-
-    def __init__(self, library, import_error):
-        super(MissingLibraryError, self).__init__("the %s Python library is required" % library)
-        self.library = library
-        self.import_error = import_error
-
-
-def _require_nacl():
-    if not HAS_NACL:
-        raise MissingLibraryError("pynacl", NACL_IMPORT_ERROR)
-
-
 def _require_mnemonic():
     if not HAS_MNEMONIC:
         raise MissingLibraryError("mnemonic", MNEMONIC_IMPORT_ERROR)
@@ -76,8 +56,8 @@ def _to_bytes(message):
 class Identity:
     """An ed25519 identity as used by the explorer phonebook (pubkey = 64 lowercase hex)."""
 
-    def __init__(self, seed):
-        _require_nacl()
+    def __init__(self, seed: bytes) -> None:
+        require_nacl()
         if len(seed) != 32:
             raise IdentityError(SEED_HEX_ERROR)
         self._signing_key = nacl.signing.SigningKey(bytes(seed))
@@ -88,14 +68,14 @@ class Identity:
     # ---- construction --------------------------------------------------------------------
 
     @classmethod
-    def from_seed_hex(cls, seed_hex):
+    def from_seed_hex(cls, seed_hex: str) -> "Identity":
         text = (seed_hex or "").strip()
         if not _HEX_SEED.match(text):
             raise IdentityError(SEED_HEX_ERROR)
         return cls(bytes.fromhex(text))
 
     @classmethod
-    def from_mnemonic(cls, words):
+    def from_mnemonic(cls, words: str) -> "Identity":
         _require_mnemonic()
         normalised = " ".join((words or "").lower().split())
         wordlist = Mnemonic("english")
@@ -111,7 +91,7 @@ class Identity:
         return cls(bytes(wordlist.to_entropy(normalised)))
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path: str) -> "Identity":
         """A seed file holds either the 64-hex seed or the 24-word mnemonic (surrounding whitespace ignored)."""
         try:
             with open(path, "r") as handle:
@@ -133,32 +113,32 @@ class Identity:
             "identity_seed_file %s must contain a 64-character hexadecimal seed or a 24-word BIP39 mnemonic" % path)
 
     @classmethod
-    def generate(cls):
-        _require_nacl()
+    def generate(cls) -> "Identity":
+        require_nacl()
         return cls(nacl.utils.random(32))
 
     # ---- key material --------------------------------------------------------------------
 
     @property
-    def public_key(self):
+    def public_key(self) -> bytes:
         return bytes(self._signing_key.verify_key)
 
     @property
-    def public_key_hex(self):
+    def public_key_hex(self) -> str:
         return self.public_key.hex()
 
     @property
-    def seed_hex(self):
+    def seed_hex(self) -> str:
         """Secret: never log or return it."""
         return bytes(self._signing_key).hex()
 
     @property
-    def mnemonic(self):
+    def mnemonic(self) -> str:
         """Secret: never log or return it."""
         _require_mnemonic()
         return Mnemonic("english").to_mnemonic(bytes(self._signing_key))
 
-    def write_seed_file(self, path, seed_format="hex"):
+    def write_seed_file(self, path: str, seed_format: str = "hex") -> None:
         """Create `path` (mode 0600) holding the seed as hex or mnemonic; fails if it already exists."""
         if seed_format not in SEED_FORMATS:
             raise IdentityError("seed_format must be one of %s" % ", ".join(SEED_FORMATS))
@@ -169,29 +149,25 @@ class Identity:
 
     # ---- signatures ----------------------------------------------------------------------
 
-    def sign(self, message):
+    def sign(self, message: Union[str, bytes]) -> str:
         """Hex ed25519 detached signature of the raw bytes (no hashing), as the explorer verifies it."""
         return self._signing_key.sign(_to_bytes(message)).signature.hex()
 
-    def sign_reservation(self, json_text):
+    def sign_reservation(self, json_text: str) -> str:
         """customer_signature: the UTF-8 bytes of the reservation's `json` string."""
         return self.sign(json_text)
 
-    def sign_reservation_action(self, reservation_id, json_text):
+    def sign_reservation_action(self, reservation_id: int, json_text: str) -> str:
         """sign/provision and sign/delete: str(reservation id) immediately followed by the stored json."""
         return self.sign("%d%s" % (int(reservation_id), json_text))
 
-    def sign_user_update(self, tid, name="", email="", host="", description="", pubkey=""):
+    def sign_user_update(self, tid: int, name: str = "", email: str = "", host: str = "", description: str = "",
+                         pubkey: str = "") -> str:
         """sender_signature_hex of PUT /users/{tid}: str(tid)+name+email+host+description+pubkey as sent."""
         return self.sign("%d%s%s%s%s%s" % (int(tid), name or "", email or "", host or "", description or "",
                                            pubkey or ""))
 
-    def sign_validation_payload(self, payload):
-        """Body of POST /users/{tid}/validate: the payload and its signature, both hex."""
-        data = _to_bytes(payload)
-        return {"payload": data.hex(), "signature": self.sign(data)}
-
-    def http_signature_headers(self, key_id, now=None):
+    def http_signature_headers(self, key_id: Union[int, str], now: Optional[float] = None) -> Dict[str, str]:
         """Authorization, Date and Threebot-Id headers of an explorer HTTP signature (draft-cavage, ed25519)."""
         created = int(time.time() if now is None else now)
         date = email.utils.formatdate(created, usegmt=True)

@@ -5,10 +5,7 @@
 
 """The private network workload: validation, subnet allocation, peers and the external access peer.
 
-Subnets: a node keeps the /24 it was given explicitly, else the /24 it has in the live reservation
-of the same network, else it gets the lowest free /24 of the range starting at x.y.1.0 (x.y.0.0/24
-is never handed out, so the first node of 10.1.0.0/16 gets 10.1.1.0/24, the next 10.1.2.0/24),
-in the order of the `nodes` list; the access subnet is allocated last, the same way.
+Subnets are allocated by _subnets.py.
 
 Peers follow the 2020 Python SDK (docs/contract/node.md §5.2): every network resource peers with every
 other one; allowed ranges are the peer's /24 plus its 100.64.b.c/32 routing address; public nodes
@@ -26,6 +23,8 @@ import binascii
 import ipaddress
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
+from ansible_collections.threefold.grid.plugins.module_utils._subnets import allocate_subnets, parse_ip_range
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
     ROUTING_RANGE,
     access_keypair,
@@ -36,8 +35,6 @@ from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
     wg_quick_config,
 )
 
-# Network ranges the module accepts (RFC 1918).
-PRIVATE_RANGES = tuple(ipaddress.ip_network(text) for text in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Addresses the SDK never used as a WireGuard endpoint.
 NON_PUBLIC_RANGES = tuple(
     ipaddress.ip_network(text)
@@ -52,84 +49,6 @@ NON_PUBLIC_RANGES = tuple(
         "fc00::/7",
     )
 )
-
-
-class NetworkSpecError(ValueError):
-    """A network option that cannot be turned into a valid network; the text names option and value."""
-
-
-def parse_ip_range(value, option="ip_range"):
-    try:
-        network = ipaddress.ip_network(str(value), strict=True)
-    except ValueError as exc:
-        raise NetworkSpecError("%s: %r is not a network address in CIDR notation (%s)" % (option, value, exc))
-    if network.version != 4:
-        raise NetworkSpecError("%s: %r must be an IPv4 range" % (option, value))
-    if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
-        raise NetworkSpecError(
-            "%s: %r is not a private range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)" % (option, value)
-        )
-    if network.prefixlen != 16:
-        raise NetworkSpecError("%s: %r must be a /16, not a /%d" % (option, value, network.prefixlen))
-    return network
-
-
-def parse_subnet(value, ip_range, option):
-    try:
-        subnet = ipaddress.ip_network(str(value), strict=True)
-    except ValueError as exc:
-        raise NetworkSpecError("%s: %r is not a network address in CIDR notation (%s)" % (option, value, exc))
-    if subnet.version != 4 or subnet.prefixlen != 24:
-        raise NetworkSpecError("%s: %r must be an IPv4 /24" % (option, value))
-    if not subnet.subnet_of(ip_range):
-        raise NetworkSpecError("%s: %r is not inside ip_range %s" % (option, value, ip_range))
-    return subnet
-
-
-def _allocatable(ip_range):
-    for subnet in ip_range.subnets(new_prefix=24):
-        if subnet.network_address.packed[2] != 0:
-            yield subnet
-
-
-def allocate_subnets(ip_range, requests, previous=None):
-    """Map each request key to a /24 of `ip_range`.
-
-    `requests` is an ordered list of (key, option name, requested subnet or None); `previous` maps
-    keys to the subnet they have in the live network. Explicit subnets win, then previous ones that
-    are still inside the range and free, then the lowest free /24 from x.y.1.0 up.
-    """
-    previous = previous or {}
-    assigned = {}
-    owners = {}
-    for key, option, value in requests:
-        if not value:
-            continue
-        subnet = parse_subnet(value, ip_range, option)
-        if subnet in owners:
-            raise NetworkSpecError("%s: %s overlaps %s" % (option, subnet, owners[subnet]))
-        owners[subnet] = option
-        assigned[key] = subnet
-    for key, option, _value in requests:
-        if key in assigned or not previous.get(key):
-            continue
-        try:
-            subnet = parse_subnet(previous[key], ip_range, option)
-        except NetworkSpecError:
-            continue
-        if subnet not in owners:
-            owners[subnet] = option
-            assigned[key] = subnet
-    free = (subnet for subnet in _allocatable(ip_range) if subnet not in owners)
-    for key, option, _value in requests:
-        if key in assigned:
-            continue
-        subnet = next(free, None)
-        if subnet is None:
-            raise NetworkSpecError("%s: no free /24 left in ip_range %s" % (option, ip_range))
-        owners[subnet] = option
-        assigned[key] = subnet
-    return assigned
 
 
 def _is_public(address):

@@ -5,14 +5,10 @@
 
 """Paying a reservation's escrow on Stellar, exactly once (shared by zos_payment and resource modules).
 
-Entry points (stable; resource modules integrate them):
+Entry points (the `payment` block's options are _base.payment_argument_spec()):
 
-    payment_argument_spec() -> dict
-        suboptions of a resource module's `payment` block: stellar_secret (no_log,
-        TFGRID_STELLAR_SECRET), horizon_url (TFGRID_HORIZON_URL), max_amount (decimal string), wait (bool).
-
-    pay_escrow(zmodule, reservation_id, escrow_information, payment, check_mode) -> dict
-        zmodule: a _base.ZosModule (its network settings and explorer client are used);
+    pay_escrow(session, reservation_id, escrow_information, payment) -> dict
+        session: a _session.GridSession (its network settings, explorer client and check mode are used);
         escrow_information: the dict POST /reservations returned ({"address","asset","details"});
         payment: the `payment` block (keys as above; missing keys take their defaults; zos_payment
         also passes wait_timeout, wait_sleep and wait_for).
@@ -21,6 +17,8 @@ Entry points (stable; resource modules integrate them):
         call paid (or would pay in check mode), `already_paid` what the escrow held for the memo before.
         Raises PaymentError(msg, code, failure) on any failure; nothing in it holds the secret.
 
+stellar-sdk is imported (through _stellar) only when a payment step runs.
+
 Exactly once: the escrow's payments carrying memo = reservation id are summed the way the explorer
 does (credits minus debits, any payer) and only the remainder is paid; a lost confirmation is resolved
 by transaction hash before the same signed envelope is ever resubmitted (see _stellar.Horizon.submit).
@@ -28,51 +26,46 @@ by transaction hash before the same signed envelope is ever resubmitted (see _st
 
 from __future__ import annotations
 
-from ansible_collections.threefold.grid.plugins.module_utils import _stellar
-from ansible_collections.threefold.grid.plugins.module_utils._base import stellar_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
-    GRID_NETWORKS,
-    NEXT_ACTION_NAMES,
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
+from ansible_collections.threefold.grid.plugins.module_utils._errors import (
     ExplorerError,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._stellar import (
+    ExplorerNotFound,
+    PaymentError,
     StellarError,
-    amount_to_stroops,
-    stroops_to_amount,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import (
+    ENDED_STATES,
+    PAYABLE_STATES,
+    Reservation,
+    first_error,
+    is_deployed,
+    state_name,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 
-PAYABLE_STATES = ("create", "sign", "pay")
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
-# Workload lists of data_reservation that each produce one node result per entry.
-SINGLE_RESULT_LISTS = ("containers", "volumes", "zdbs", "kubernetes", "proxies", "reserve_proxies",
-                       "reverse_proxies", "subdomains", "domain_delegates", "gateway4to6")
 
 
-class PaymentError(Exception):
-    """A payment that could not be made. `code` is a short machine-readable reason."""
-
-    def __init__(self, msg, code="payment_failed", failure=None):
-        super(PaymentError, self).__init__(msg)
-        self.msg = msg
-        self.code = code
-        self.failure = failure or {}
-
-    def to_failure(self):
-        failure = {"code": self.code}
-        failure.update(self.failure)
-        return failure
+def _stellar():
+    """The _stellar module (and with it stellar-sdk), loaded only when a payment or wallet step runs."""
+    from ansible_collections.threefold.grid.plugins.module_utils import _stellar as stellar
+    stellar.require_sdk()
+    return stellar
 
 
-def payment_argument_spec():
-    spec = stellar_argument_spec()
-    spec.update(max_amount=dict(type="str"), wait=dict(type="bool", default=False))
-    return spec
+def require_stellar() -> None:
+    """Fail early (MissingLibraryError) when stellar-sdk is missing, before any payment step."""
+    _stellar()
 
 
 # ---- pure helpers ----------------------------------------------------------------------------
 
-def paid_for_memo(records, escrow, asset, memo, transaction_of=None):
+def paid_for_memo(records: Iterable[Dict[str, Any]], escrow: str, asset: str, memo: str,
+                  transaction_of: Optional[Callable[[str], Dict[str, Any]]] = None) -> int:
     """Stroops the escrow holds for `memo` in `asset`: credits minus debits, as the explorer counts them.
 
     `records` are Horizon payment records of the escrow (joined with their transaction when Horizon
@@ -82,7 +75,7 @@ def paid_for_memo(records, escrow, asset, memo, transaction_of=None):
     for record in records:
         if record.get("type") not in PAYMENT_TYPES or record.get("transaction_successful") is False:
             continue
-        if _stellar.asset_of(record) != asset:
+        if _stellar().asset_of(record) != asset:
             continue
         transaction = record.get("transaction")
         if transaction is None and transaction_of is not None:
@@ -97,90 +90,75 @@ def paid_for_memo(records, escrow, asset, memo, transaction_of=None):
     return max(total, 0)
 
 
-def expected_results(data_reservation):
-    """How many node results a fully deployed reservation has (one per network resource for networks)."""
-    data = data_reservation or {}
-    count = sum(len(data.get(key) or []) for key in SINGLE_RESULT_LISTS)
-    count += sum(len(network.get("network_resources") or []) for network in data.get("networks") or [])
-    return count
-
-
-def state_name(reservation):
-    return NEXT_ACTION_NAMES.get(reservation.get("next_action"), str(reservation.get("next_action")))
-
-
-def deployment_outcome(reservation):
+def deployment_outcome(reservation: Reservation) -> str:
     """'deployed', 'pending' or raises PaymentError for a failed/cancelled reservation."""
+    failed = first_error(reservation)
+    if failed is not None:
+        raise PaymentError("reservation %s failed on node %s: %s" % (
+            reservation.get("id"), failed.get("node_id"), failed.get("message") or "no message"),
+            "deploy_failed", {"workload_id": failed.get("workload_id"), "node_id": failed.get("node_id")})
     state = state_name(reservation)
-    for result in reservation.get("results") or []:
-        if result.get("state") == 0:
-            raise PaymentError("reservation %s failed on node %s: %s" % (
-                reservation.get("id"), result.get("node_id"), result.get("message") or "no message"),
-                "deploy_failed", {"workload_id": result.get("workload_id"), "node_id": result.get("node_id")})
-    if state in ("delete", "deleted", "invalid"):
+    if state in ENDED_STATES:
         raise PaymentError("reservation %s was cancelled or expired (next_action %s)" % (reservation.get("id"), state),
                            "reservation_cancelled", {"next_action": state})
-    results = [r for r in reservation.get("results") or [] if r.get("state") == 1]
-    if state == "deploy" and len(results) >= expected_results(reservation.get("data_reservation")):
-        return "deployed"
-    return "pending"
+    return "deployed" if is_deployed(reservation) else "pending"
 
 
 # ---- Horizon selection -----------------------------------------------------------------------
 
-def horizon_settings(zmodule, horizon_url=None):
+def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) -> Tuple[str, str]:
     """(horizon URL, network passphrase) for this module's grid network and overrides.
 
     On `local`, an explorer_url override without a horizon_url means the same localgrid: its Horizon is
     `<base>/stellar`. A Horizon URL that is not the network's own reports its passphrase at `GET /`;
     when it does not, the grid network's passphrase is used.
     """
-    settings = zmodule.network_settings
-    network = settings.get("network") or zmodule.params.get("network") or "local"
+    settings = session.settings
+    network = settings.get("network") or "local"
     known = GRID_NETWORKS[network]
     url = (horizon_url or settings.get("horizon_url") or known["horizon_url"]).rstrip("/")
     explorer_url = settings.get("explorer_url") or known["explorer_url"]
-    if (network == "local" and not horizon_url and not zmodule.params.get("horizon_url")
+    if (network == "local" and not horizon_url and not session.options.get("horizon_url")
             and explorer_url != known["explorer_url"] and explorer_url.endswith("/explorer")):
         url = explorer_url[:-len("/explorer")] + "/stellar"
     passphrase = known["network_passphrase"]
     if url != known["horizon_url"].rstrip("/"):
-        passphrase = _stellar.Horizon(url).network_passphrase() or passphrase
+        passphrase = _stellar().Horizon(url).network_passphrase() or passphrase
     return url, passphrase
 
 
 # ---- the payment -----------------------------------------------------------------------------
 
-def _escrow_terms(escrow):
+def _escrow_terms(escrow: Dict[str, Any]) -> Tuple[int, str]:
+    stellar = _stellar()
     try:
-        total = _stellar.escrow_total_stroops(escrow)
+        total = stellar.escrow_total_stroops(escrow)
         asset = escrow.get("asset") or ""
         if escrow.get("address") and total > 0:
-            _stellar.parse_asset(asset)
+            stellar.parse_asset(asset)
     except ValueError as exc:
         raise PaymentError("invalid escrow information: %s" % exc, "invalid_escrow") from None
     return total, asset
 
 
-def read_reservation(zmodule, reservation_id):
+def read_reservation(session: GridSession, reservation_id: int) -> Reservation:
     try:
-        return zmodule.client.get_reservation(reservation_id)
+        return session.client.get_reservation(reservation_id)
+    except ExplorerNotFound as exc:
+        raise PaymentError("reservation %d does not exist on the explorer %s" % (
+            reservation_id, session.explorer_url), "reservation_not_found", exc.to_failure()) from None
     except ExplorerError as exc:
-        if exc.status == 404:
-            raise PaymentError("reservation %d does not exist on the explorer %s" % (
-                reservation_id, zmodule.network_settings.get("explorer_url")), "reservation_not_found",
-                exc.to_failure()) from None
         raise PaymentError("Failed to read reservation %d: %s" % (reservation_id, exc.message), "explorer_error",
                            exc.to_failure()) from None
 
 
-def status_without_escrow(zmodule, reservation_id):
+def status_without_escrow(session: GridSession, reservation_id: int) -> Dict[str, Any]:
     """The result for a reservation known only by id: fine once it is past payment, a clear failure before.
 
     The explorer returns escrow details only when a reservation is registered, and the escrow account is
     per customer, so neither the address nor the amount can be derived reliably from the id alone.
     """
-    state = state_name(read_reservation(zmodule, reservation_id))
+    state = state_name(read_reservation(session, reservation_id))
     if state in PAYABLE_STATES:
         raise PaymentError(
             "reservation %d waits for payment, but its escrow details are unknown: the explorer returns them only "
@@ -191,7 +169,7 @@ def status_without_escrow(zmodule, reservation_id):
             "next_action": state}
 
 
-def _max_amount(payment):
+def _max_amount(payment: Dict[str, Any]) -> Optional[int]:
     limit = payment.get("max_amount")
     if limit in (None, ""):
         return None
@@ -201,7 +179,8 @@ def _max_amount(payment):
         raise PaymentError("max_amount: %s" % exc, "invalid_max_amount") from None
 
 
-def pay_escrow(zmodule, reservation_id, escrow_information, payment, check_mode):
+def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
+               payment: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     payment = payment or {}
     reservation_id = int(reservation_id)
     escrow = escrow_information or {}
@@ -219,32 +198,33 @@ def pay_escrow(zmodule, reservation_id, escrow_information, payment, check_mode)
         raise PaymentError("reservation %d costs %s %s, above max_amount %s; nothing was paid" % (
             reservation_id, stroops_to_amount(total), asset.split(":")[0], stroops_to_amount(limit)),
             "above_max_amount", {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
-    result["next_action"] = state_name(read_reservation(zmodule, reservation_id))
+    result["next_action"] = state_name(read_reservation(session, reservation_id))
     if result["next_action"] in PAYABLE_STATES:
-        _pay_missing(zmodule, reservation_id, total, asset, destination, payment, check_mode, result)
+        _pay_missing(session, reservation_id, total, asset, destination, payment, result)
     else:
         result["already_paid"] = None
-    if payment.get("wait") and not check_mode and (result["next_action"] in PAYABLE_STATES or (
+    if payment.get("wait") and not session.check_mode and (result["next_action"] in PAYABLE_STATES or (
             result["next_action"] == "deploy" and payment.get("wait_for") == "deployed")):
-        _wait(zmodule, reservation_id, payment, result)
+        _wait(session, reservation_id, payment, result)
     return result
 
 
-def _pay_missing(zmodule, reservation_id, total, asset, destination, payment, check_mode, result):
+def _pay_missing(session, reservation_id, total, asset, destination, payment, result):
     """Pay what the escrow still lacks for this memo; updates `result` in place."""
     memo = result["memo"]
+    stellar = _stellar()
     try:
-        keypair = _stellar.keypair_from_secret(payment.get("stellar_secret"))
-        _stellar.sdk_asset(asset)
-        horizon_url, passphrase = horizon_settings(zmodule, payment.get("horizon_url"))
-        horizon = _stellar.Horizon(horizon_url)
+        keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
+        stellar.sdk_asset(asset)
+        horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
+        horizon = stellar.Horizon(horizon_url)
         already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
         result["already_paid"] = stroops_to_amount(already)
         missing = total - already
         if missing <= 0:
             return
         result.update(changed=True, amount=stroops_to_amount(missing))
-        if not check_mode:
+        if not session.check_mode:
             result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, destination, asset, missing,
                                                          memo)
     except StellarError as exc:
@@ -254,9 +234,9 @@ def _pay_missing(zmodule, reservation_id, total, asset, destination, payment, ch
         raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc), "invalid_escrow") from None
 
 
-def _wait(zmodule, reservation_id, payment, result):
+def _wait(session, reservation_id, payment, result):
     try:
-        reservation = wait_for_reservation(zmodule, reservation_id, payment.get("wait_for") or "paid",
+        reservation = wait_for_reservation(session, reservation_id, payment.get("wait_for") or "paid",
                                            payment.get("wait_timeout") or 600, payment.get("wait_sleep") or 2)
     except PaymentError as exc:
         if result["transaction_hash"]:
@@ -268,14 +248,16 @@ def _wait(zmodule, reservation_id, payment, result):
     result["next_action"] = state_name(reservation)
 
 
-def _submit_payment(horizon, passphrase, keypair, destination, asset, stroops, memo):
+def _submit_payment(horizon: Any, passphrase: str, keypair: Any, destination: str, asset: str, stroops: int,
+                    memo: str) -> str:
+    stellar = _stellar()
     payer = horizon.account(keypair.public_key)
     escrow_account = horizon.account(destination)
     base_fee, base_reserve = horizon.fees()
-    _stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
+    stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
     account = horizon.load_account(keypair.public_key)
-    envelope = (_stellar.build_transaction(account, passphrase, base_fee, memo)
-                .append_payment_op(destination=destination, asset=_stellar.sdk_asset(asset),
+    envelope = (stellar.build_transaction(account, passphrase, base_fee, memo)
+                .append_payment_op(destination=destination, asset=stellar.sdk_asset(asset),
                                    amount=stroops_to_amount(stroops))
                 .build())
     envelope.sign(keypair)
@@ -283,13 +265,14 @@ def _submit_payment(horizon, passphrase, keypair, destination, asset, stroops, m
     return (record or {}).get("hash") or envelope.hash_hex()
 
 
-def wait_for_reservation(zmodule, reservation_id, target, timeout, sleep):
+def wait_for_reservation(session: GridSession, reservation_id: int, target: str, timeout: int,
+                         sleep: int) -> Reservation:
     """Poll the explorer until the escrow has seen the payment (`paid`) or the workloads run (`deployed`)."""
     def done(reservation):
         state = state_name(reservation)
         if target == "deployed":
             return deployment_outcome(reservation) == "deployed"
-        if state in ("delete", "deleted", "invalid"):
+        if state in ENDED_STATES:
             raise PaymentError("reservation %d was cancelled or expired while waiting for its payment to be seen "
                                "(next_action %s); the escrow refunds what was paid" % (reservation_id, state),
                                "reservation_cancelled", {"next_action": state})
@@ -297,7 +280,7 @@ def wait_for_reservation(zmodule, reservation_id, target, timeout, sleep):
 
     what = "reservation %d to be %s" % (reservation_id, "deployed" if target == "deployed" else "seen as paid")
     try:
-        return wait_for(lambda: zmodule.client.get_reservation(reservation_id), done, timeout, sleep=sleep, what=what)
+        return wait_for(lambda: session.client.get_reservation(reservation_id), done, timeout, sleep=sleep, what=what)
     except WaitTimeout as exc:
         last = state_name(exc.last_state) if exc.last_state else "unknown"
         raise PaymentError("%s (last state: %s)" % (exc, last), "wait_timeout", {"next_action": last}) from None

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Dict
 
-STROOPS_PER_UNIT = 10 ** 7
+from ansible_collections.threefold.grid.plugins.module_utils._amounts import STROOPS_PER_UNIT, stroops_to_amount
+
 HOUR = 3600
 DAY = 86400
 MONTH = 30 * DAY
@@ -114,17 +116,11 @@ def farm_cost_stroops(units, duration_seconds):
     return int(round_half_away(significant(total) * STROOPS_PER_UNIT, 0))
 
 
-def format_amount(stroops):
-    """Decimal string of a stroop amount, without trailing zeros (``34546420`` -> ``3.454642``)."""
-    text = "%d.%07d" % divmod(int(stroops), STROOPS_PER_UNIT)
-    return text.rstrip("0").rstrip(".")
-
-
-def estimate(data_reservation, node_farms, now):
+def estimate(data_reservation: Dict[str, Any], node_farms: Dict[str, Any], now: int) -> Dict[str, Any]:
     """Estimated escrow of a reservation registered at ``now``.
 
     Returns ``{"details": [{"farmer_id", "total_amount"}], "total_amount", "amount", "currency"}``
-    with amounts in stroops (``amount`` is the decimal string); ``details`` sorted by farm id and
+    with amounts in stroops (``amount`` is the 7-decimal string); ``details`` sorted by farm id and
     farms without priced workloads left out, as the explorer does.
     """
     duration = int(data_reservation["expiration_reservation"]) - int(now)
@@ -137,6 +133,6 @@ def estimate(data_reservation, node_farms, now):
     return {
         "details": details,
         "total_amount": total,
-        "amount": format_amount(total),
+        "amount": stroops_to_amount(total),
         "currency": currencies[0] if currencies else None,
     }

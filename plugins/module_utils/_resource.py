@@ -7,7 +7,7 @@
 
 zos_container, zos_volume and zos_network each manage one named resource in its own reservation;
 they subclass ResourceRunner and supply only their spec normalisation (``present``) and the
-resource they return (``view``). zos_reservation reuses the option handling and the failure path::
+resource they return (``view``). zos_reservation reuses the option handling::
 
     class VolumeRunner(ResourceRunner):
         kind = "volume"            # metadata kind, and the key of the module's return value
@@ -17,151 +17,120 @@ resource they return (``view``). zos_reservation reuses the option handling and 
             spec = ...             # normalised and checked, SpecError on a wrong option
             return self.deploy(lambda: {"volumes": [...]}, spec, self.lifetime(), currencies, payment)
 
-        def view(self, reservation, replaced=None, payment=None):
-            return {...} or None
+        def describe(self, reservation, replaced=None, payment=None):
+            return self.resource_view(reservation, replaced, payment, size=...)
 
-    zmodule.exit(**VolumeRunner(zmodule).run())
+    ZosModule(argument_spec()).run(VolumeRunner)
 
-``run()`` calls the method named by the ``state`` option, fails with the option error for a spec
-error and, for a lifecycle error, with its ``failure`` and the resource as far as it is known.
+``run()`` calls the method named by the ``state`` option; a LifecycleError leaves with the resource as
+far as it is known (``returns``), which ZosModule puts next to ``msg`` and ``failure``.
 """
 
 from __future__ import annotations
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import wait_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._payment import payment_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import LifecycleError, ReservationLifecycle
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, lifetime, parse_duration
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
+from ansible_collections.threefold.grid.plugins.module_utils._spec import lifetime, parse_duration
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import global_workload_id
 
 
-def reservation_argument_spec():
-    """duration, expires_at, renew_before, payment and the wait options (doc fragments threefold.grid.lifetime,
-    threefold.grid.payment and threefold.grid.wait)."""
-    spec = dict(
-        duration=dict(type="str"),
-        expires_at=dict(type="str"),
-        renew_before=dict(type="str", no_log=False),
-        payment=dict(type="dict", options=payment_argument_spec()),
-    )
-    spec.update(wait_argument_spec())
-    return spec
+WORKLOAD_ID = 1  # the workload id of the one workload in the reservation of zos_container, zos_volume
 
 
-def container_argument_spec(required):
-    """The options of one container: zos_container's, and those of each of zos_reservation's containers.
-
-    ``required`` marks node_id, flist and network_connection required (zos_container needs them only for
-    state=present).
-    """
-    return dict(
-        node_id=dict(type="str", required=required),
-        flist=dict(type="str", required=required),
-        hub_url=dict(type="str", default=""),
-        env=dict(type="dict", default={}),
-        secret_env=dict(type="dict", default={}, no_log=True),
-        entrypoint=dict(type="str", default=""),
-        interactive=dict(type="bool", default=False),
-        volumes=dict(type="list", elements="dict", default=[], options=dict(
-            volume=dict(type="str", required=True),
-            mountpoint=dict(type="str", required=True),
-        )),
-        capacity=dict(type="dict", default={}, options=dict(
-            cpu=dict(type="int", default=1),
-            memory=dict(type="int", default=1024),
-            disk_size=dict(type="int", default=256),
-            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
-        )),
-        network_connection=dict(type="dict", required=required, options=dict(
-            name=dict(type="str", required=True),
-            ip_address=dict(type="str", required=True),
-            public_ipv6=dict(type="bool", default=False),
-        )),
-        logs=dict(type="list", elements="dict", default=[], options=dict(
-            stdout=dict(type="str", required=True),
-            stderr=dict(type="str", required=True),
-        )),
-    )
-
-
-def check_volume_type(volume_type, option="type"):
-    """Refuse what the explorer refuses, before anything is signed: since tfexplorer v0.3.2 volumes are SSD."""
-    if volume_type != "SSD":
-        raise SpecError("%s: %r volumes are refused by the explorer (since v0.3.2 volumes must be SSD); use %s=SSD"
-                        % (option, volume_type, option))
-
-
-class ResourceRunner:
-    kind = None            # metadata kind of the reservation, also the module's return key
-    workload_list = None   # the data_reservation list whose single workload the diff shows; None: the whole
+class ResourceRunner(Runner):
+    kind: Optional[str] = None  # metadata kind of the reservation, also the module's return key
+    workload_list: Optional[str] = None  # the data_reservation list whose single workload the diff shows
     returns_estimate = True
-    spec_errors = (SpecError,)
 
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.name = self.params.get("name")
-        self.lifecycle = ReservationLifecycle(zmodule)
+    def __init__(self, params: Dict[str, Any], session: GridSession, diff: bool = False) -> None:
+        super(ResourceRunner, self).__init__(params, session, diff)
+        self.name = params.get("name")
+        self.lifecycle = ReservationLifecycle(session)
 
     # ---- what a module supplies ----------------------------------------------------------------
 
-    def present(self):
+    def present(self) -> Dict[str, Any]:
         raise NotImplementedError
 
-    def view(self, reservation, replaced=None, payment=None):
-        """The returned resource from a lifecycle reservation view (None stays None)."""
+    def describe(self, reservation: Dict[str, Any], replaced: Optional[list] = None,
+                 payment: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """The returned resource from a lifecycle reservation view."""
         raise NotImplementedError
 
-    def present_returns(self, outcome):
-        return {self.kind: self.view(outcome["reservation"], outcome["replaced"], outcome["payment"])}
+    def view(self, reservation: Optional[Dict[str, Any]], replaced: Optional[list] = None,
+             payment: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+        """The returned resource, None when there is no reservation."""
+        return None if reservation is None else self.describe(reservation, replaced, payment)
 
-    def absent_returns(self, outcome):
-        reservations = outcome["reservations"]
-        return {self.kind: self.view(reservations[0]) if reservations else None}
+    def resource_view(self, reservation: Dict[str, Any], replaced: Optional[list] = None,
+                      payment: Optional[Dict[str, Any]] = None, **fields: Any) -> Dict[str, Any]:
+        """What every returned resource says of its reservation, with the module's own ``fields``."""
+        shown = {"name": self.name, "reservation_id": reservation.get("id")}
+        shown.update(fields)
+        for key in ("state", "workload_state", "expires_at", "escrow", "error"):
+            shown[key] = reservation.get(key)
+        shown.update(replaced=list(replaced or []), payment=payment)
+        return shown
 
-    def failure_returns(self, error):
+    def single_workload(self, reservation: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
+        """The one workload of ``workload_list`` in the reservation view, and its global id."""
+        workload = (reservation["workloads"].get(self.workload_list) or [{}])[0]
+        return workload, global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
+
+    def present_returns(self, outcome: Outcome) -> Dict[str, Any]:
+        return {self.kind: self.view(outcome.reservation, outcome.replaced, outcome.payment)}
+
+    def absent_returns(self, outcome: Outcome) -> Dict[str, Any]:
+        return {self.kind: self.view(outcome.reservations[0]) if outcome.reservations else None}
+
+    def failure_returns(self, error: LifecycleError) -> Dict[str, Any]:
         return {self.kind: self.view(error.reservation, payment=error.payment)}
 
     # ---- shared flow ---------------------------------------------------------------------------
 
-    def wait_options(self):
+    def wait_options(self) -> Dict[str, Any]:
         return dict(wait=self.params["wait"], wait_timeout=self.params["wait_timeout"],
                     wait_sleep=self.params["wait_sleep"])
 
-    def lifetime(self):
+    def lifetime(self) -> Tuple[Dict[str, int], Optional[int]]:
         """(lifetime, renew_before seconds or None) from the lifetime options."""
         renew_before = self.params["renew_before"]
         return (lifetime(self.params["duration"], self.params["expires_at"]),
                 parse_duration(renew_before, "renew_before") if renew_before else None)
 
-    def deploy(self, workloads, spec, life, currencies, payment):
+    def deploy(self, workloads: Callable[[], Dict[str, Any]], spec: Any, life: Tuple[Dict[str, int], Optional[int]],
+               currencies: Any, payment: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """Make sure the reservation holds ``workloads`` (see ReservationLifecycle.ensure_present); the module result."""
         reservation_lifetime, renew_before = life
         outcome = self.lifecycle.ensure_present(
             self.name, self.kind, workloads, spec, reservation_lifetime, currencies=currencies, payment=payment,
             renew_before=renew_before, **self.wait_options())
-        result = dict(self.present_returns(outcome), changed=outcome["changed"], action=outcome["action"])
-        if self.returns_estimate and outcome["estimate"] is not None:
-            result["estimate"] = outcome["estimate"]
-        if self.zmodule.diff_mode:
-            result["diff"] = self.diff(outcome["diff"])
+        result = dict(self.present_returns(outcome), changed=outcome.changed, action=outcome.action)
+        if self.returns_estimate and outcome.estimate is not None:
+            result["estimate"] = outcome.estimate
+        if self.diff_mode:
+            result["diff"] = self.diff(outcome.diff)
         return result
 
-    def absent(self):
+    def absent(self) -> Dict[str, Any]:
         outcome = self.lifecycle.ensure_absent(self.name, self.kind, **self.wait_options())
         return self.absent_result(outcome, self.absent_returns(outcome))
 
-    def absent_result(self, outcome, returns):
-        result = dict(returns, changed=outcome["changed"], action="cancel" if outcome["changed"] else "none")
-        if self.zmodule.diff_mode:
-            result["diff"] = self.diff(outcome["diff"])
+    def absent_result(self, outcome: Outcome, returns: Dict[str, Any]) -> Dict[str, Any]:
+        result = dict(returns, changed=outcome.changed, action="cancel" if outcome.changed else "none")
+        if self.diff_mode:
+            result["diff"] = self.diff(outcome.diff)
         return result
 
-    def diff(self, diff):
+    def diff(self, diff: Dict[str, Any]) -> Dict[str, Any]:
         if self.workload_list is None:
             return diff
         return {"before": self._diff_side(diff["before"]), "after": self._diff_side(diff["after"])}
 
-    def _diff_side(self, described):
+    def _diff_side(self, described: Dict[str, Any]) -> Dict[str, Any]:
         """The one workload of the reservation, with the reservation's expiry and currencies."""
         if not described:
             return {}
@@ -171,17 +140,10 @@ class ResourceRunner:
         shown["currencies"] = described.get("currencies")
         return shown
 
-    def run(self):
+    def run(self) -> Dict[str, Any]:
         try:
             # The state option's choices name the methods.
-            result = getattr(self, self.params["state"])()
-        except self.spec_errors as error:
-            self.zmodule.fail(str(error))
+            return getattr(self, self.params["state"])()
         except LifecycleError as error:
-            extra = self.failure_returns(error)
-            if error.failure:
-                extra["failure"] = error.failure
-            self.zmodule.fail(error.msg, **extra)
-        for warning in self.lifecycle.warnings:
-            self.zmodule.module.warn(warning)
-        return result
+            error.returns = self.failure_returns(error)
+            raise

@@ -21,8 +21,11 @@ import hmac
 import ipaddress
 import json
 import re
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-MASK = "********"
+from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import COREX_PORT, MASK
+
 METADATA_MAX_BYTES = 1024
 MIN_RESERVATION_SECONDS = 3600
 # The explorer checks "at least one hour" when the request arrives; a one hour reservation
@@ -34,12 +37,9 @@ DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 CAPACITY_LIMITS = {"cpu": (1, 32), "memory": (256, 262144), "disk_size": (256, 1048576)}
+VOLUME_SIZE_LIMITS = (1, 65536)  # GiB
 CAPACITY_DEFAULTS = {"cpu": 1, "memory": 1024, "disk_size": 256, "disk_type": "SSD"}
 REDIS_URL_RE = re.compile(r"^redis://[^/:\s]+(:\d+)?/\S+$")
-
-
-class SpecError(ValueError):
-    """A user error in the options; the message names the option and the (non-secret) value."""
 
 
 class Secret(object):
@@ -73,12 +73,12 @@ def _render(value, secret):
     return value
 
 
-def masked(spec):
+def masked(spec: Any) -> Any:
     """A copy of ``spec`` with every secret replaced by ``********``."""
     return _render(copy.deepcopy(spec), lambda s: MASK)
 
 
-def fingerprint(spec, secret_key):
+def fingerprint(spec: Any, secret_key: bytes) -> str:
     """sha256 hex of the canonical JSON of ``spec``; secrets as HMAC-SHA256 keyed by ``secret_key``."""
     if isinstance(secret_key, str):
         secret_key = secret_key.encode("utf-8")
@@ -90,7 +90,7 @@ def fingerprint(spec, secret_key):
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def metadata_tag(name, kind, fp):
+def metadata_tag(name: str, kind: str, fp: str) -> str:
     """The reservation ``metadata`` text identifying an Ansible-managed reservation."""
     text = json.dumps({"ansible": {"name": name, "kind": kind, "fp": fp}}, sort_keys=True, separators=(",", ":"))
     if len(text.encode("utf-8")) > METADATA_MAX_BYTES:
@@ -98,7 +98,7 @@ def metadata_tag(name, kind, fp):
     return text
 
 
-def parse_metadata(text):
+def parse_metadata(text: Optional[str]) -> Optional[Dict[str, str]]:
     """``{"name","kind","fp"}`` from a reservation's metadata, or None when it is not ours."""
     if not text:
         return None
@@ -114,7 +114,7 @@ def parse_metadata(text):
     return {"name": tag["name"], "kind": tag["kind"], "fp": tag.get("fp")}
 
 
-def parse_duration(value, option="duration"):
+def parse_duration(value: Any, option: str = "duration") -> int:
     """Seconds from ``30d``, ``12h``, ``90m``, ``45s``, ``2w`` or a bare number of seconds."""
     if isinstance(value, bool):
         raise SpecError("%s: %r is not a duration" % (option, value))
@@ -126,7 +126,7 @@ def parse_duration(value, option="duration"):
     return int(match.group(1)) * DURATION_UNITS[match.group(2)]
 
 
-def parse_epoch(value, option="expires_at"):
+def parse_epoch(value: Any, option: str = "expires_at") -> int:
     """Unix seconds from an int, a numeric string or an ISO 8601 date (naive = UTC)."""
     if isinstance(value, bool):
         raise SpecError("%s: %r is not a date" % (option, value))
@@ -145,7 +145,7 @@ def parse_epoch(value, option="expires_at"):
     return int(moment.timestamp())
 
 
-def lifetime(duration=None, expires_at=None, default_duration="30d"):
+def lifetime(duration: Any = None, expires_at: Any = None, default_duration: str = "30d") -> Dict[str, int]:
     """The normalised reservation length: ``{"duration": seconds}`` or ``{"expires_at": epoch}``."""
     if expires_at is not None:
         return {"expires_at": parse_epoch(expires_at)}
@@ -155,7 +155,7 @@ def lifetime(duration=None, expires_at=None, default_duration="30d"):
     return {"duration": seconds}
 
 
-def expiration_epoch(life, now):
+def expiration_epoch(life: Dict[str, int], now: int) -> int:
     """``expiration_reservation`` for a lifetime at ``now``; fails when it is under one hour."""
     if "expires_at" in life:
         expiration = life["expires_at"]
@@ -167,7 +167,7 @@ def expiration_epoch(life, now):
     return int(now) + max(life["duration"], MIN_RESERVATION_SECONDS + RESERVATION_MARGIN_SECONDS)
 
 
-def normalise_currencies(currencies):
+def normalise_currencies(currencies: Optional[List[str]]) -> List[str]:
     allowed = ("TFT", "TFTA", "FreeTFT")
     result = []
     for code in currencies or ["TFT"]:
@@ -207,6 +207,23 @@ def _check_capacity(capacity, prefix):
         raise SpecError("%scapacity.disk_type: %r is not SSD or HDD" % (prefix, capacity["disk_type"]))
 
 
+def normalise_volume(options: Mapping[str, Any], prefix: str = "") -> Dict[str, Any]:
+    """The volume spec {node_id, size, type} (zos_volume, and each volume of zos_reservation).
+
+    Refuses what the explorer refuses before anything is signed: since tfexplorer v0.3.2 volumes are SSD.
+    """
+    if options["type"] != "SSD":
+        raise SpecError("%stype: %r volumes are refused by the explorer (since v0.3.2 volumes must be SSD); use "
+                        "%stype=SSD" % (prefix, options["type"], prefix))
+    low, high = VOLUME_SIZE_LIMITS
+    if not low <= options["size"] <= high:
+        raise SpecError("%ssize: %r must be at least %d and at most %d (GiB)" % (prefix, options["size"], low, high))
+    node_id = options["node_id"].strip()
+    if not node_id:
+        raise SpecError("%snode_id: %r must be a node id" % (prefix, options["node_id"]))
+    return {"node_id": node_id, "size": options["size"], "type": options["type"]}
+
+
 def _normalise_ip(value, option):
     try:
         address = ipaddress.IPv4Address(str(value).strip())
@@ -222,7 +239,57 @@ def _normalise_mountpoint(value, option):
     return text.rstrip("/")
 
 
-def normalise_container(options, prefix=""):
+def _normalise_capacity(options: Mapping[str, Any], prefix: str) -> Dict[str, Any]:
+    capacity = dict(CAPACITY_DEFAULTS)
+    for key, value in (options.get("capacity") or {}).items():
+        if value is not None:
+            capacity[key] = value
+    capacity["disk_type"] = str(capacity["disk_type"]).upper()
+    _check_capacity(capacity, prefix)
+    return capacity
+
+
+def _normalise_connection(options: Mapping[str, Any], prefix: str) -> Dict[str, Any]:
+    network = options.get("network_connection") or {}
+    if not network.get("name"):
+        raise SpecError("%snetwork_connection.name: %r must name the network the container joins" % (prefix, network.get("name")))
+    return {
+        "name": str(network["name"]),
+        "ip_address": _normalise_ip(network.get("ip_address"), prefix + "network_connection.ip_address"),
+        "public_ipv6": bool(network.get("public_ipv6")),
+    }
+
+
+def _normalise_mounts(options: Mapping[str, Any], prefix: str) -> List[Dict[str, str]]:
+    volumes = []
+    mountpoints = set()
+    for index, item in enumerate(options.get("volumes") or []):
+        option = "%svolumes[%d]" % (prefix, index)
+        reference = str(item.get("volume") or "").strip()
+        if not reference:
+            raise SpecError("%s.volume: %r must be a volume name or a <reservation>-<workload> id" % (option, item.get("volume")))
+        mountpoint = _normalise_mountpoint(item.get("mountpoint"), option + ".mountpoint")
+        if mountpoint in mountpoints:
+            raise SpecError("%s.mountpoint: %r is used twice" % (option, mountpoint))
+        mountpoints.add(mountpoint)
+        volumes.append({"volume": reference, "mountpoint": mountpoint})
+    return sorted(volumes, key=lambda v: v["mountpoint"])
+
+
+def _normalise_logs(options: Mapping[str, Any], prefix: str) -> List[Dict[str, str]]:
+    logs = []
+    for index, item in enumerate(options.get("logs") or []):
+        for stream in ("stdout", "stderr"):
+            url = str(item.get(stream) or "")
+            if not REDIS_URL_RE.match(url):
+                raise SpecError(
+                    "%slogs[%d].%s: %r is not a redis://host[:port]/channel URL" % (prefix, index, stream, url)
+                )
+        logs.append({"stdout": str(item["stdout"]), "stderr": str(item["stderr"])})
+    return logs
+
+
+def normalise_container(options: Mapping[str, Any], prefix: str = "") -> Tuple[Dict[str, Any], List[str]]:
     """The container spec from zos_container-shaped options (also each item of zos_reservation).
 
     Returns ``(spec, warnings)``. ``prefix`` (e.g. ``containers[0].``) is put before option names
@@ -240,50 +307,14 @@ def normalise_container(options, prefix=""):
     if interactive and entrypoint:
         warnings.append(
             "%sentrypoint is ignored because interactive is true: the node runs coreX (port %d) as PID 1"
-            % (prefix, 7681)
+            % (prefix, COREX_PORT)
         )
         entrypoint = ""
 
-    capacity = dict(CAPACITY_DEFAULTS)
-    for key, value in (options.get("capacity") or {}).items():
-        if value is not None:
-            capacity[key] = value
-    capacity["disk_type"] = str(capacity["disk_type"]).upper()
-    _check_capacity(capacity, prefix)
-
-    network = options.get("network_connection") or {}
-    if not network.get("name"):
-        raise SpecError("%snetwork_connection.name: %r must name the network the container joins" % (prefix, network.get("name")))
-    network_spec = {
-        "name": str(network["name"]),
-        "ip_address": _normalise_ip(network.get("ip_address"), prefix + "network_connection.ip_address"),
-        "public_ipv6": bool(network.get("public_ipv6")),
-    }
-
-    volumes = []
-    mountpoints = set()
-    for index, item in enumerate(options.get("volumes") or []):
-        option = "%svolumes[%d]" % (prefix, index)
-        reference = str(item.get("volume") or "").strip()
-        if not reference:
-            raise SpecError("%s.volume: %r must be a volume name or a <reservation>-<workload> id" % (option, item.get("volume")))
-        mountpoint = _normalise_mountpoint(item.get("mountpoint"), option + ".mountpoint")
-        if mountpoint in mountpoints:
-            raise SpecError("%s.mountpoint: %r is used twice" % (option, mountpoint))
-        mountpoints.add(mountpoint)
-        volumes.append({"volume": reference, "mountpoint": mountpoint})
-    volumes.sort(key=lambda v: v["mountpoint"])
-
-    logs = []
-    for index, item in enumerate(options.get("logs") or []):
-        for stream in ("stdout", "stderr"):
-            url = str(item.get(stream) or "")
-            if not REDIS_URL_RE.match(url):
-                raise SpecError(
-                    "%slogs[%d].%s: %r is not a redis://host[:port]/channel URL" % (prefix, index, stream, url)
-                )
-        logs.append({"stdout": str(item["stdout"]), "stderr": str(item["stderr"])})
-
+    capacity = _normalise_capacity(options, prefix)
+    network_spec = _normalise_connection(options, prefix)
+    volumes = _normalise_mounts(options, prefix)
+    logs = _normalise_logs(options, prefix)
     spec = {
         "node_id": str(options.get("node_id") or "").strip(),
         "flist": flist,
@@ -302,7 +333,7 @@ def normalise_container(options, prefix=""):
     return spec, warnings
 
 
-def ip_in_node_subnet(ip_address, node_iprange, option):
+def ip_in_node_subnet(ip_address: str, node_iprange: str, option: str) -> None:
     """Fail unless ``ip_address`` is a usable host of the node's /24 (not .0, .1 (gateway) or .255)."""
     try:
         subnet = ipaddress.IPv4Network(node_iprange, strict=False)
@@ -318,6 +349,6 @@ def ip_in_node_subnet(ip_address, node_iprange, option):
         )
 
 
-def diff(before, after):
+def diff(before: Any, after: Any) -> Dict[str, Any]:
     """An Ansible ``diff`` dict; both sides masked."""
     return {"before": masked(before or {}), "after": masked(after or {})}

@@ -12,10 +12,13 @@ refused everywhere because 0.1 + 0.2 is not a price.
 
 from __future__ import annotations
 
-import decimal
 import hashlib
 import time
 import traceback
+
+from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
+from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import horizon_failure
 
 try:
     from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
@@ -29,7 +32,6 @@ else:
     HAS_STELLAR_SDK = True
     STELLAR_SDK_IMPORT_ERROR = None
 
-STROOPS_PER_UNIT = 10 ** 7
 DEFAULT_BASE_FEE = 100
 DEFAULT_BASE_RESERVE = 5000000  # 0.5 XLM, the 2020 value
 TX_TIMEOUT = 60  # seconds a signed envelope stays valid; bounds how long a resubmission can apply
@@ -53,50 +55,10 @@ KNOWN_ASSETS["dev"] = KNOWN_ASSETS["test"]
 LOCALGRID_ASSET_CODES = ("TFT", "TFTA", "FreeTFT")
 
 
-class StellarError(Exception):
-    """A Stellar operation that failed; `code` is a short reason, `failure` a secret-free detail dict."""
-
-    def __init__(self, msg, code="stellar_error", failure=None):
-        super(StellarError, self).__init__(msg)
-        self.msg = msg
-        self.code = code
-        self.failure = failure or {}
-
-
-# ---- amounts ---------------------------------------------------------------------------------
-
-def amount_to_stroops(value):
-    """Stroops (int) from a decimal amount given as str, int or Decimal; at most 7 decimals, not negative."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("amounts must be given as decimal strings, not %s" % type(value).__name__)
-    if isinstance(value, int):
-        number = decimal.Decimal(value)
-    elif isinstance(value, decimal.Decimal):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = decimal.Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise ValueError("%r is not a decimal amount" % value) from None
-    else:
-        raise ValueError("amounts must be decimal strings, not %s" % type(value).__name__)
-    if not number.is_finite():
-        raise ValueError("%r is not a finite amount" % str(value))
-    if number < 0:
-        raise ValueError("amount %s is negative" % number)
-    scaled = number * STROOPS_PER_UNIT
-    if scaled != scaled.to_integral_value():
-        raise ValueError("amount %s has more than 7 decimals (Stellar's precision)" % number)
-    return int(scaled)
-
-
-def stroops_to_amount(stroops):
-    """The 7-decimal string Horizon uses for a stroop count, e.g. 34546420 -> '3.4546420'."""
-    if isinstance(stroops, bool) or not isinstance(stroops, int):
-        raise ValueError("stroops must be an integer, not %s" % type(stroops).__name__)
-    sign = "-" if stroops < 0 else ""
-    units, rest = divmod(abs(stroops), STROOPS_PER_UNIT)
-    return "%s%d.%07d" % (sign, units, rest)
+def require_sdk() -> None:
+    """Fail with the missing library when a payment or wallet step runs without stellar-sdk."""
+    if not HAS_STELLAR_SDK:
+        raise MissingLibraryError("stellar-sdk", STELLAR_SDK_IMPORT_ERROR)
 
 
 def _stroop_int(value, what):
@@ -257,88 +219,6 @@ def check_payment_possible(payer, escrow, asset, stroops, fee_stroops, base_rese
                                % (escrow_address, stroops_to_amount(stroops), code), "escrow_line_full")
 
 
-# ---- Horizon failures ------------------------------------------------------------------------
-
-RESULT_CODE_MESSAGES = {
-    "tx_bad_seq": "the wallet's sequence number moved while paying (another transaction from the same wallet "
-                  "ran at the same time); re-run: what was already paid is found by memo",
-    "tx_bad_auth": "the signature was rejected: the secret does not control the paying account, or the network "
-                   "passphrase does not match this Horizon (check network and horizon_url)",
-    "tx_bad_auth_extra": "the transaction carries a signature that is not needed",
-    "tx_insufficient_fee": "the fee is below the network's base fee",
-    "tx_insufficient_balance": "the paying account cannot pay the fee without going below its minimum XLM balance",
-    "tx_no_source_account": "the paying account does not exist",
-    "tx_too_early": "the transaction is not valid yet (clock skew?)",
-    "tx_too_late": "the transaction expired before it reached a ledger",
-    "tx_missing_operation": "the transaction has no operation",
-    "tx_internal_error": "Horizon/stellar-core reported an internal error",
-    "op_underfunded": "the paying account does not hold enough of the asset",
-    "op_src_no_trust": "the paying account has no trustline for the asset",
-    "op_no_trust": "the destination account has no trustline for the asset",
-    "op_no_destination": "the destination account does not exist",
-    "op_line_full": "the destination's trustline limit would be exceeded",
-    "op_not_authorized": "the destination is not authorised to hold the asset",
-    "op_src_not_authorized": "the paying account is not authorised to send the asset",
-    "op_no_issuer": "the asset's issuer account does not exist",
-    "op_malformed": "the operation is malformed (amount not positive or invalid asset)",
-    "op_bad_auth": "an operation's source account did not sign",
-    "op_no_source_account": "an operation's source account does not exist",
-    "op_low_reserve": "the account's XLM would fall below its minimum balance",
-    "op_invalid_limit": "the trustline limit is below the current balance",
-}
-
-CODE_OF_RESULT = {
-    "tx_bad_seq": "bad_sequence", "tx_bad_auth": "bad_auth", "tx_insufficient_fee": "insufficient_fee",
-    "tx_insufficient_balance": "fee_underfunded", "tx_no_source_account": "payer_missing",
-    "tx_too_late": "expired", "op_underfunded": "underfunded", "op_src_no_trust": "no_trustline",
-    "op_no_trust": "escrow_no_trust", "op_no_destination": "escrow_missing", "op_line_full": "escrow_line_full",
-}
-
-
-def describe_horizon_error(body, status=None):
-    """(message, failure) for a Horizon problem+json body; failure = {status, type, title, detail, result_codes}."""
-    body = body if isinstance(body, dict) else {}
-    extras = body.get("extras") if isinstance(body.get("extras"), dict) else {}
-    result_codes = extras.get("result_codes") if isinstance(extras.get("result_codes"), dict) else {}
-    failure = {
-        "status": body.get("status", status),
-        "type": (body.get("type") or "").rsplit("/", 1)[-1] or None,
-        "title": body.get("title"),
-        "detail": body.get("detail"),
-        "result_codes": result_codes or None,
-    }
-    tx_code = result_codes.get("transaction")
-    op_codes = [c for c in (result_codes.get("operations") or []) if c != "op_success"]
-    if tx_code == "tx_failed" and op_codes:
-        reasons = ["%s (%s)" % (RESULT_CODE_MESSAGES.get(c, "operation failed"), c) for c in op_codes]
-        return "Horizon rejected the transaction: " + "; ".join(reasons), failure
-    if tx_code:
-        return "Horizon rejected the transaction: %s (%s)" % (
-            RESULT_CODE_MESSAGES.get(tx_code, "transaction failed"), tx_code), failure
-    if failure["type"] == "transaction_malformed":
-        return "Horizon could not decode the transaction (transaction_malformed)", failure
-    text = body.get("detail") or body.get("title") or "HTTP %s" % failure["status"]
-    return "Horizon answered HTTP %s: %s" % (failure["status"], text), failure
-
-
-def error_code(failure):
-    """Short reason for a failure dict from describe_horizon_error."""
-    codes = failure.get("result_codes") or {}
-    for code in [c for c in (codes.get("operations") or []) if c != "op_success"] + [codes.get("transaction")]:
-        if code in CODE_OF_RESULT:
-            return CODE_OF_RESULT[code]
-    return codes.get("transaction") or failure.get("type") or "horizon_error"
-
-
-def _horizon_failure(exc):
-    message, failure = describe_horizon_error(_problem_body(exc), getattr(exc, "status", None))
-    return StellarError(message, error_code(failure), failure)
-
-
-def _problem_body(exc):
-    return {"status": exc.status, "type": exc.type, "title": exc.title, "detail": exc.detail, "extras": exc.extras}
-
-
 # ---- Horizon access --------------------------------------------------------------------------
 
 def new_http_client():
@@ -363,7 +243,7 @@ class Horizon:
             raise StellarError("cannot reach Horizon at %s while %s: %s" % (self.url, what, exc),
                                "horizon_unreachable", {"url": self.url}) from None
         except sdk_exceptions.BaseHorizonError as exc:
-            error = _horizon_failure(exc)
+            error = horizon_failure(exc)
             error.msg = "%s while %s" % (error.msg, what)
             raise error from None
 
@@ -371,15 +251,19 @@ class Horizon:
         root = self._call("reading its root document", lambda: self.server.root().call())
         return root.get("network_passphrase") if isinstance(root, dict) else None
 
-    def account(self, address):
-        """Account record, or None when the account does not exist."""
+    def _call_or_none(self, what, func):
+        """``_call``, but None when Horizon answers 404 (no such account or transaction)."""
         try:
-            return self._call("loading account %s" % address,
-                              lambda: self.server.accounts().account_id(address).call())
+            return self._call(what, func)
         except StellarError as exc:
             if exc.failure.get("status") == 404:
                 return None
             raise
+
+    def account(self, address):
+        """Account record, or None when the account does not exist."""
+        return self._call_or_none("loading account %s" % address,
+                                  lambda: self.server.accounts().account_id(address).call())
 
     def fees(self):
         """(base fee, base reserve) in stroops from the latest ledger."""
@@ -415,13 +299,8 @@ class Horizon:
 
     def transaction(self, tx_hash):
         """Transaction record by hash, or None when Horizon does not know it."""
-        try:
-            return self._call("looking up transaction %s" % tx_hash,
-                              lambda: self.server.transactions().transaction(tx_hash).call())
-        except StellarError as exc:
-            if exc.failure.get("status") == 404:
-                return None
-            raise
+        return self._call_or_none("looking up transaction %s" % tx_hash,
+                                  lambda: self.server.transactions().transaction(tx_hash).call())
 
     def get_json(self, path, params, what):
         """GET a path below the Horizon URL that the SDK has no builder for (friendbot, faucet)."""
@@ -447,7 +326,7 @@ class Horizon:
             try:
                 return self.server.submit_transaction(envelope, skip_memo_required_check=True)
             except sdk_exceptions.BadRequestError as exc:
-                error = _horizon_failure(exc)
+                error = horizon_failure(exc)
                 tx_code = (error.failure.get("result_codes") or {}).get("transaction")
                 if tx_code in ("tx_bad_seq", "tx_too_late"):
                     record = self._settled(tx_hash, lookup_attempts, pause)

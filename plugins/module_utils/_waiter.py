@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
 
@@ -32,12 +33,13 @@ def _seconds(value):
     return int(value) if float(value).is_integer() else value
 
 
-def is_transient(error):
+def is_transient(error: BaseException) -> bool:
     """Explorer errors worth another poll: unreachable explorer or a 408/429/5xx answer."""
     return isinstance(error, ExplorerError) and (error.status is None or error.status in TRANSIENT_STATUSES)
 
 
-def wait_for(fetch, done, timeout, sleep=5.0, what="the condition", max_sleep=None, backoff=1.5,
+def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, sleep: float = 5.0,
+             what: str = "the condition", max_sleep: Optional[float] = None, backoff: float = 1.5,
              transient=is_transient, clock=time.monotonic, sleep_func=time.sleep):
     """Call `fetch()` until `done(state)` is true and return that state.
 

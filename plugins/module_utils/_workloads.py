@@ -13,6 +13,8 @@ secret-masked form used for diffs and return values.
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List
+
 WORKLOAD_TYPES = {
     "zdb": 0,
     "container": 1,
@@ -51,7 +53,7 @@ MASK = "********"
 COREX_PORT = 7681
 
 
-def global_workload_id(reservation_id, workload_id):
+def global_workload_id(reservation_id: int, workload_id: int) -> str:
     """The id nodes and results use: ``<reservation_id>-<workload_id>``."""
     return "%d-%d" % (int(reservation_id), int(workload_id))
 
@@ -106,7 +108,7 @@ def container_workload(
     }
 
 
-def volume_workload(workload_id, node_id, size, disk_type="SSD"):
+def volume_workload(workload_id: int, node_id: str, size: int, disk_type: str = "SSD") -> Dict[str, Any]:
     """A volume workload (type 2); ``size`` in GiB."""
     return {
         "workload_id": int(workload_id),
@@ -118,11 +120,11 @@ def volume_workload(workload_id, node_id, size, disk_type="SSD"):
     }
 
 
-def empty_workload_lists():
+def empty_workload_lists() -> Dict[str, List[Any]]:
     return dict((key, []) for key in WORKLOAD_LISTS)
 
 
-def node_workload_count(data_reservation):
+def node_workload_count(data_reservation: Dict[str, Any]) -> int:
     """How many results a fully deployed reservation has (one per network resource)."""
     count = 0
     for key in SINGLE_NODE_LISTS:
@@ -132,7 +134,7 @@ def node_workload_count(data_reservation):
     return count
 
 
-def workload_nodes(data_reservation):
+def workload_nodes(data_reservation: Dict[str, Any]) -> List[str]:
     """Every node id the reservation uses, sorted."""
     nodes = set()
     for key in SINGLE_NODE_LISTS:
@@ -145,7 +147,7 @@ def workload_nodes(data_reservation):
     return sorted(nodes)
 
 
-def describe_container(workload):
+def describe_container(workload: Dict[str, Any]) -> Dict[str, Any]:
     """Option-shaped view of a container workload; secret values masked."""
     capacity = workload.get("capacity") or {}
     connections = workload.get("network_connection") or [{}]
@@ -182,7 +184,7 @@ def describe_container(workload):
     }
 
 
-def describe_volume(workload):
+def describe_volume(workload: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "workload_id": workload.get("workload_id"),
         "node_id": workload.get("node_id"),
@@ -191,7 +193,7 @@ def describe_volume(workload):
     }
 
 
-def describe_network(workload):
+def describe_network(workload: Dict[str, Any]) -> Dict[str, Any]:
     """Network view without key material (WireGuard private keys are sealed, peers derived)."""
     return {
         "workload_id": workload.get("workload_id"),
@@ -211,7 +213,7 @@ def describe_network(workload):
 _DESCRIBERS = {"containers": describe_container, "volumes": describe_volume, "networks": describe_network}
 
 
-def describe_workloads(data_reservation):
+def describe_workloads(data_reservation: Dict[str, Any]) -> Dict[str, Any]:
     """``{"containers": [...], "volumes": [...], "networks": [...]}`` for the lists in use."""
     described = {}
     for key, describe in _DESCRIBERS.items():
@@ -221,7 +223,7 @@ def describe_workloads(data_reservation):
     return described
 
 
-def container_from_spec(spec, workload_id, seal):
+def container_from_spec(spec: Dict[str, Any], workload_id: int, seal: Callable[[str, str], str]) -> Dict[str, Any]:
     """The container workload of a normalised spec (_spec.normalise_container, volumes resolved to ids).
 
     ``seal(node_id, plaintext)`` encrypts one secret value for the node (_crypto.encrypt_for_node).
@@ -251,7 +253,7 @@ def container_from_spec(spec, workload_id, seal):
     )
 
 
-def container_result(reservation_id, workload, results):
+def container_result(reservation_id: int, workload: Dict[str, Any], results: List[Dict[str, Any]]) -> Dict[str, Any]:
     """ipv4/ipv6 and the raw result of one container workload of a registered reservation."""
     gwid = global_workload_id(reservation_id, workload["workload_id"])
     mine = [result for result in results if result.get("workload_id") == gwid]

@@ -304,9 +304,9 @@ container:
           description: Asset as C(CODE:ISSUER).
           type: str
         amount:
-          description: Amount as a decimal string.
+          description: Amount as a decimal string with 7 decimals (Stellar's precision), as zos_payment returns amounts.
           type: str
-          sample: "3.454642"
+          sample: "3.4546420"
         total_amount:
           description: Amount in stroops (1e-7).
           type: int
@@ -347,9 +347,9 @@ estimate:
   type: dict
   contains:
     amount:
-      description: Total as a decimal string.
+      description: Total as a decimal string with 7 decimals, as zos_payment returns amounts.
       type: str
-      sample: "0.7182"
+      sample: "0.7182000"
     total_amount:
       description: Total in stroops.
       type: int
@@ -364,54 +364,36 @@ estimate:
       elements: dict
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup
-from ansible_collections.threefold.grid.plugins.module_utils._resource import (
-    ResourceRunner,
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     container_argument_spec,
     reservation_argument_spec,
 )
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec, container_result
-
-WORKLOAD_ID = 1
 
 
 class ContainerRunner(ResourceRunner):
     kind = "container"
     workload_list = "containers"
 
-    def view(self, reservation, replaced=None, payment=None):
-        if reservation is None:
-            return None
-        containers = reservation["workloads"].get("containers") or [{}]
-        workload = containers[0]
+    def describe(self, reservation, replaced=None, payment=None):
+        workload = self.single_workload(reservation)[0]
         outcome = container_result(reservation["id"], {"workload_id": workload.get("workload_id", WORKLOAD_ID)},
                                    reservation["results"])
-        return {
-            "name": self.name,
-            "reservation_id": reservation["id"],
-            "workload_id": outcome["workload_id"],
-            "node_id": workload.get("node_id"),
-            "ip_address": (workload.get("network_connection") or {}).get("ip_address"),
-            "ipv4": outcome["ipv4"],
-            "ipv6": outcome["ipv6"],
-            "state": reservation["state"],
-            "workload_state": reservation["workload_state"],
-            "expires_at": reservation["expires_at"],
-            "escrow": reservation["escrow"],
-            "error": reservation["error"],
-            "results": outcome["results"],
-            "replaced": list(replaced or []),
-            "payment": payment,
-        }
+        return self.resource_view(
+            reservation, replaced, payment, workload_id=outcome["workload_id"], node_id=workload.get("node_id"),
+            ip_address=(workload.get("network_connection") or {}).get("ip_address"), ipv4=outcome["ipv4"],
+            ipv6=outcome["ipv6"], results=outcome["results"])
 
     def present(self):
         spec, warnings = normalise_container(self.params)
         life = self.lifetime()
-        GridLookup(self.zmodule, self.lifecycle).resolve_container(spec)
-        self.lifecycle.warnings.extend(warnings)
+        self.lifecycle.lookup.resolve_container(spec)
+        for warning in warnings:
+            self.session.warn(warning)
 
         def workloads():
             return {"containers": [container_from_spec(spec, WORKLOAD_ID, encrypt_for_node)]}
@@ -431,13 +413,12 @@ def argument_spec():
 
 
 def main():
-    zmodule = ZosModule(
+    ZosModule(
         argument_spec(),
         identity=True,
         required_if=[("state", "present", ("node_id", "flist", "network_connection"))],
         mutually_exclusive=[("duration", "expires_at")],
-    )
-    zmodule.exit(**ContainerRunner(zmodule).run())
+    ).run(ContainerRunner)
 
 
 if __name__ == "__main__":

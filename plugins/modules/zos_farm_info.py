@@ -127,7 +127,8 @@ farms:
 """
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
 
 
 def describe_farm(farm):
@@ -154,24 +155,27 @@ def matches(farm, params):
     return True
 
 
-def read_farms(zmodule):
-    params = zmodule.params
-    client = zmodule.client
-    if params["farm_id"] is not None:
+class FarmInfoRunner(Runner):
+    def read_farms(self):
+        client = self.session.client
+        if self.params["farm_id"] is not None:
+            try:
+                raw = [client.get_farm(self.params["farm_id"])]
+            except ExplorerNotFound as exc:
+                raise self.session.not_found("Farm %s" % self.params["farm_id"], exc) from None
+        else:
+            raw = client.list_farms(name=self.params["name"], owner=self.params["owner"])
+        farms = [farm for farm in (describe_farm(item) for item in raw if item) if matches(farm, self.params)]
+        if self.params["with_node_count"]:
+            for farm in farms:
+                farm["node_count"] = len(client.list_nodes(farm=farm["farm_id"]))
+        return farms
+
+    def run(self):
         try:
-            raw = [client.get_farm(params["farm_id"])]
+            return {"changed": False, "farms": self.read_farms()}
         except ExplorerError as exc:
-            if exc.status == 404:
-                zmodule.fail("Farm %s does not exist in the explorer at %s"
-                             % (params["farm_id"], zmodule.network_settings["explorer_url"]), exc)
-            raise
-    else:
-        raw = client.list_farms(name=params["name"], owner=params["owner"])
-    farms = [farm for farm in (describe_farm(item) for item in raw if item) if matches(farm, params)]
-    if params["with_node_count"]:
-        for farm in farms:
-            farm["node_count"] = len(client.list_nodes(farm=farm["farm_id"]))
-    return farms
+            raise GridError.during("Failed to list farms", exc) from None
 
 
 def main():
@@ -182,12 +186,7 @@ def main():
         country=dict(type="str"),
         with_node_count=dict(type="bool", default=False),
     )
-    zmodule = ZosModule(argument_spec, identity=False)
-    try:
-        farms = read_farms(zmodule)
-    except ExplorerError as exc:
-        zmodule.fail("Failed to list farms", exc)
-    zmodule.exit(changed=False, farms=farms)
+    ZosModule(argument_spec, identity=False).run(FarmInfoRunner)
 
 
 if __name__ == "__main__":

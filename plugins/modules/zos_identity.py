@@ -183,9 +183,11 @@ seed_file_created:
 
 import os
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import IDENTITY_SOURCES, ZosModule, env_fallback
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
-from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity, IdentityError
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import env_fallback
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, IdentityError
+from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+from ansible_collections.threefold.grid.plugins.module_utils._session import IDENTITY_SOURCES, Runner
 
 UPDATABLE_FIELDS = ("email", "description", "host")
 
@@ -202,41 +204,40 @@ def record(user, public_key_hex):
     }
 
 
-class IdentityRegistration:
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.name = self.params["identity_name"]
+class IdentityRunner(Runner):
+    def __init__(self, params, session, diff=False):
+        super(IdentityRunner, self).__init__(params, session, diff)
+        self.name = params["identity_name"]
         self.result = {"changed": False}
 
     def load_identity(self):
         path = self.params["generate_seed_file"]
         if not path:
             if not any(self.params[source] for source in IDENTITY_SOURCES):
-                self.zmodule.fail("No identity configured: set generate_seed_file to create one, or one of "
-                                  "identity_seed, identity_mnemonic or identity_seed_file (or the environment "
-                                  "variable TFGRID_IDENTITY_SEED, TFGRID_IDENTITY_MNEMONIC or "
-                                  "TFGRID_IDENTITY_SEED_FILE)")
-            return self.zmodule.identity
+                raise IdentityError("No identity configured: set generate_seed_file to create one, or one of "
+                                    "identity_seed, identity_mnemonic or identity_seed_file (or the environment "
+                                    "variable TFGRID_IDENTITY_SEED, TFGRID_IDENTITY_MNEMONIC or "
+                                    "TFGRID_IDENTITY_SEED_FILE)")
+            return self.session.identity
         self.result["seed_file"] = path
         self.result["seed_file_created"] = False
         if os.path.exists(path):
             try:
                 return Identity.from_file(path)
             except IdentityError as exc:
-                self.zmodule.fail("Cannot reuse generate_seed_file %s: %s" % (path, exc))
+                raise IdentityError.during("Cannot reuse generate_seed_file %s" % path, exc) from None
         identity = Identity.generate()
-        if not self.zmodule.check_mode:
+        if not self.check_mode:
             try:
                 identity.write_seed_file(path, self.params["seed_format"])
             except (IOError, OSError) as exc:
-                self.zmodule.fail("Cannot write generate_seed_file %s: %s" % (path, exc.strerror or exc))
+                raise IdentityError("Cannot write generate_seed_file %s: %s" % (path, exc.strerror or exc)) from None
             self.result["seed_file_created"] = True
         self.result["changed"] = True
         return identity
 
     def find_registered(self, identity):
-        client = self.zmodule.client
+        client = self.session.client
         try:
             users = [user for user in client.find_users(name=self.name) if user.get("name") == self.name]
             if not users:
@@ -246,7 +247,7 @@ class IdentityRegistration:
                 # Explorers from v0.3.2 blank the email unless the request is signed by a user.
                 user = client.get_user(user["id"], headers=identity.http_signature_headers(user["id"]))
         except ExplorerError as exc:
-            self.zmodule.fail("Failed to look up identity %s in the phonebook" % self.name, exc)
+            raise IdentityError.during("Failed to look up identity %s in the phonebook" % self.name, exc) from None
         return user
 
     def wanted_changes(self, user):
@@ -266,63 +267,67 @@ class IdentityRegistration:
             user["id"], name=fields["name"], email=fields["email"], host=fields["host"],
             description=fields["description"], pubkey=fields["pubkey"])
         try:
-            self.zmodule.client.update_user(user["id"], fields, signature)
+            self.session.client.update_user(user["id"], fields, signature)
         except ExplorerError as exc:
-            self.zmodule.fail("Failed to update identity %s (tid %s)" % (self.name, user["id"]), exc)
+            raise IdentityError.during("Failed to update identity %s (tid %s)" % (self.name, user["id"]), exc) from None
         updated = dict(user)
         updated.update(changes)
         return updated
 
     def create(self, identity):
         try:
-            return self.zmodule.client.create_user(
+            return self.session.client.create_user(
                 self.name, self.params["email"] or "", identity.public_key_hex,
                 description=self.params["description"] or "", host=self.params["host"] or "")
         except ExplorerError as exc:
-            self.zmodule.fail("Failed to register identity %s" % self.name, exc)
+            raise IdentityError.during("Failed to register identity %s" % self.name, exc) from None
 
     def run(self):
         identity = self.load_identity()
         public_key_hex = identity.public_key_hex
         user = self.find_registered(identity)
         if user is not None and (user.get("pubkey") or "").lower() != public_key_hex:
-            self.zmodule.fail(
+            error = IdentityError(
                 "Identity name %s is already registered as tid %s with another public key (%s); the configured "
                 "key is %s. Choose another identity_name or use the seed of tid %s"
-                % (self.name, user.get("id"), user.get("pubkey"), public_key_hex, user.get("id")),
-                identity=record(user, public_key_hex))
-
-        if user is None:
-            before = {}
-            wanted = {"id": None, "name": self.name, "pubkey": public_key_hex}
-            for field in UPDATABLE_FIELDS:
-                wanted[field] = self.params[field] or ""
-            after = wanted
-            self.result["changed"] = True
-            if not self.zmodule.check_mode:
-                created = self.create(identity) or {}
-                # Creation stores only name, email and key (docs/contract/explorer.md §3.1); an answer of just {"id": N} means the same.
-                user = dict(wanted, description="", host="")
-                user.update(created)
-                changes = self.wanted_changes(user)
-                after = self.update(identity, user, changes) if changes else user
-        else:
-            before = user
-            changes = self.wanted_changes(user)
-            after = dict(user)
-            after.update(changes)
-            if changes:
-                self.result["changed"] = True
-                if not self.zmodule.check_mode:
-                    after = self.update(identity, user, changes)
-
+                % (self.name, user.get("id"), user.get("pubkey"), public_key_hex, user.get("id")))
+            error.returns = {"identity": record(user, public_key_hex)}
+            raise error
+        before, after = self.register(identity) if user is None else self.refresh(identity, user)
         self.result["identity"] = record(after, public_key_hex)
-        if self.zmodule.diff_mode:
+        if self.diff_mode:
             self.result["diff"] = {
                 "before": record(before, public_key_hex) if before else {},
                 "after": self.result["identity"],
             }
         return self.result
+
+    def register(self, identity):
+        """(before, after) of a new phonebook entry."""
+        wanted = {"id": None, "name": self.name, "pubkey": identity.public_key_hex}
+        for field in UPDATABLE_FIELDS:
+            wanted[field] = self.params[field] or ""
+        self.result["changed"] = True
+        if self.check_mode:
+            return {}, wanted
+        created = self.create(identity) or {}
+        # Creation stores only name, email and key (docs/contract/explorer.md §3.1); an answer of just {"id": N}
+        # means the same.
+        user = dict(wanted, description="", host="")
+        user.update(created)
+        changes = self.wanted_changes(user)
+        return {}, (self.update(identity, user, changes) if changes else user)
+
+    def refresh(self, identity, user):
+        """(before, after) of an existing entry whose fields differ from the options."""
+        changes = self.wanted_changes(user)
+        after = dict(user)
+        after.update(changes)
+        if changes:
+            self.result["changed"] = True
+            if not self.check_mode:
+                after = self.update(identity, user, changes)
+        return user, after
 
 
 def main():
@@ -335,13 +340,11 @@ def main():
         seed_format=dict(type="str", choices=["hex", "mnemonic"], default="hex"),
         state=dict(type="str", choices=["present"], default="present"),
     )
-    zmodule = ZosModule(
+    ZosModule(
         argument_spec,
         identity=True,
         mutually_exclusive=[["generate_seed_file"] + list(IDENTITY_SOURCES)],
-    )
-    result = IdentityRegistration(zmodule).run()
-    zmodule.exit(**result)
+    ).run(IdentityRunner)
 
 
 if __name__ == "__main__":

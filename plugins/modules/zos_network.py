@@ -338,16 +338,12 @@ failure:
 
 import os
 
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._network import (
-    NetworkSpecError,
-    check_options,
-    deployed_layout,
-    plan_network,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup, data_of
-from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner, reservation_argument_spec
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
+from ansible_collections.threefold.grid.plugins.module_utils._network import check_options, deployed_layout, plan_network
+from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
+from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import routing_address, write_private_file
 
 
@@ -372,9 +368,8 @@ def argument_spec():
     return spec
 
 
-def network_view(plan, reservation, replaced=None, payment=None):
-    """The returned `network`: the plan (subnets, keys, ports) plus the reservation's state."""
-    reservation = reservation or {}
+def access_view(plan):
+    """The external access peer of the plan, or None."""
     access = None
     if plan.access is not None:
         access = {
@@ -384,35 +379,19 @@ def network_view(plan, reservation, replaced=None, payment=None):
             "wireguard_public_key": plan.access.public_key,
             "ipv4": plan.access.ipv4,
         }
-    return {
-        "name": plan.name,
-        "ip_range": str(plan.ip_range),
-        "reservation_id": reservation.get("id"),
-        "state": reservation.get("state"),
-        "workload_state": reservation.get("workload_state"),
-        "expires_at": reservation.get("expires_at"),
-        "escrow": reservation.get("escrow"),
-        "error": reservation.get("error"),
-        "replaced": list(replaced or []),
-        "payment": payment,
-        "nodes": plan.describe_nodes(),
-        "access": access,
-    }
+    return access
 
 
 class NetworkRunner(ResourceRunner):
     kind = "network"
     returns_estimate = False  # networks cost nothing
-    spec_errors = (NetworkSpecError, SpecError)
 
-    def __init__(self, zmodule):
-        super(NetworkRunner, self).__init__(zmodule)
+    def __init__(self, params, session, diff=False):
+        super(NetworkRunner, self).__init__(params, session, diff)
         self.plan = None  # the planned network, set by present()
 
-    def view(self, reservation, replaced=None, payment=None):
+    def describe(self, reservation, replaced=None, payment=None):
         """What is known of the network when the lifecycle failed (no plan details needed)."""
-        if reservation is None:
-            return None
         return {
             "name": self.name,
             "reservation_id": reservation.get("id"),
@@ -423,15 +402,18 @@ class NetworkRunner(ResourceRunner):
         }
 
     def present_returns(self, outcome):
-        return {"network": network_view(self.plan, outcome["reservation"], outcome["replaced"], outcome["payment"])}
+        # The returned `network`: the plan (subnets, keys, ports) plus the reservation's state.
+        return {"network": self.resource_view(outcome.reservation or {}, outcome.replaced, outcome.payment,
+                                              ip_range=str(self.plan.ip_range), nodes=self.plan.describe_nodes(),
+                                              access=access_view(self.plan))}
 
     def absent_returns(self, outcome):
         # The network is gone from every node; the cancelled reservation ids say what was removed.
-        return {"network": None, "cancelled": outcome["cancelled"]}
+        return {"network": None, "cancelled": outcome.cancelled}
 
     def directory(self):
         """Directory records of the nodes (known and up), and the currency their reservation must offer."""
-        lookup = GridLookup(self.zmodule, self.lifecycle)
+        lookup = self.lifecycle.lookup
         directory = {}
         for index, item in enumerate(self.params["nodes"]):
             directory[item["node_id"]] = lookup.node(item["node_id"], "nodes[%d].node_id" % index)
@@ -445,7 +427,7 @@ class NetworkRunner(ResourceRunner):
 
     def live_layout(self):
         """Subnets, ports and keys the live network already has, so that a new reservation keeps them."""
-        live = self.lifecycle.find_one(self.name, self.kind)
+        live = self.lifecycle.reservations.find_one(self.name, self.kind)
         networks = [n for n in data_of(live).get("networks") or [] if n.get("name") == self.name] if live else []
         return deployed_layout(networks[0] if networks else None)
 
@@ -461,7 +443,7 @@ class NetworkRunner(ResourceRunner):
         life = self.lifetime()
         self.check_config_path()
         directory, currencies = self.directory()
-        identity = self.zmodule.identity
+        identity = self.session.identity
         self.plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory,
                                  identity.seed_hex, identity.public_key_hex, deployed=self.live_layout(),
                                  access_request=self.params["access"])
@@ -481,19 +463,18 @@ class NetworkRunner(ResourceRunner):
         if not path:
             return {"access_config": text}
         try:
-            written = write_private_file(path, text, self.zmodule.check_mode)
+            written = write_private_file(path, text, self.check_mode)
         except (IOError, OSError) as error:
             raise NetworkSpecError("access_config_path: cannot write %s: %s" % (path, error.strerror or error))
         return {"access_config_path": path, "config_written": written}
 
 
 def main():
-    zmodule = ZosModule(
+    ZosModule(
         argument_spec(),
         required_if=[("state", "present", ("ip_range", "nodes"))],
         mutually_exclusive=[("duration", "expires_at")],
-    )
-    zmodule.exit(**NetworkRunner(zmodule).run())
+    ).run(NetworkRunner)
 
 
 if __name__ == "__main__":

@@ -223,7 +223,8 @@ nodes:
 import time
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
 
 CAPACITY_KEYS = ("cru", "mru", "sru", "hru")
 
@@ -287,11 +288,10 @@ def matches(node, params, farm_id):
     return True
 
 
-class NodeInfo:
-    def __init__(self, zmodule):
-        self.zmodule = zmodule
-        self.params = zmodule.params
-        self.client = zmodule.client
+class NodeInfoRunner(Runner):
+    @property
+    def client(self):
+        return self.session.client
 
     def farm_id(self):
         """The farm to filter on, checked to exist so a typo fails instead of returning []."""
@@ -299,20 +299,16 @@ class NodeInfo:
         if farm_name is not None:
             farms = [farm for farm in self.client.list_farms(name=farm_name) if farm.get("name") == farm_name]
             if not farms:
-                self.zmodule.fail("Farm %s does not exist in the explorer at %s"
-                                  % (farm_name, self.zmodule.network_settings["explorer_url"]))
+                raise GridError("Farm %s does not exist in the explorer at %s" % (farm_name, self.session.explorer_url))
             if farm_id is not None and farm_id != farms[0]["id"]:
-                self.zmodule.fail("farm_id %s and farm_name %s name different farms (%s has id %s)"
-                                  % (farm_id, farm_name, farm_name, farms[0]["id"]))
+                raise GridError("farm_id %s and farm_name %s name different farms (%s has id %s)"
+                                % (farm_id, farm_name, farm_name, farms[0]["id"]))
             return farms[0]["id"]
         if farm_id is not None:
             try:
                 self.client.get_farm(farm_id)
-            except ExplorerError as exc:
-                if exc.status == 404:
-                    self.zmodule.fail("Farm %s does not exist in the explorer at %s"
-                                      % (farm_id, self.zmodule.network_settings["explorer_url"]), exc)
-                raise
+            except ExplorerNotFound as exc:
+                raise self.session.not_found("Farm %s" % farm_id, exc) from None
         return farm_id
 
     def raw_nodes(self, farm_id):
@@ -320,11 +316,8 @@ class NodeInfo:
         if node_id:
             try:
                 node = self.client.get_node(node_id)
-            except ExplorerError as exc:
-                if exc.status == 404:
-                    self.zmodule.fail("Node %s does not exist in the explorer at %s"
-                                      % (node_id, self.zmodule.network_settings["explorer_url"]), exc)
-                raise
+            except ExplorerNotFound as exc:
+                raise self.session.not_found("Node %s" % node_id, exc) from None
             return [node] if node else []
         # The explorer filters on total capacity; a cheap first cut before the free-capacity check.
         totals = dict((key, int(self.params["min_" + key])) for key in CAPACITY_KEYS
@@ -340,31 +333,19 @@ class NodeInfo:
             if raw:
                 farm_names = dict((farm.get("id"), farm.get("name") or "") for farm in self.client.list_farms())
         except ExplorerError as exc:
-            self.zmodule.fail("Failed to list nodes", exc)
+            raise GridError.during("Failed to list nodes", exc) from None
         now = time.time()
         described = [describe_node(node, farm_names, now, self.params["up_within"]) for node in raw]
-        return [node for node in described if matches(node, self.params, farm_id)]
+        return {"changed": False, "nodes": [node for node in described if matches(node, self.params, farm_id)]}
 
 
 def main():
-    argument_spec = dict(
-        node_id=dict(type="str"),
-        farm_id=dict(type="int"),
-        farm_name=dict(type="str"),
-        country=dict(type="str"),
-        city=dict(type="str"),
-        min_cru=dict(type="int"),
-        min_mru=dict(type="float"),
-        min_sru=dict(type="float"),
-        min_hru=dict(type="float"),
-        public_ipv4=dict(type="bool"),
-        public_ipv6=dict(type="bool"),
-        free_to_use=dict(type="bool"),
-        up=dict(type="bool"),
-        up_within=dict(type="int", default=600),
-    )
-    zmodule = ZosModule(argument_spec, identity=False)
-    zmodule.exit(changed=False, nodes=NodeInfo(zmodule).run())
+    argument_spec = dict(node_id=dict(type="str"), farm_id=dict(type="int"), farm_name=dict(type="str"),
+                         country=dict(type="str"), city=dict(type="str"), up_within=dict(type="int", default=600))
+    # Free capacity at least: whole cores, GiB of memory and disk.
+    argument_spec.update(("min_" + key, dict(type="int" if key == "cru" else "float")) for key in CAPACITY_KEYS)
+    argument_spec.update((flag, dict(type="bool")) for flag in ("public_ipv4", "public_ipv6", "free_to_use", "up"))
+    ZosModule(argument_spec, identity=False).run(NodeInfoRunner)
 
 
 if __name__ == "__main__":

@@ -183,18 +183,29 @@ failure:
   sample: {"code": "underfunded", "reservation_id": 42}
 """
 
-from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.threefold.grid.plugins.module_utils._base import (
-    ZosModule,
-    stellar_argument_spec,
-    wait_argument_spec,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._payment import (
-    PaymentError,
-    pay_escrow,
-    status_without_escrow,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._stellar import HAS_STELLAR_SDK, STELLAR_SDK_IMPORT_ERROR
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import stellar_argument_spec, wait_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._errors import PaymentError
+from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow, require_stellar, status_without_escrow
+from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
+
+PAYMENT_OPTIONS = ("stellar_secret", "horizon_url", "max_amount", "wait", "wait_for", "wait_timeout", "wait_sleep")
+
+
+class PaymentRunner(Runner):
+    def run(self):
+        require_stellar()
+        reservation_id = self.params["reservation_id"]
+        payment = dict((key, self.params[key]) for key in PAYMENT_OPTIONS)
+        try:
+            if self.params["escrow"] is None:
+                result = status_without_escrow(self.session, reservation_id)
+            else:
+                result = pay_escrow(self.session, reservation_id, self.params["escrow"], payment)
+        except PaymentError as error:
+            error.returns = {"reservation_id": reservation_id}
+            raise
+        return dict(result, reservation_id=reservation_id)
 
 
 def main():
@@ -206,21 +217,7 @@ def main():
     )
     argument_spec.update(stellar_argument_spec())
     argument_spec.update(wait_argument_spec())
-    zmodule = ZosModule(argument_spec, identity=False)
-    if not HAS_STELLAR_SDK:
-        zmodule.module.fail_json(msg=missing_required_lib("stellar-sdk"), exception=STELLAR_SDK_IMPORT_ERROR)
-    params = zmodule.params
-    reservation_id = params["reservation_id"]
-    payment = dict((key, params[key]) for key in (
-        "stellar_secret", "horizon_url", "max_amount", "wait", "wait_for", "wait_timeout", "wait_sleep"))
-    try:
-        if params["escrow"] is None:
-            result = status_without_escrow(zmodule, reservation_id)
-        else:
-            result = pay_escrow(zmodule, reservation_id, params["escrow"], payment, zmodule.check_mode)
-    except PaymentError as exc:
-        zmodule.module.fail_json(msg=exc.msg, failure=exc.to_failure(), reservation_id=reservation_id)
-    zmodule.exit(reservation_id=reservation_id, **result)
+    ZosModule(argument_spec, identity=False).run(PaymentRunner)
 
 
 if __name__ == "__main__":

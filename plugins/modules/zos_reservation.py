@@ -366,86 +366,41 @@ estimate:
   type: dict
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
-from ansible_collections.threefold.grid.plugins.module_utils._network import (
-    NetworkSpecError,
-    deployed_layout,
-    plan_network,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup, data_of
-from ansible_collections.threefold.grid.plugins.module_utils._resource import (
-    ResourceRunner,
-    check_volume_type,
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     container_argument_spec,
     reservation_argument_spec,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, normalise_container
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError, SpecError
+from ansible_collections.threefold.grid.plugins.module_utils._network import deployed_layout, plan_network
+from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
+from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container, normalise_volume
+from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
     container_from_spec,
     container_result,
     volume_workload,
 )
 
-VOLUME_SIZE_LIMITS = (1, 65536)
-
 
 class ReservationRunner(ResourceRunner):
     kind = "reservation"
 
-    def __init__(self, zmodule):
-        super(ReservationRunner, self).__init__(zmodule)
-        self.lookup = GridLookup(zmodule, self.lifecycle)
+    def __init__(self, params, session, diff=False):
+        super(ReservationRunner, self).__init__(params, session, diff)
+        self.lookup = self.lifecycle.lookup
         self.labels = {}  # container labels by workload id, set by present()
 
     # ---- building -------------------------------------------------------------------------------
 
     def plan(self):
         """(workloads builder, fingerprint spec, container labels) for the options."""
-        next_id = [0]
-
-        def allocate():
-            next_id[0] += 1
-            return next_id[0]
-
+        self._next_id = 0
         names = set()
-        networks, local_networks = [], {}
-        live = self.lifecycle.find_one(self.name, self.kind)
-        # A live network keeps its subnets, keys and listen ports (the node now lists that port as used).
-        live_networks = dict((n.get("name"), n) for n in (data_of(live).get("networks") or [])) if live else {}
-        for index, item in enumerate(self.params["networks"]):
-            option = "networks[%d]" % index
-            self._unique(names, item["name"], option + ".name")
-            directory = dict((node["node_id"], self.lookup.node(node["node_id"], "%s.nodes[%d].node_id" % (option, n)))
-                             for n, node in enumerate(item["nodes"]))
-            try:
-                plan = plan_network(item["name"], item["ip_range"], item["nodes"], directory,
-                                    self.zmodule.identity.seed_hex, self.zmodule.identity.public_key_hex,
-                                    deployed=deployed_layout(live_networks.get(item["name"])))
-            except NetworkSpecError as error:
-                raise SpecError("%s.%s" % (option, error))
-            local_networks[item["name"]] = dict((nr.node_id, str(nr.subnet)) for nr in plan.resources)
-            networks.append((allocate(), plan))
-
-        volumes, local_volumes = [], {}
-        for index, item in enumerate(self.params["volumes"]):
-            option = "volumes[%d]" % index
-            self._unique(names, item["name"], option + ".name")
-            self.lookup.node(item["node_id"], option + ".node_id")
-            low, high = VOLUME_SIZE_LIMITS
-            if not low <= item["size"] <= high:
-                raise SpecError("%s.size: %r is outside %d..%d GiB" % (option, item["size"], low, high))
-            workload_id = allocate()
-            local_volumes[item["name"]] = (workload_id, item["node_id"])
-            volumes.append((workload_id, item))
-
-        containers = []
-        for index, item in enumerate(self.params["containers"]):
-            prefix = "containers[%d]." % index
-            spec, warnings = normalise_container(item, prefix)
-            self.lifecycle.warnings.extend(warnings)
-            self.lookup.resolve_container(spec, prefix, local_networks, local_volumes)
-            containers.append((allocate(), item.get("name") or "container-%d" % index, spec))
+        networks, local_networks = self._plan_networks(names)
+        volumes, local_volumes = self._plan_volumes(names)
+        containers = self._plan_containers(local_networks, local_volumes)
 
         def workloads():
             return {
@@ -463,6 +418,56 @@ class ReservationRunner(ResourceRunner):
         }
         labels = dict((workload_id, label) for workload_id, label, spec in containers)
         return workloads, spec, labels
+
+    def _allocate(self):
+        self._next_id += 1
+        return self._next_id
+
+    def _plan_networks(self, names):
+        """[(workload id, NetworkPlan)] and {network name: {node_id: /24}} for the networks option."""
+        networks, local_networks = [], {}
+        live = self.lifecycle.reservations.find_one(self.name, self.kind)
+        # A live network keeps its subnets, keys and listen ports (the node now lists that port as used).
+        live_networks = dict((n.get("name"), n) for n in (data_of(live).get("networks") or [])) if live else {}
+        identity = self.session.identity
+        for index, item in enumerate(self.params["networks"]):
+            option = "networks[%d]" % index
+            self._unique(names, item["name"], option + ".name")
+            directory = dict((node["node_id"], self.lookup.node(node["node_id"], "%s.nodes[%d].node_id" % (option, n)))
+                             for n, node in enumerate(item["nodes"]))
+            try:
+                plan = plan_network(item["name"], item["ip_range"], item["nodes"], directory,
+                                    identity.seed_hex, identity.public_key_hex,
+                                    deployed=deployed_layout(live_networks.get(item["name"])))
+            except NetworkSpecError as error:
+                raise SpecError("%s.%s" % (option, error)) from None
+            local_networks[item["name"]] = dict((nr.node_id, str(nr.subnet)) for nr in plan.resources)
+            networks.append((self._allocate(), plan))
+        return networks, local_networks
+
+    def _plan_volumes(self, names):
+        """[(workload id, volume spec)] and {volume name: (workload id, node_id)} for the volumes option."""
+        volumes, local_volumes = [], {}
+        for index, item in enumerate(self.params["volumes"]):
+            option = "volumes[%d]" % index
+            self._unique(names, item["name"], option + ".name")
+            self.lookup.node(item["node_id"], option + ".node_id")
+            workload_id = self._allocate()
+            local_volumes[item["name"]] = (workload_id, item["node_id"])
+            volumes.append((workload_id, dict(item, **normalise_volume(item, option + "."))))
+        return volumes, local_volumes
+
+    def _plan_containers(self, local_networks, local_volumes):
+        """[(workload id, label, resolved container spec)] for the containers option."""
+        containers = []
+        for index, item in enumerate(self.params["containers"]):
+            prefix = "containers[%d]." % index
+            spec, warnings = normalise_container(item, prefix)
+            for warning in warnings:
+                self.session.warn(warning)
+            self.lookup.resolve_container(spec, prefix, local_networks, local_volumes)
+            containers.append((self._allocate(), item.get("name") or "container-%d" % index, spec))
+        return containers
 
     @staticmethod
     def _unique(names, name, option):
@@ -495,28 +500,28 @@ class ReservationRunner(ResourceRunner):
         if not (self.params["networks"] or self.params["volumes"] or self.params["containers"]):
             raise SpecError("networks, volumes, containers: a reservation needs at least one workload")
         for index, item in enumerate(self.params["volumes"]):
-            check_volume_type(item["type"], "volumes[%d].type" % index)
+            normalise_volume(item, "volumes[%d]." % index)
         life = self.lifetime()
         workloads, spec, self.labels = self.plan()
         return self.deploy(workloads, spec, life, self.params["currencies"], self.params["payment"])
 
     def present_returns(self, outcome):
         return {
-            "reservation": outcome["reservation"],
-            "containers": self.containers_of(outcome["reservation"], self.labels),
-            "replaced": outcome["replaced"],
-            "payment": outcome["payment"],
+            "reservation": outcome.reservation,
+            "containers": self.containers_of(outcome.reservation, self.labels),
+            "replaced": outcome.replaced,
+            "payment": outcome.payment,
         }
 
     def absent(self):
         if self.params["id"] is None:
             return super(ReservationRunner, self).absent()
         outcome = self.lifecycle.cancel_id(self.params["id"], **self.wait_options())
-        return self.absent_result(outcome, {"reservation": outcome["reservation"], "cancelled": outcome["cancelled"]})
+        return self.absent_result(outcome, {"reservation": outcome.reservation, "cancelled": outcome.cancelled})
 
     def absent_returns(self, outcome):
-        reservations = outcome["reservations"]
-        return {"reservation": reservations[0] if reservations else None, "cancelled": outcome["cancelled"]}
+        reservations = outcome.reservations
+        return {"reservation": reservations[0] if reservations else None, "cancelled": outcome.cancelled}
 
     def failure_returns(self, error):
         return {"reservation": error.reservation, "payment": error.payment}
@@ -524,8 +529,8 @@ class ReservationRunner(ResourceRunner):
     def deployed(self):
         outcome = self.lifecycle.ensure_deployed(self.params["id"], wait_timeout=self.params["wait_timeout"],
                                                  wait_sleep=self.params["wait_sleep"])
-        return {"changed": False, "action": "wait", "reservation": outcome["reservation"],
-                "containers": self.containers_of(outcome["reservation"])}
+        return {"changed": False, "action": "wait", "reservation": outcome.reservation,
+                "containers": self.containers_of(outcome.reservation)}
 
 
 def argument_spec():
@@ -556,14 +561,13 @@ def argument_spec():
 
 
 def main():
-    zmodule = ZosModule(
+    ZosModule(
         argument_spec(),
         identity=True,
         required_one_of=[("name", "id")],
         mutually_exclusive=[("name", "id"), ("duration", "expires_at")],
         required_if=[("state", "deployed", ("id",)), ("state", "present", ("name",))],
-    )
-    zmodule.exit(**ReservationRunner(zmodule).run())
+    ).run(ReservationRunner)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Lists the reservations of the configured identity (every page), with their workloads, the results the nodes
     reported and the name and kind this collection stored in their metadata.
-  - Filters by O(name), O(kind), O(state) and O(id).
+  - Filters by O(name), O(kind), O(states) and O(id).
 author:
   - threefold.grid developers (@threefold-grid)
 options:
@@ -23,10 +23,12 @@ options:
     description: Only reservations of this metadata kind.
     type: str
     choices: [container, volume, network, reservation]
-  state:
+  states:
     description:
       - Only reservations whose computed next action is one of these. V(live) stands for V(create), V(sign),
         V(pay) and V(deploy).
+      - The same name as the P(threefold.grid.zos#inventory) inventory's filter; O(state) is kept as an alias.
+    aliases: [state]
     type: list
     elements: str
     choices: [create, sign, pay, deploy, delete, invalid, deleted, live]
@@ -51,13 +53,13 @@ EXAMPLES = r"""
 - name: Live reservations made by zos_container
   threefold.grid.zos_reservation_info:
     kind: container
-    state: [live]
+    states: [live]
   register: containers
 
 - name: One container by name
   threefold.grid.zos_reservation_info:
     name: web
-    state: [deploy]
+    states: [deploy]
 
 - name: A reservation by id
   threefold.grid.zos_reservation_info:
@@ -123,47 +125,56 @@ reservations:
 """
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION, ExplorerError
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import LIVE_STATES, state_name, tag_of, view
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import explorer_call
+from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
+from ansible_collections.threefold.grid.plugins.module_utils._views import LIVE_STATES, state_name, tag_of, view
 
 
-def matches(reservation, params, states):
-    tag = tag_of(reservation) or {}
-    if params["id"] is not None and reservation.get("id") != params["id"]:
-        return False
-    if params["name"] is not None and tag.get("name") != params["name"]:
-        return False
-    if params["kind"] is not None and tag.get("kind") != params["kind"]:
-        return False
-    return not states or state_name(reservation) in states
+class ReservationInfoRunner(Runner):
+    def wanted_states(self):
+        states = set(self.params["states"] or [])
+        if "live" in states:
+            states.discard("live")
+            states.update(LIVE_STATES)
+        return states
+
+    def matches(self, reservation, states):
+        tag = tag_of(reservation) or {}
+        for option, value in (("id", reservation.get("id")), ("name", tag.get("name")), ("kind", tag.get("kind"))):
+            if self.params[option] is not None and value != self.params[option]:
+                return False
+        return not states or state_name(reservation) in states
+
+    def read(self):
+        tid = self.session.tid
+        what = "list the reservations of tid %d" % tid
+        if self.params["id"] is None:
+            return explorer_call(what, self.session.client.list_reservations, customer_tid=tid)
+        try:
+            found = [self.session.client.get_reservation(self.params["id"])]
+        except ExplorerNotFound:
+            return []
+        except ExplorerError as error:
+            raise GridError.during("Failed to " + what, error) from None
+        return [r for r in found if int(r.get("customer_tid") or 0) == tid]
+
+    def run(self):
+        states = self.wanted_states()
+        found = self.read()
+        return {"changed": False,
+                "reservations": [view(r) for r in sorted(found, key=lambda r: r.get("id") or 0)
+                                 if self.matches(r, states)]}
 
 
 def main():
-    zmodule = ZosModule(dict(
+    ZosModule(dict(
         name=dict(type="str"),
         kind=dict(type="str", choices=["container", "volume", "network", "reservation"]),
-        state=dict(type="list", elements="str", choices=sorted(NEXT_ACTION) + ["live"]),
+        states=dict(type="list", elements="str", aliases=["state"], choices=sorted(NEXT_ACTION) + ["live"]),
         id=dict(type="int"),
-    ), identity=True)
-    params = zmodule.params
-    states = set(params["state"] or [])
-    if "live" in states:
-        states.discard("live")
-        states.update(LIVE_STATES)
-    tid = zmodule.tid
-    try:
-        if params["id"] is not None:
-            found = [zmodule.client.get_reservation(params["id"])]
-            found = [r for r in found if int(r.get("customer_tid") or 0) == tid]
-        else:
-            found = zmodule.client.list_reservations(customer_tid=tid)
-    except ExplorerError as error:
-        if params["id"] is not None and error.status == 404:
-            found = []
-        else:
-            zmodule.fail("Failed to list the reservations of tid %d" % tid, error)
-    reservations = [view(r) for r in sorted(found, key=lambda r: r.get("id") or 0) if matches(r, params, states)]
-    zmodule.exit(changed=False, reservations=reservations)
+    ), identity=True).run(ReservationInfoRunner)
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ volume:
       description: What to pay for a reservation registered by this run (V(null) otherwise, or when free).
       type: dict
       sample: {"address": "GBQ3GKHP5ACY4XZ7VE3ILIAVDOTDLXGTGXSNGI6HJQRH5VOFA4QTOBVU", "asset": "TFT:GA47...",
-               "amount": "0.3456", "total_amount": 3456000, "memo": "42", "details": []}
+               "amount": "0.3456000", "total_amount": 3456000, "memo": "42", "details": []}
     error:
       description: The first error the node reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
       type: dict
@@ -198,7 +198,7 @@ estimate:
   description: Estimated escrow of the reservation that is (or would be) registered.
   returned: when a reservation is or would be registered
   type: dict
-  sample: {"amount": "0.3456", "total_amount": 3456000, "currency": "TFT", "details": []}
+  sample: {"amount": "0.3456000", "total_amount": 3456000, "currency": "TFT", "details": []}
 failure:
   description: Details of a failed explorer or payment call.
   returned: on failure, when the explorer or the payment answered with an error
@@ -206,64 +206,27 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import GridLookup
-from ansible_collections.threefold.grid.plugins.module_utils._resource import (
-    ResourceRunner,
-    check_volume_type,
-    reservation_argument_spec,
-)
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError
-from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
-    global_workload_id,
-    volume_workload,
-)
-
-WORKLOAD_ID = 1
-
-
-def volume_spec(params):
-    """The normalised volume spec; fails on what the explorer or the node would refuse."""
-    check_volume_type(params["type"])
-    if params["size"] < 1:
-        raise SpecError("size: %r must be at least 1 (GiB)" % params["size"])
-    node_id = params["node_id"].strip()
-    if not node_id:
-        raise SpecError("node_id: %r must be a node id" % params["node_id"])
-    return {"node_id": node_id, "size": params["size"], "type": params["type"]}
+from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
+from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_volume
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import volume_workload
 
 
 class VolumeRunner(ResourceRunner):
     kind = "volume"
     workload_list = "volumes"
 
-    def view(self, reservation, replaced=None, payment=None):
-        if reservation is None:
-            return None
-        workload = (reservation["workloads"].get("volumes") or [{}])[0]
-        volume_id = global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
+    def describe(self, reservation, replaced=None, payment=None):
+        workload, volume_id = self.single_workload(reservation)
         results = [r for r in reservation["results"] if r.get("workload_id") == volume_id]
-        return {
-            "name": self.name,
-            "volume_id": volume_id,
-            "reservation_id": reservation["id"],
-            "node_id": workload.get("node_id"),
-            "size": workload.get("size"),
-            "type": workload.get("type"),
-            "state": reservation["state"],
-            "workload_state": reservation["workload_state"],
-            "expires_at": reservation["expires_at"],
-            "escrow": reservation["escrow"],
-            "error": reservation["error"],
-            "results": results,
-            "replaced": list(replaced or []),
-            "payment": payment,
-        }
+        return self.resource_view(reservation, replaced, payment, volume_id=volume_id, node_id=workload.get("node_id"),
+                                  size=workload.get("size"), type=workload.get("type"), results=results)
 
     def present(self):
-        spec = volume_spec(self.params)
+        spec = normalise_volume(self.params)
         life = self.lifetime()
-        node = GridLookup(self.zmodule, self.lifecycle).node(spec["node_id"], "node_id")
+        node = self.lifecycle.lookup.node(spec["node_id"], "node_id")
         currencies = self.params["currencies"] or (["FreeTFT"] if node.get("free_to_use") else ["TFT"])
 
         def workloads():
@@ -286,12 +249,11 @@ def argument_spec():
 
 
 def main():
-    zmodule = ZosModule(
+    ZosModule(
         argument_spec(),
         required_if=[("state", "present", ("node_id", "size"))],
         mutually_exclusive=[("duration", "expires_at")],
-    )
-    zmodule.exit(**VolumeRunner(zmodule).run())
+    ).run(VolumeRunner)
 
 
 if __name__ == "__main__":

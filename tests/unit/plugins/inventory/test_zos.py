@@ -17,9 +17,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.threefold.grid.plugins.inventory import zos
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
 from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers import ansible_host
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer
 
 EXPLORER = "http://explorer.test/explorer"
 NAME = "alice.3bot"
@@ -83,41 +82,6 @@ def fixture_reservations():
     return reservations
 
 
-class FakeExplorer:
-    """The explorer endpoints the plugin reads, with paging by `page`/`size` and a request log."""
-
-    def __init__(self, reservations=None, users=None, down=False):
-        self.reservations = fixture_reservations() if reservations is None else reservations
-        self.users = [{"id": TID, "name": NAME, "pubkey": PUBKEY}] if users is None else users
-        self.down = down
-        self.requests = []
-
-    def paged(self, request, items):
-        size = int(request.url.params.get("size", 100))
-        page = int(request.url.params.get("page", 1))
-        pages = max(1, -(-len(items) // size))
-        return httpx.Response(200, json=items[(page - 1) * size:page * size], headers={"Pages": str(pages)})
-
-    def __call__(self, request):
-        self.requests.append(request)
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        path = request.url.path
-        if path == "/explorer/users":
-            name = request.url.params.get("name")
-            return self.paged(request, [user for user in self.users if user["name"] == name])
-        if path == "/explorer/reservations":
-            tid = int(request.url.params["customer_tid"])
-            return self.paged(request, [item for item in self.reservations if item["customer_tid"] == tid])
-        match = re.match(r"^/explorer/nodes/([^/]+)$", path)
-        if match and match.group(1) in NODES:
-            return httpx.Response(200, json={"node_id": match.group(1), "farm_id": NODES[match.group(1)]})
-        return httpx.Response(404, json={"error": "mongo: no documents in result"})
-
-    def paths(self, prefix):
-        return [request.url.path for request in self.requests if request.url.path.startswith(prefix)]
-
-
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     for key in list(os.environ):
@@ -127,13 +91,10 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture
 def explorer(monkeypatch):
-    fake = FakeExplorer()
-
-    def client(base_url, **kwargs):
-        assert base_url == EXPLORER
-        return ExplorerClient(base_url, transport=httpx.MockTransport(fake), sleep=lambda seconds: None, **kwargs)
-
-    monkeypatch.setattr(zos, "ExplorerClient", client)
+    fake = FakeExplorer(users=[{"id": TID, "name": NAME, "pubkey": PUBKEY}],
+                        nodes=[{"node_id": node_id, "farm_id": farm_id} for node_id, farm_id in NODES.items()])
+    fake.reservations = dict((item["id"], item) for item in fixture_reservations())
+    fake.install(monkeypatch)
     return fake
 
 
@@ -193,7 +154,7 @@ def test_running_containers_become_hosts_with_zos_hostvars(tmp_path, explorer):
 
 
 def test_values_from_the_grid_are_never_rendered_as_templates(tmp_path, explorer):
-    explorer.reservations[0]["data_reservation"]["containers"][0]["flist"] = "{{ 6 * 7 }}"
+    explorer.reservations[1]["data_reservation"]["containers"][0]["flist"] = "{{ 6 * 7 }}"
     inventory = run(tmp_path)
 
     templar = Templar(loader=DataLoader(), variables=hostvars(inventory, "web-1"))
@@ -221,8 +182,8 @@ def test_every_page_is_read_and_newest_duplicate_wins(tmp_path, explorer):
 
 
 def test_running_container_stays_listed_while_its_replacement_is_pending(tmp_path, explorer):
-    explorer.reservations.append(reservation(901, [container(1, "node-a", "net-a")], next_action=2,
-                                             metadata=tag("web-1")))
+    explorer.reservations[901] = reservation(901, [container(1, "node-a", "net-a")], next_action=2,
+                                             metadata=tag("web-1"))
 
     assert hostvars(run(tmp_path), "web-1")["zos_reservation_id"] == 1
     assert hostvars(run(tmp_path, states=["ok", "pending"]), "web-1")["zos_reservation_id"] == 901
@@ -404,10 +365,10 @@ def test_unreachable_explorer_fails_clearly(tmp_path, explorer):
 
 
 def test_explorer_error_on_reservations_is_reported(tmp_path, explorer, monkeypatch):
-    explorer.reservations = []
-    monkeypatch.setattr(explorer, "paged", lambda request, items: httpx.Response(
+    explorer.reservations = {}
+    monkeypatch.setattr(explorer, "_page", lambda request, items: httpx.Response(
         500, json={"error": "database unavailable"}) if request.url.path.endswith("reservations")
-        else FakeExplorer.paged(explorer, request, items))
+        else FakeExplorer._page(request, items))
 
     with pytest.raises(AnsibleParserError, match=r"failed to list the reservations of alice\.3bot \(tid 12\): "
                                                  r".*HTTP 500: database unavailable"):

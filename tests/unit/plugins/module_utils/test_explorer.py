@@ -285,19 +285,12 @@ def test_find_users_filters_by_name():
     assert "email" not in recorder.requests[0].url.params
 
 
-def test_validate_user_returns_flag():
-    client = make_client(Recorder(httpx.Response(200, json={"is_valid": True})))[0]
-    assert client.validate_user(3, "00", "11") is True
-
-
-def test_sign_delete_and_provision_bodies():
+def test_sign_delete_body():
     recorder = Recorder(httpx.Response(201, text="null\n"))
     client = make_client(recorder)[0]
     client.sign_delete(42, 12, "cd" * 64)
-    client.sign_provision(42, 12, "ef" * 64)
-    delete, provision = recorder.requests
+    delete, = recorder.requests
     assert delete.url.path == "/explorer/reservations/42/sign/delete"
-    assert provision.url.path == "/explorer/reservations/42/sign/provision"
     body = json.loads(delete.content)
     assert body["tid"] == 12 and body["signature"] == "cd" * 64 and isinstance(body["epoch"], int)
 

@@ -12,7 +12,7 @@ import nacl.public
 import nacl.signing
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _network, _wireguard
+from ansible_collections.threefold.grid.plugins.module_utils import _network, _subnets, _wireguard
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode, wireguard_public_key
 
 SEED = "11" * 32
@@ -68,22 +68,22 @@ def subnets_of(result):
 ])
 def test_ip_range_rejections_name_option_and_value(value, fragment):
     with pytest.raises(_network.NetworkSpecError) as info:
-        _network.parse_ip_range(value)
+        _subnets.parse_ip_range(value)
     assert str(info.value).startswith("ip_range: %r" % value)
     assert fragment in str(info.value)
 
 
 @pytest.mark.parametrize("value", ["10.0.0.0/16", "172.31.0.0/16", "192.168.0.0/16"])
 def test_private_ranges_accepted(value):
-    assert str(_network.parse_ip_range(value)) == value
+    assert str(_subnets.parse_ip_range(value)) == value
 
 
 def test_subnet_outside_range_and_wrong_size_rejected():
-    ip_range = _network.parse_ip_range("10.1.0.0/16")
+    ip_range = _subnets.parse_ip_range("10.1.0.0/16")
     with pytest.raises(_network.NetworkSpecError, match=r"nodes\[0\].subnet: '10.2.3.0/24' is not inside ip_range"):
-        _network.parse_subnet("10.2.3.0/24", ip_range, "nodes[0].subnet")
+        _subnets.parse_subnet("10.2.3.0/24", ip_range, "nodes[0].subnet")
     with pytest.raises(_network.NetworkSpecError, match=r"nodes\[1\].subnet: '10.1.0.0/23' must be an IPv4 /24"):
-        _network.parse_subnet("10.1.0.0/23", ip_range, "nodes[1].subnet")
+        _subnets.parse_subnet("10.1.0.0/23", ip_range, "nodes[1].subnet")
 
 
 def test_overlapping_explicit_subnets_rejected():
@@ -152,10 +152,10 @@ def test_explicit_subnet_takes_precedence_over_previous_owner():
 
 
 def test_range_exhaustion_names_the_option():
-    ip_range = _network.parse_ip_range("10.1.0.0/16")
+    ip_range = _subnets.parse_ip_range("10.1.0.0/16")
     requests = [("n%d" % i, "nodes[%d].subnet" % i, None) for i in range(256)]
     with pytest.raises(_network.NetworkSpecError, match=r"nodes\[255\].subnet: no free /24"):
-        _network.allocate_subnets(ip_range, requests)
+        _subnets.allocate_subnets(ip_range, requests)
 
 
 # --- keys and ports -------------------------------------------------------------------------------

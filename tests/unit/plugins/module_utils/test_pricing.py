@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing
+from ansible_collections.threefold.grid.plugins.module_utils._amounts import stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_workload, volume_workload
 
 # tests/vectors/: the upstream vectors, shared with localgrid's tests.
@@ -49,12 +50,6 @@ def test_significant_keeps_ten_digits():
     assert _pricing.significant(Decimal(0)) == 0
 
 
-def test_format_amount():
-    assert _pricing.format_amount(34546420) == "3.454642"
-    assert _pricing.format_amount(10000000) == "1"
-    assert _pricing.format_amount(5) == "0.0000005"
-
-
 def _reservation(containers=(), volumes=(), expiration=0, currencies=("TFT",)):
     return {"containers": list(containers), "volumes": list(volumes), "expiration_reservation": expiration,
             "currencies": list(currencies)}
@@ -82,7 +77,7 @@ def test_container_and_volume_estimate_per_farm():
         {"farmer_id": 2, "total_amount": int(farm2 * 10 ** 7)},
     ]
     assert result["total_amount"] == int((farm1 + farm2) * 10 ** 7)
-    assert result["amount"] == _pricing.format_amount(result["total_amount"])
+    assert result["amount"] == stroops_to_amount(result["total_amount"])
     assert result["currency"] == "TFT"
 
 

@@ -16,17 +16,14 @@ from stellar_sdk.client.base_sync_client import BaseSyncClient
 from stellar_sdk.client.response import Response
 from stellar_sdk.operation import ChangeTrust, Payment
 
-from ansible_collections.threefold.grid.plugins.module_utils import _payment, _stellar
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
-from ansible_collections.threefold.grid.plugins.module_utils._payment import PaymentError, pay_escrow
-from ansible_collections.threefold.grid.plugins.module_utils._stellar import (
-    StellarError,
-    amount_to_stroops,
-    describe_horizon_error,
-    escrow_total_stroops,
-    parse_asset,
-    stroops_to_amount,
-)
+from ansible_collections.threefold.grid.plugins.module_utils import _horizon_errors, _payment, _stellar, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
+from ansible_collections.threefold.grid.plugins.module_utils._errors import PaymentError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import describe_horizon_error
+from ansible_collections.threefold.grid.plugins.module_utils._stellar import escrow_total_stroops, parse_asset
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer, fake_session
 
 # tfexplorer v0.3.0 asset vectors (tests/vectors/, shared with localgrid's tests).
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "vectors", "stellar_assets_v030.json")
@@ -178,7 +175,7 @@ def test_describe_horizon_error(body, fragment, code):
     assert fragment in message
     assert failure["status"] == 400 and failure["type"] == "transaction_failed"
     assert "envelope_xdr" not in json.dumps(failure)
-    assert _stellar.error_code(failure) == code
+    assert _horizon_errors.error_code(failure) == code
 
 
 def test_describe_malformed_and_not_found():
@@ -402,23 +399,19 @@ class FakeHorizon(BaseSyncClient):
 
 # ---- the exactly-once payment flow -------------------------------------------------------------
 
-class FakeExplorer:
-    def __init__(self, next_action=2, missing=False):
-        self.next_action = next_action
-        self.missing = missing
+def grid(next_action=2, missing=False, then=()):
+    """The fake explorer where every reservation paid waits in ``next_action`` (none exists when ``missing``);
+    its reads then go through the states ``then``."""
+    explorer = FakeExplorer(users=[{"id": 1, "name": "alice.3bot", "pubkey": "00" * 32}])
+    explorer.nodes_report = False
+    explorer.state_of_new = None if missing else next_action
+    explorer.then = list(then)
+    return explorer
 
-    def get_reservation(self, rid):
-        if self.missing:
-            raise ExplorerError("mongo: no documents in result", status=404, method="GET", path="/reservations/%d" % rid)
-        return {"id": rid, "next_action": self.next_action, "results": [], "data_reservation": {}}
 
-
-class FakeZosModule:
-    def __init__(self, explorer=None):
-        self.client = explorer or FakeExplorer()
-        self.params = {"network": "local", "horizon_url": HORIZON}
-        self.network_settings = {"network": "local", "explorer_url": "http://127.0.0.1:8080/explorer",
-                                 "horizon_url": HORIZON}
+def session_on(explorer, check_mode=False):
+    """A session on ``explorer`` holding the reservations a payment reads."""
+    return fake_session(explorer, None, check_mode=check_mode, network="local", horizon_url=HORIZON)
 
 
 @pytest.fixture
@@ -440,10 +433,13 @@ def _escrow(ledger, *amounts):
             "details": [{"farmer_id": i + 1, "total_amount": a} for i, a in enumerate(amounts)]}
 
 
-def _pay(ledger, rid=42, escrow=None, check_mode=False, zmodule=None, **payment):
+def _pay(ledger, rid=42, escrow=None, check_mode=False, explorer=None, **payment):
     payment.setdefault("stellar_secret", ledger.payer.secret)
-    return pay_escrow(zmodule or FakeZosModule(), rid, escrow or _escrow(ledger, 30000000, 4546420), payment,
-                      check_mode)
+    explorer = explorer or grid()
+    if explorer.state_of_new is not None and rid not in explorer.reservations:
+        explorer.add({}, rid=rid, next_action=explorer.state_of_new)
+        explorer.script[rid] = [{"next_action": state} for state in explorer.then]
+    return pay_escrow(session_on(explorer, check_mode), rid, escrow or _escrow(ledger, 30000000, 4546420), payment)
 
 
 def _escrow_balance(ledger):
@@ -514,14 +510,14 @@ def test_free_reservation_needs_no_payment(ledger):
 
 
 def test_reservation_no_longer_waiting_for_payment(ledger):
-    result = _pay(ledger, zmodule=FakeZosModule(FakeExplorer(next_action=3)))
+    result = _pay(ledger, explorer=grid(next_action=3))
     assert result["changed"] is False and result["next_action"] == "deploy"
     assert ledger.submissions == 0
 
 
 def test_unknown_reservation_fails_clearly(ledger):
     with pytest.raises(PaymentError) as info:
-        _pay(ledger, zmodule=FakeZosModule(FakeExplorer(missing=True)))
+        _pay(ledger, explorer=grid(missing=True))
     assert info.value.code == "reservation_not_found" and "reservation 42 does not exist" in info.value.msg
     assert ledger.submissions == 0
 
@@ -608,7 +604,7 @@ def test_never_confirmed_fails_after_bounded_attempts(ledger, monkeypatch):
 
 
 def test_wrong_passphrase_maps_to_bad_auth(ledger, monkeypatch):
-    monkeypatch.setattr(_payment, "horizon_settings", lambda zmodule, url=None: (HORIZON, "Some Other Network"))
+    monkeypatch.setattr(_payment, "horizon_settings", lambda session, url=None: (HORIZON, "Some Other Network"))
     with pytest.raises(PaymentError) as info:
         _pay(ledger)
     assert info.value.code == "bad_auth" and "passphrase" in info.value.msg
@@ -617,20 +613,17 @@ def test_wrong_passphrase_maps_to_bad_auth(ledger, monkeypatch):
 
 def test_horizon_passphrase_read_from_root_for_explicit_url(ledger):
     ledger.passphrase = "Custom ; net"
-    url, passphrase = _payment.horizon_settings(FakeZosModule(), HORIZON)
+    url, passphrase = _payment.horizon_settings(session_on(grid()), HORIZON)
     assert (url, passphrase) == (HORIZON, "Custom ; net")
 
 
 def test_local_horizon_follows_explorer_override():
-    zmodule = FakeZosModule()
-    zmodule.params = {"network": "local", "horizon_url": None}
-    zmodule.network_settings = {"network": "local", "explorer_url": "http://127.0.0.1:1/explorer",
-                                "horizon_url": "http://127.0.0.1:8080/stellar"}
+    session = GridSession({"network": "local", "explorer_url": "http://127.0.0.1:1/explorer"})
     calls = []
     original = _stellar.Horizon.network_passphrase
     try:
         _stellar.Horizon.network_passphrase = lambda self: calls.append(self.url)
-        url, passphrase = _payment.horizon_settings(zmodule)
+        url, passphrase = _payment.horizon_settings(session)
     finally:
         _stellar.Horizon.network_passphrase = original
     assert url == "http://127.0.0.1:1/stellar" and calls == [url]
@@ -659,7 +652,7 @@ def _hide_first_lookup(ledger):
 
 def test_expected_results_counts_network_resources():
     data = {"containers": [{}], "volumes": [{}, {}], "networks": [{"network_resources": [{}, {}]}]}
-    assert _payment.expected_results(data) == 5
+    assert _workloads.node_workload_count(data) == 5
 
 
 def test_deployment_outcome_reports_node_error():
@@ -676,22 +669,14 @@ def test_deployment_outcome_deployed_when_all_results_ok():
 
 
 def test_wait_until_paid_after_payment(ledger):
-    states = iter([2, 2, 3])
-
-    class Explorer(FakeExplorer):
-        def get_reservation(self, rid):
-            return {"id": rid, "next_action": next(states, 3), "results": []}
-    result = _pay(ledger, zmodule=FakeZosModule(Explorer()), wait=True, wait_sleep=0.001, wait_timeout=5)
+    explorer = grid(then=[2, 2, 3])
+    result = _pay(ledger, explorer=explorer, wait=True, wait_sleep=0.001, wait_timeout=5)
     assert result["next_action"] == "deploy"
 
 
 def test_wait_reports_cancellation_with_the_paid_hash(ledger):
-    states = iter([2, 4])
-
-    class Explorer(FakeExplorer):
-        def get_reservation(self, rid):
-            return {"id": rid, "next_action": next(states, 4), "results": []}
+    explorer = grid(then=[2, 4])
     with pytest.raises(PaymentError) as info:
-        _pay(ledger, zmodule=FakeZosModule(Explorer()), wait=True, wait_sleep=0.001, wait_timeout=5)
+        _pay(ledger, explorer=explorer, wait=True, wait_sleep=0.001, wait_timeout=5)
     assert info.value.code == "reservation_cancelled"
     assert info.value.failure["transaction_hash"] in ledger.transactions

@@ -11,7 +11,7 @@ import nacl.signing
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import ReservationExplorer
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer, run_module
 
 SEED = "5e" * 32
 IDENTITY = Identity.from_seed_hex(SEED)
@@ -44,5 +44,15 @@ NODE_KEYS = {PUBLIC_1["node_id"]: KEY_1, PUBLIC_2["node_id"]: KEY_2, HIDDEN_3["n
 
 
 def sample_explorer():
-    """A ReservationExplorer holding the identity's phonebook entry and the five nodes."""
-    return ReservationExplorer(users=[dict(USER)], nodes=[dict(n) for n in NODES])
+    """A FakeExplorer holding the identity's phonebook entry and the five nodes."""
+    return FakeExplorer(users=[dict(USER)], nodes=[dict(n) for n in NODES])
+
+
+def sample_runner(monkeypatch, capsys, main, explorer, **defaults):
+    """``runner(args, check_mode=False, diff=False)``: run ``main`` as alice.3bot on ``explorer``."""
+    def runner(args, check_mode=False, diff=False):
+        merged = dict(CREDENTIALS)
+        merged.update(defaults)
+        merged.update(args)
+        return run_module(monkeypatch, capsys, main, merged, explorer, check_mode, diff)
+    return runner

@@ -11,11 +11,11 @@ import nacl.signing
 import pytest
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation_wait
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import b58encode
 from ansible_collections.threefold.grid.plugins.modules import zos_container
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
-    ReservationExplorer,
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import (
+    FakeExplorer,
     run_module,
 )
 
@@ -30,7 +30,7 @@ SECRET = "correct horse battery staple"
 def grid_explorer():
     """The reservation fake with alice.3bot (tid 1) and two paid nodes of farm 3."""
     now = int(time.time())
-    return ReservationExplorer(
+    return FakeExplorer(
         users=[{"id": 1, "name": "alice.3bot", "email": "a@x", "pubkey": PUBKEY, "host": "", "description": ""}],
         nodes=[{"node_id": NODE, "farm_id": 3, "updated": now, "free_to_use": False},
                {"node_id": OTHER_NODE, "farm_id": 3, "updated": now, "free_to_use": False}])
@@ -57,21 +57,26 @@ def explorer():
 
 @pytest.fixture(autouse=True)
 def fast_wait(monkeypatch):
-    monkeypatch.setattr(_reservation.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(_reservation_wait.time, "sleep", lambda seconds: None)
     for name in ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED",
                  "TFGRID_STELLAR_SECRET"):
         monkeypatch.delenv(name, raising=False)
 
 
+def container_args(check_mode=False, diff=False):
+    """zos_container's options for the container "web" on NODE in network "net", mounting volume "data"."""
+    return {"name": "web", "identity_name": "alice.3bot", "identity_seed": SEED, "node_id": NODE,
+            "flist": "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist", "entrypoint": "/sbin/my_init",
+            "env": {"A": "1"}, "secret_env": {"PASSWORD": SECRET},
+            "network_connection": {"name": "net", "ip_address": "10.1.3.10"},
+            "volumes": [{"volume": "data", "mountpoint": "/data"}], "duration": "2h", "wait_sleep": 0,
+            "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+
+
 @pytest.fixture
 def run(monkeypatch, capsys):
     def runner(explorer, check_mode=False, diff=False, **overrides):
-        args = {"name": "web", "identity_name": "alice.3bot", "identity_seed": SEED, "node_id": NODE,
-                "flist": "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist", "entrypoint": "/sbin/my_init",
-                "env": {"A": "1"}, "secret_env": {"PASSWORD": SECRET},
-                "network_connection": {"name": "net", "ip_address": "10.1.3.10"},
-                "volumes": [{"volume": "data", "mountpoint": "/data"}], "duration": "2h", "wait_sleep": 0,
-                "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+        args = container_args(check_mode, diff)
         args.update(overrides)
         result = run_module(monkeypatch, capsys, zos_container.main, args, explorer)
         assert SECRET not in json.dumps(result)

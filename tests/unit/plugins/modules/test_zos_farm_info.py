@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.threefold.grid.plugins.modules import zos_farm_info
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import (
     FakeExplorer,
-    UnreachableExplorer,
+    module_runner,
     run_module,
+    unreachable_explorer,
 )
 
 FARMS = [
@@ -27,10 +28,7 @@ NODES = [{"node_id": "A", "farm_id": 1, "location": {"country": "Belgium", "city
 
 @pytest.fixture
 def info(monkeypatch, capsys):
-    def runner(args, explorer=None):
-        explorer = explorer or FakeExplorer(farms=FARMS, nodes=NODES)
-        return run_module(monkeypatch, capsys, zos_farm_info.main, args, explorer)
-    return runner
+    return module_runner(monkeypatch, capsys, zos_farm_info.main, lambda: FakeExplorer(farms=FARMS, nodes=NODES))
 
 
 def farm_ids(result):
@@ -80,5 +78,5 @@ def test_empty_directory(info):
 def test_unreachable_explorer(monkeypatch, capsys):
     result = run_module(monkeypatch, capsys, zos_farm_info.main,
                         {"explorer_url": "http://127.0.0.1:9/explorer", "explorer_retries": 0},
-                        UnreachableExplorer())
+                        unreachable_explorer())
     assert result["msg"].startswith("Failed to list farms: cannot reach the explorer at http://127.0.0.1:9/explorer")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from ansible_collections.threefold.grid.plugins.modules import zos_identity
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import (
     FakeExplorer,
-    UnreachableExplorer,
+    unreachable_explorer,
     run_module,
 )
 
@@ -143,7 +143,7 @@ def test_explorer_rejection_is_structured(run):
 def test_unreachable_explorer_fails_with_cause(run, monkeypatch, capsys):
     result = run_module(monkeypatch, capsys, zos_identity.main,
                         dict(ALICE, explorer_url="http://127.0.0.1:9/explorer", explorer_retries=0),
-                        UnreachableExplorer())
+                        unreachable_explorer())
     assert result["msg"].startswith("Failed to look up identity alice.3bot in the phonebook: cannot reach the "
                                     "explorer at http://127.0.0.1:9/explorer")
     assert result["failure"]["status"] is None and result["failure"]["path"] == "/users"
@@ -191,12 +191,12 @@ def test_identity_name_from_env(run, monkeypatch):
 class EmailHidingExplorer(FakeExplorer):
     """v0.3.2: emails are blanked unless the request carries a user HTTP signature."""
 
-    def list_users(self, params, body):
-        response = super(EmailHidingExplorer, self).list_users(params, body)
+    def list_users(self, request, body):
+        response = super(EmailHidingExplorer, self).list_users(request, body)
         return httpx.Response(200, json=[dict(u, email="") for u in response.json()], headers={"Pages": "1"})
 
-    def get_user(self, params, body, tid):
-        response = super(EmailHidingExplorer, self).get_user(params, body, tid)
+    def get_user(self, request, body, tid):
+        response = super(EmailHidingExplorer, self).get_user(request, body, tid)
         signed = self.requests[-1].headers.get("Authorization", "").startswith('Signature keyId="%s"' % tid)
         return response if signed else httpx.Response(200, json=dict(response.json(), email=""))
 
@@ -210,8 +210,8 @@ def test_hidden_email_is_read_with_a_signed_request(run):
 class IdOnlyExplorer(FakeExplorer):
     """An explorer whose POST /users answers only {"id": N}, as the JumpScale SDK documents it."""
 
-    def create_user(self, params, body):
-        response = super(IdOnlyExplorer, self).create_user(params, body)
+    def create_user(self, request, body):
+        response = super(IdOnlyExplorer, self).create_user(request, body)
         return httpx.Response(response.status_code, json={"id": response.json()["id"]})
 
 

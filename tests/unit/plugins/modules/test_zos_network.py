@@ -12,34 +12,20 @@ import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
 from ansible_collections.threefold.grid.plugins.modules import zos_network
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
-    CREDENTIALS,
     DOWN_5,
     FREE_4,
     HIDDEN_3,
     NODE_KEYS,
     PUBLIC_1,
     PUBLIC_2,
-    sample_explorer,
+    sample_runner,
 )
 
 
 @pytest.fixture
-def explorer():
-    return sample_explorer()
-
-
-@pytest.fixture
 def network(monkeypatch, capsys, explorer):
-    def runner(args, check_mode=False, diff=False):
-        args = dict(CREDENTIALS, **args)
-        if check_mode:
-            args["_ansible_check_mode"] = True
-        if diff:
-            args["_ansible_diff"] = True
-        return run_module(monkeypatch, capsys, zos_network.main, args, explorer)
-    return runner
+    return sample_runner(monkeypatch, capsys, zos_network.main, explorer)
 
 
 def net_args(*nodes, **extra):

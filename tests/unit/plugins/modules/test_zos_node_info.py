@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.threefold.grid.plugins.modules import zos_node_info
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import (
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import (
     FakeExplorer,
-    UnreachableExplorer,
+    module_runner,
     run_module,
+    unreachable_explorer,
 )
 
 FARMS = [
@@ -55,18 +56,14 @@ NODES = [
 ]
 
 
+def ids(result):
+    return [n["node_id"] for n in result["nodes"]]
+
+
 @pytest.fixture
 def info(monkeypatch, capsys):
     monkeypatch.setattr(zos_node_info, "time", FrozenClock)
-
-    def runner(args, explorer=None):
-        explorer = explorer or FakeExplorer(farms=FARMS, nodes=NODES)
-        return run_module(monkeypatch, capsys, zos_node_info.main, args, explorer)
-    return runner
-
-
-def ids(result):
-    return [n["node_id"] for n in result["nodes"]]
+    return module_runner(monkeypatch, capsys, zos_node_info.main, lambda: FakeExplorer(farms=FARMS, nodes=NODES))
 
 
 def test_lists_all_nodes_with_resource_module_keys(info):
@@ -156,7 +153,7 @@ def test_empty_grid_returns_empty_list(info):
 def test_explorer_error_is_structured(info, monkeypatch, capsys):
     result = run_module(monkeypatch, capsys, zos_node_info.main,
                         {"explorer_url": "http://127.0.0.1:9/explorer", "explorer_retries": 0},
-                        UnreachableExplorer())
+                        unreachable_explorer())
     assert result["msg"].startswith("Failed to list nodes: cannot reach the explorer at http://127.0.0.1:9/explorer")
     assert result["failure"]["method"] == "GET" and result["failure"]["path"] == "/nodes"
 

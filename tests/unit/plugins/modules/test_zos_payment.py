@@ -9,9 +9,9 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.threefold.grid.plugins.module_utils import _base, _payment
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerError
+from ansible_collections.threefold.grid.plugins.module_utils import _payment
 from ansible_collections.threefold.grid.plugins.modules import zos_payment
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import EXPLORER_URL, FakeExplorer
 
 SECRET = "SBKGCMBY56MHTT4EGE3YJIYL4CPWKSGJ7VDEQF4J3B3VO7D4VRAUJM6H"
 ESCROW = {"address": "GBQ3GKHP5ACY4XZ7VE3ILIAVDOTDLXGTGXSNGI6HJQRH5VOFA4QTOBVU",
@@ -38,21 +38,20 @@ def module_exits(monkeypatch):
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
 
 
-class Explorer:
-    def __init__(self, next_action=None, status=None):
-        self.next_action = next_action
-        self.status = status
-
-    def get_reservation(self, rid):
-        if self.status:
-            raise ExplorerError("mongo: no documents in result", status=self.status, method="GET",
-                                path="/reservations/%d" % rid)
-        return {"id": rid, "next_action": self.next_action, "results": []}
+def Explorer(next_action=None, rid=None, down=False):
+    """The fake explorer holding reservation ``rid`` in ``next_action`` (the nodes do not move it)."""
+    explorer = FakeExplorer(users=[{"id": 1, "name": "alice.3bot", "pubkey": "00" * 32}])
+    explorer.nodes_report = False
+    explorer.down = down
+    if rid is not None:
+        explorer.add({"volumes": [{"workload_id": 1, "node_id": "n1"}]}, rid=rid, next_action=next_action)
+    return explorer
 
 
 def run(args, monkeypatch, explorer=None, check_mode=False):
     if explorer is not None:
-        monkeypatch.setattr(_base.ZosModule, "client", property(lambda self: explorer))
+        explorer.install(monkeypatch)
+    args = dict(args, explorer_url=EXPLORER_URL)
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
     with patch_module_args(args):
@@ -64,8 +63,8 @@ def run(args, monkeypatch, explorer=None, check_mode=False):
 def test_payment_block_built_from_options_and_env(monkeypatch):
     calls = []
 
-    def fake_pay(zmodule, rid, escrow, payment, check_mode):
-        calls.append((rid, escrow, payment, check_mode))
+    def fake_pay(session, rid, escrow, payment):
+        calls.append((rid, escrow, payment, session.check_mode))
         return {"changed": True, "transaction_hash": "ab" * 32, "amount": "3.4546420", "total_amount": "3.4546420",
                 "asset": escrow["asset"], "destination": escrow["address"], "memo": str(rid),
                 "already_paid": "0.0000000", "free": False, "next_action": "deploy"}
@@ -83,7 +82,7 @@ def test_payment_block_built_from_options_and_env(monkeypatch):
 
 
 def test_payment_error_becomes_failure_without_secret(monkeypatch):
-    def fake_pay(zmodule, rid, escrow, payment, check_mode):
+    def fake_pay(session, rid, escrow, payment):
         raise _payment.PaymentError("Failed to pay reservation 42: account G... has no trustline for TFT",
                                     "no_trustline", {"reservation_id": 42})
     monkeypatch.setattr(zos_payment, "pay_escrow", fake_pay)
@@ -94,19 +93,19 @@ def test_payment_error_becomes_failure_without_secret(monkeypatch):
 
 
 def test_id_only_reservation_waiting_for_payment_needs_escrow(monkeypatch):
-    kind, result = run({"reservation_id": 42, "stellar_secret": SECRET}, monkeypatch, Explorer(next_action=2))
+    kind, result = run({"reservation_id": 42, "stellar_secret": SECRET}, monkeypatch, Explorer(2, rid=42))
     assert kind is Fail
     assert result["failure"]["code"] == "escrow_required" and "as the escrow option" in result["msg"]
 
 
 def test_id_only_reservation_past_payment_is_unchanged(monkeypatch):
-    kind, result = run({"reservation_id": 42}, monkeypatch, Explorer(next_action=3))
+    kind, result = run({"reservation_id": 42}, monkeypatch, Explorer(3, rid=42))
     assert kind is Exit
     assert result["changed"] is False and result["next_action"] == "deploy" and result["transaction_hash"] is None
 
 
 def test_id_only_unknown_reservation(monkeypatch):
-    kind, result = run({"reservation_id": 99}, monkeypatch, Explorer(status=404))
+    kind, result = run({"reservation_id": 99}, monkeypatch, Explorer())
     assert kind is Fail
     assert result["failure"]["code"] == "reservation_not_found" and result["failure"]["status"] == 404
     assert "reservation 99 does not exist" in result["msg"]
@@ -114,14 +113,14 @@ def test_id_only_unknown_reservation(monkeypatch):
 
 def test_free_escrow_pays_nothing_and_needs_no_secret(monkeypatch):
     kind, result = run({"reservation_id": 7, "escrow": {"address": "", "asset": "", "details": None}}, monkeypatch,
-                       Explorer(next_action=3))
+                       Explorer(3, rid=7))
     assert kind is Exit
     assert result["free"] is True and result["changed"] is False and result["transaction_hash"] is None
 
 
 def test_above_max_amount_fails_before_reading_anything(monkeypatch):
     kind, result = run({"reservation_id": 7, "escrow": ESCROW, "max_amount": "3.4546419", "stellar_secret": SECRET},
-                       monkeypatch, Explorer(status=500))
+                       monkeypatch, Explorer(down=True))
     assert kind is Fail
     assert result["failure"]["code"] == "above_max_amount"
     assert result["failure"]["max_amount"] == "3.4546419"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation_wait
 from ansible_collections.threefold.grid.plugins.modules import zos_reservation, zos_reservation_info
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import run_module
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_container import (
     NODE,
     OTHER_NODE,
@@ -24,7 +24,7 @@ IDENTITY = {"identity_name": "alice.3bot", "identity_seed": SEED}
 
 @pytest.fixture(autouse=True)
 def fast_wait(monkeypatch):
-    monkeypatch.setattr(_reservation.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(_reservation_wait.time, "sleep", lambda seconds: None)
     for name in ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED"):
         monkeypatch.delenv(name, raising=False)
 

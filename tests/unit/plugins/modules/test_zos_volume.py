@@ -7,33 +7,19 @@ import json
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation
+from ansible_collections.threefold.grid.plugins.module_utils import _payment
 from ansible_collections.threefold.grid.plugins.modules import zos_volume
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.fake_explorer import run_module
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
-    CREDENTIALS,
     DOWN_5,
     FREE_4,
     PUBLIC_1,
-    sample_explorer,
+    sample_runner,
 )
 
 
 @pytest.fixture
-def explorer():
-    return sample_explorer()
-
-
-@pytest.fixture
 def volume(monkeypatch, capsys, explorer):
-    def runner(args, check_mode=False, diff=False):
-        args = dict(CREDENTIALS, wait_sleep=0, **args)
-        if check_mode:
-            args["_ansible_check_mode"] = True
-        if diff:
-            args["_ansible_diff"] = True
-        return run_module(monkeypatch, capsys, zos_volume.main, args, explorer)
-    return runner
+    return sample_runner(monkeypatch, capsys, zos_volume.main, explorer, wait_sleep=0)
 
 
 def vol_args(**extra):
@@ -101,7 +87,7 @@ def test_absent_cancels_then_nothing_to_do(volume, explorer):
 
 def test_failure_after_paying_returns_the_payment(volume, explorer, monkeypatch):
     paid = {"changed": True, "transaction_hash": "ab" * 32, "amount": "0.3456000", "memo": "1"}
-    monkeypatch.setattr(_reservation, "pay_escrow", lambda zmodule, rid, escrow, payment, check_mode: dict(paid))
+    monkeypatch.setattr(_payment, "pay_escrow", lambda session, rid, escrow, payment: dict(paid))
     explorer.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 2, "total_amount": 3456000}]}
     explorer.deploy = None  # the node never reports
     result = volume(vol_args(payment={"stellar_secret": "S" + "A" * 55}, wait_timeout=0))

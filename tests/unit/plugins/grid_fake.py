@@ -1,10 +1,13 @@
 # Copyright: Contributors to the threefold.grid collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""An in-memory explorer (phonebook, directory, reservations) behind httpx.MockTransport, and a module runner.
+"""The one fake explorer of the unit tests, one fake session, and a module runner.
 
-It follows docs/contract/explorer.md §3.1–§3.3 closely enough to prove what modules send: user updates are
-verified against the stored key exactly as the explorer does (explorer.md §5.3).
+FakeExplorer is an in-memory explorer (phonebook, directory, reservations) behind httpx.MockTransport.
+It follows docs/contract/explorer.md §3.1–§3.5 closely enough to prove what the collection sends: user
+updates, reservations and deletes are verified against the stored key exactly as the explorer does
+(explorer.md §5.3), lists are paged by `page`/`size` with a `Pages` header, and a new reservation goes to
+pay when its escrow asks for money and straight to deploy when it is free (as localgrid does).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import nacl.signing
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.threefold.grid.plugins.module_utils import _base, _spec
+from ansible_collections.threefold.grid.plugins.module_utils import _session, _spec
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 
 EXPLORER_URL = "http://explorer.test/explorer"
 
@@ -31,46 +35,92 @@ def _error(status, message):
 
 
 class FakeExplorer:
+    """Phonebook, directory and the customer side of reservations.
+
+    Each read of one reservation is a step of the nodes (``progress``): a registered reservation gets one
+    result per node workload, a cancelled one becomes deleted. ``script[rid]`` (a list of dict updates)
+    replaces that step for the next reads of ``rid``; ``nodes_report = False`` stops the nodes entirely.
+    """
+
+    PAY, DEPLOY, DELETE, DELETED = 2, 3, 4, 6
+
     def __init__(self, users=None, farms=None, nodes=None):
         self.users = list(users or [])
         self.farms = list(farms or [])
         self.nodes = list(nodes or [])
         self.requests = []
+        self.down = False  # every request fails to connect, as with an explorer URL where nothing listens
+        self.reservations = {}
+        self.script = {}
+        self.nodes_report = True
+        self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
+        self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
+
+    def client(self, **kwargs):
+        """An ExplorerClient talking to this fake (no retry pauses)."""
+        kwargs.setdefault("sleep", lambda seconds: None)
+        return ExplorerClient(EXPLORER_URL, transport=httpx.MockTransport(self.handler), **kwargs)
+
+    def install(self, monkeypatch):
+        """Make every session (modules, inventory) talk to this fake."""
+        monkeypatch.setattr(_session, "ExplorerClient", functools.partial(
+            ExplorerClient, transport=httpx.MockTransport(self.handler), sleep=lambda seconds: None))
 
     def writes(self):
         return [(request.method, request.url.path) for request in self.requests if request.method != "GET"]
 
+    def calls(self):
+        return [(request.method, request.url.path[len("/explorer"):]) for request in self.requests]
+
+    def posts(self):
+        return [call for call in self.calls() if call[0] == "POST"]
+
+    def paths(self, prefix):
+        return [request.url.path for request in self.requests if request.url.path.startswith(prefix)]
+
     def handler(self, request):
         self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         path = request.url.path[len("/explorer"):]
-        params = request.url.params
         body = json.loads(request.content) if request.content else None
         routes = [
             ("GET", r"/users", self.list_users), ("POST", r"/users", self.create_user),
             ("GET", r"/users/(\d+)", self.get_user), ("PUT", r"/users/(\d+)", self.update_user),
             ("GET", r"/farms", self.list_farms), ("GET", r"/farms/(\d+)", self.get_farm),
-            ("GET", r"/nodes", self.list_nodes), ("GET", r"/nodes/(\w+)", self.get_node),
+            ("GET", r"/nodes", self.list_nodes), ("GET", r"/nodes/([^/]+)", self.get_node),
+            ("POST", r"/reservations", self.create), ("GET", r"/reservations", self.list_reservations),
+            ("GET", r"/reservations/(\d+)", self.get), ("POST", r"/reservations/(\d+)/sign/delete", self.sign_delete),
         ]
         for method, pattern, action in routes:
             match = re.fullmatch(pattern, path)
             if match and method == request.method:
-                return action(params, body, *match.groups())
+                return action(request, body, *match.groups())
         return httpx.Response(404, text="404 page not found\n")
 
     @staticmethod
-    def _page(items):
-        return httpx.Response(200, json=items, headers={"Pages": "1"})
+    def _page(request, items):
+        size = int(request.url.params.get("size", 100))
+        page = int(request.url.params.get("page", 1))
+        pages = max(1, -(-len(items) // size))
+        return httpx.Response(200, json=items[(page - 1) * size:page * size], headers={"Pages": str(pages)})
 
-    def list_users(self, params, body):
-        return self._page([u for u in self.users if params.get("name") in (None, u["name"])])
+    def list_users(self, request, body):
+        params = request.url.params
+        return self._page(request, [u for u in self.users if params.get("name") in (None, u["name"])])
 
-    def get_user(self, params, body, tid):
-        for user in self.users:
-            if user["id"] == int(tid):
-                return httpx.Response(200, json=user)
-        return _error(404, "mongo: no documents in result")
+    @staticmethod
+    def _one(items, key, value, missing="mongo: no documents in result"):
+        """The item whose ``key`` is ``value``, or the explorer's 404."""
+        for item in items:
+            if item[key] == value:
+                return httpx.Response(200, json=item)
+        return _error(404, missing)
 
-    def create_user(self, params, body):
+    def get_user(self, request, body, tid):
+        return self._one(self.users, "id", int(tid))
+
+    def create_user(self, request, body):
         if body["name"] != body["name"].lower():
             return _error(400, "name should be all lower case")
         if any(u["name"] == body["name"] or u["email"] == body["email"] for u in self.users):
@@ -81,7 +131,7 @@ class FakeExplorer:
         self.users.append(user)
         return httpx.Response(201, json=user)
 
-    def update_user(self, params, body, tid):
+    def update_user(self, request, body, tid):
         user = next((u for u in self.users if u["id"] == int(tid)), None)
         if user is None:
             return _error(500, "user not found")
@@ -99,18 +149,17 @@ class FakeExplorer:
                 user[key] = body[key]
         return httpx.Response(200, text="null\n")
 
-    def list_farms(self, params, body):
+    def list_farms(self, request, body):
+        params = request.url.params
         farms = [f for f in self.farms if params.get("name") in (None, f["name"])
                  and params.get("owner") in (None, str(f["threebot_id"]))]
-        return self._page(farms)
+        return self._page(request, farms)
 
-    def get_farm(self, params, body, farm_id):
-        for farm in self.farms:
-            if farm["id"] == int(farm_id):
-                return httpx.Response(200, json=farm)
-        return _error(404, "mongo: no documents in result")
+    def get_farm(self, request, body, farm_id):
+        return self._one(self.farms, "id", int(farm_id))
 
-    def list_nodes(self, params, body):
+    def list_nodes(self, request, body):
+        params = request.url.params
         nodes = self.nodes
         if "farm" in params:
             nodes = [n for n in nodes if n["farm_id"] == int(params["farm"])]
@@ -120,53 +169,27 @@ class FakeExplorer:
         for key in ("cru", "mru", "sru", "hru"):
             if key in params:
                 nodes = [n for n in nodes if n["total_resources"][key] >= int(params[key])]
-        return self._page(nodes)
+        return self._page(request, nodes)
 
-    def get_node(self, params, body, node_id):
-        for node in self.nodes:
-            if node["node_id"] == node_id:
-                return httpx.Response(200, json=node)
-        return _error(404, "node not found")
+    def get_node(self, request, body, node_id):
+        return self._one(self.nodes, "node_id", node_id, "node not found")
 
+    # ---- reservations (docs/contract/explorer.md §3.5) ------------------------------------------
 
-class ReservationExplorer(FakeExplorer):
-    """FakeExplorer plus the customer side of reservations (explorer.md §3.5), without escrow to pay.
+    def add(self, data, name=None, kind="container", fp="f", next_action=DEPLOY, results=None, rid=None,
+            metadata=None, epoch=None):
+        """A reservation of the first user made outside the code under test; returns its id.
 
-    Signatures (the customer signature, sign/delete) are verified against the customer's phonebook key, as the
-    explorer does. Each read of one reservation moves it a step, like nodes reporting between two polls: a
-    registered reservation gets one result per node workload, a cancelled one becomes deleted.
-    """
-
-    DEPLOY, DELETE, DELETED = 3, 4, 6
-
-    def __init__(self, **kwargs):
-        super(ReservationExplorer, self).__init__(**kwargs)
-        self.reservations = {}
-        self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
-        self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
-
-    def add(self, data, name, kind="container", fp="f", next_action=DEPLOY, results=None):
-        """A reservation of the first user made outside the module under test; returns its id."""
-        rid = len(self.reservations) + 1
+        The metadata tag is {name, kind, fp} unless ``metadata`` gives the raw text.
+        """
+        rid = rid if rid is not None else max(self.reservations or [0]) + 1
+        if metadata is None:
+            metadata = _spec.metadata_tag(name, kind, fp) if name else ""
         self.reservations[rid] = {"id": rid, "json": json.dumps(data), "data_reservation": data,
                                   "customer_tid": self.users[0]["id"], "next_action": next_action,
-                                  "metadata": _spec.metadata_tag(name, kind, fp), "results": results or [],
-                                  "epoch": int(time.time())}
+                                  "metadata": metadata, "results": list(results or []),
+                                  "epoch": int(time.time()) if epoch is None else epoch}
         return rid
-
-    def handler(self, request):
-        path = request.url.path[len("/explorer"):]
-        body = json.loads(request.content) if request.content else None
-        routes = [
-            ("POST", r"/reservations", self.create), ("GET", r"/reservations", self.list_reservations),
-            ("GET", r"/reservations/(\d+)", self.get), ("POST", r"/reservations/(\d+)/sign/delete", self.sign_delete),
-        ]
-        for method, pattern, action in routes:
-            match = re.fullmatch(pattern, path)
-            if match and method == request.method:
-                self.requests.append(request)
-                return action(request.url.params, body, *match.groups())
-        return super(ReservationExplorer, self).handler(request)
 
     def posted(self):
         """The bodies of POST /reservations, in order."""
@@ -182,27 +205,36 @@ class ReservationExplorer(FakeExplorer):
         user = next(u for u in self.users if u["id"] == tid)
         nacl.signing.VerifyKey(bytes.fromhex(user["pubkey"])).verify(message.encode(), bytes.fromhex(signature_hex))
 
-    def create(self, params, body):
+    def create(self, request, body):
         self._verify(body["customer_tid"], body["json"], body["customer_signature"])
         assert json.loads(body["json"]) == body["data_reservation"]
-        rid = len(self.reservations) + 1
-        self.reservations[rid] = dict(body, id=rid, next_action=self.DEPLOY, results=[], epoch=int(time.time()))
+        rid = max(self.reservations or [0]) + 1
+        # A free escrow goes straight to deploy; one that asks for money waits in pay.
+        owed = sum(int(d.get("total_amount") or 0) for d in self.escrow.get("details") or [])
+        self.reservations[rid] = dict(body, id=rid, next_action=self.PAY if owed else self.DEPLOY, results=[],
+                                      epoch=int(time.time()))
         return httpx.Response(201, json={"reservation_id": rid, "escrow_information": dict(self.escrow)})
 
-    def list_reservations(self, params, body):
-        found = [r for r in self.reservations.values()
-                 if int(params.get("customer_tid", r["customer_tid"])) == r["customer_tid"]
-                 and int(params.get("next_action", r["next_action"])) == r["next_action"]]
-        return self._page(found)
+    def list_reservations(self, request, body):
+        params = request.url.params
+        found = [self.reservations[rid] for rid in sorted(self.reservations)
+                 if int(params.get("customer_tid", self.reservations[rid]["customer_tid"]))
+                 == self.reservations[rid]["customer_tid"]
+                 and int(params.get("next_action", self.reservations[rid]["next_action"]))
+                 == self.reservations[rid]["next_action"]]
+        return self._page(request, found)
 
-    def get(self, params, body, rid):
+    def get(self, request, body, rid):
         if int(rid) not in self.reservations:
             return _error(404, "mongo: no documents in result")
         reservation = self.reservations[int(rid)]
-        self.progress(reservation)
+        if self.script.get(int(rid)):
+            reservation.update(self.script[int(rid)].pop(0))
+        elif self.nodes_report:
+            self.progress(reservation)
         return httpx.Response(200, json=reservation)
 
-    def sign_delete(self, params, body, rid):
+    def sign_delete(self, request, body, rid):
         reservation = self.reservations[int(rid)]
         self._verify(reservation["customer_tid"], "%d%s" % (reservation["id"], reservation["json"]), body["signature"])
         reservation["next_action"] = self.DELETE
@@ -238,21 +270,38 @@ class ReservationExplorer(FakeExplorer):
             reservation["next_action"] = self.DELETE  # the grid cancels a reservation whose workload failed
 
 
-class UnreachableExplorer(FakeExplorer):
-    """Every request fails to connect, as with an explorer URL where nothing listens."""
+def unreachable_explorer():
+    """An explorer URL where nothing listens: every request fails to connect."""
+    fake = FakeExplorer()
+    fake.down = True
+    return fake
 
-    def handler(self, request):
-        self.requests.append(request)
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+def fake_session(explorer, seed, name=None, check_mode=False, **options):
+    """The one fake session: a real GridSession on ``explorer`` with the identity ``seed`` (None: no identity)."""
+    options = dict(options, identity_seed=seed, explorer_url=EXPLORER_URL)
+    if name is not None:
+        options["identity_name"] = name
+    return GridSession(options, check_mode=check_mode, client=explorer.client())
 
 
-def run_module(monkeypatch, capsys, main, args, explorer=None):
+def run_module(monkeypatch, capsys, main, args, explorer=None, check_mode=False, diff=False):
     """Run a module's main() against `explorer`; return its JSON result (exit_json or fail_json)."""
     if explorer is not None:
-        monkeypatch.setattr(_base, "ExplorerClient",
-                            functools.partial(ExplorerClient, transport=httpx.MockTransport(explorer.handler)))
+        explorer.install(monkeypatch)
     args = dict(args)
     args.setdefault("explorer_url", EXPLORER_URL)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
     with patch_module_args(args), pytest.raises(SystemExit):
         main()
     return json.loads(capsys.readouterr().out)
+
+
+def module_runner(monkeypatch, capsys, main, new_explorer):
+    """``runner(args, explorer=None)``: run_module with a fresh ``new_explorer()`` unless one is given."""
+    def runner(args, explorer=None):
+        return run_module(monkeypatch, capsys, main, args, explorer or new_explorer())
+    return runner

@@ -4,22 +4,17 @@
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
-import nacl.signing
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation, _spec, _workloads
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
-from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
-from ansible_collections.threefold.grid.plugins.module_utils._reservation import (
-    GridLookup,
-    LifecycleError,
-    ReservationLifecycle,
-)
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import ReservationLifecycle
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer, fake_session
 
 SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+PUBKEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 TID = 12
 NOW = 1700000000
 NODE_A = "2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T"
@@ -27,71 +22,22 @@ NODE_B = "3NAkUYqm5iPRmNAnmLfjwdreqDssvsebj4uPUt9BxFPm"
 OK, ERROR, DELETED = 1, 0, 2
 
 
-class FakeExplorer:
-    """Just enough of the explorer's reservation API; `script[rid]` drives what GETs return."""
-
-    def __init__(self):
-        self.reservations = {}
-        self.nodes = {NODE_A: {"node_id": NODE_A, "farm_id": 1, "updated": NOW - 30, "free_to_use": False},
-                      NODE_B: {"node_id": NODE_B, "farm_id": 2, "updated": NOW - 3600, "free_to_use": False}}
-        self.calls = []
-        self.script = {}
-        self.verify_key = nacl.signing.SigningKey(bytes.fromhex(SEED)).verify_key
-        self.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 1, "total_amount": 1234567}]}
-
-    def add(self, rid, data, metadata, next_action=3, results=None):
-        self.reservations[rid] = {"id": rid, "json": json.dumps(data), "data_reservation": data, "customer_tid": TID,
-                                  "next_action": next_action, "metadata": metadata, "results": results or [],
-                                  "epoch": NOW - 100}
-        return self.reservations[rid]
-
-    def handler(self, request):
-        path = request.url.path[len("/explorer"):]
-        self.calls.append((request.method, path))
-        if request.method == "GET" and path == "/reservations":
-            stored = int(request.url.params.get("next_action", -1))
-            items = [r for r in self.reservations.values() if r["next_action"] == stored]
-            return httpx.Response(200, json=items, headers={"Pages": "1"})
-        match = re.match(r"^/reservations/(\d+)$", path)
-        if request.method == "GET" and match:
-            rid = int(match.group(1))
-            if self.script.get(rid):
-                self.reservations[rid].update(self.script[rid].pop(0))
-            return httpx.Response(200, json=self.reservations[rid])
-        if request.method == "POST" and path == "/reservations":
-            body = json.loads(request.content)
-            self.verify_key.verify(body["json"].encode(), bytes.fromhex(body["customer_signature"]))
-            assert json.loads(body["json"]) == body["data_reservation"]
-            rid = max(self.reservations or [0]) + 1
-            self.reservations[rid] = dict(body, id=rid, next_action=2, results=[], epoch=NOW)
-            self.created = body
-            return httpx.Response(201, json={"reservation_id": rid, "escrow_information": self.escrow})
-        match = re.match(r"^/reservations/(\d+)/sign/delete$", path)
-        if request.method == "POST" and match:
-            rid = int(match.group(1))
-            body = json.loads(request.content)
-            message = (str(rid) + self.reservations[rid]["json"]).encode()
-            self.verify_key.verify(message, bytes.fromhex(body["signature"]))
-            assert body["tid"] == TID
-            self.reservations[rid]["next_action"] = 4
-            return httpx.Response(201, json=None)
-        match = re.match(r"^/nodes/(\w+)$", path)
-        if request.method == "GET" and match:
-            node = self.nodes.get(match.group(1))
-            return httpx.Response(200, json=node) if node else httpx.Response(404, json={"error": "node not found"})
-        return httpx.Response(404, text="404 page not found")
-
-    def posts(self):
-        return [call for call in self.calls if call[0] == "POST"]
+def grid_explorer():
+    """The fake explorer with alice.3bot (tid 12) and two nodes (B is down); nodes report only what tests script."""
+    explorer = FakeExplorer(users=[{"id": TID, "name": "alice.3bot", "pubkey": PUBKEY}],
+                            nodes=[{"node_id": NODE_A, "farm_id": 1, "updated": NOW - 30, "free_to_use": False},
+                                   {"node_id": NODE_B, "farm_id": 2, "updated": NOW - 3600, "free_to_use": False}])
+    explorer.nodes_report = False
+    explorer.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 1, "total_amount": 1234567}]}
+    return explorer
 
 
-class FakeZosModule:
-    def __init__(self, explorer, check_mode=False):
-        self.client = ExplorerClient("http://explorer.test/explorer", transport=httpx.MockTransport(explorer.handler),
-                                     sleep=lambda s: None)
-        self.identity = Identity.from_seed_hex(SEED)
-        self.tid = TID
-        self.check_mode = check_mode
+def add(explorer, rid, data, metadata, **kwargs):
+    return explorer.add(data, rid=rid, metadata=metadata, epoch=NOW - 100, **kwargs)
+
+
+def session(explorer, check_mode=False):
+    return fake_session(explorer, SEED, name="alice.3bot", check_mode=check_mode)
 
 
 class FakeTime:
@@ -107,12 +53,12 @@ class FakeTime:
 
 @pytest.fixture
 def explorer():
-    return FakeExplorer()
+    return grid_explorer()
 
 
 def lifecycle(explorer, check_mode=False):
     fake_time = FakeTime()
-    return ReservationLifecycle(FakeZosModule(explorer, check_mode), clock=lambda: NOW,
+    return ReservationLifecycle(session(explorer, check_mode), clock=lambda: NOW,
                                 monotonic=fake_time.monotonic, sleep=fake_time.sleep)
 
 
@@ -146,19 +92,19 @@ def data_with(*containers_):
 
 def test_find_matches_name_kind_and_live_state_only(explorer):
     lc = lifecycle(explorer)
-    explorer.add(1, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=3)
-    explorer.add(2, data_with(container()), _spec.metadata_tag("web", "volume", "f"), next_action=3)
-    explorer.add(3, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=6)
-    explorer.add(4, data_with(container()), "not ours", next_action=3)
-    explorer.add(5, data_with(container()), _spec.metadata_tag("db", "container", "f"), next_action=2)
-    assert [r["id"] for r in lc.find("web", "container")] == [1]
-    assert [r["id"] for r in lc.find("db", "container")] == [5]
+    add(explorer, 1, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=3)
+    add(explorer, 2, data_with(container()), _spec.metadata_tag("web", "volume", "f"), next_action=3)
+    add(explorer, 3, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=6)
+    add(explorer, 4, data_with(container()), "not ours", next_action=3)
+    add(explorer, 5, data_with(container()), _spec.metadata_tag("db", "container", "f"), next_action=2)
+    assert [r["id"] for r in lc.reservations.find("web", "container")] == [1]
+    assert [r["id"] for r in lc.reservations.find("db", "container")] == [5]
 
 
 def test_duplicate_names_fail_listing_ids(explorer):
     lc = lifecycle(explorer)
-    explorer.add(7, data_with(container()), _spec.metadata_tag("web", "container", "a"))
-    explorer.add(9, data_with(container()), _spec.metadata_tag("web", "container", "b"), next_action=2)
+    add(explorer, 7, data_with(container()), _spec.metadata_tag("web", "container", "a"))
+    add(explorer, 9, data_with(container()), _spec.metadata_tag("web", "container", "b"), next_action=2)
     with pytest.raises(LifecycleError, match=r"2 live reservations are named 'web' \(kind container\): 7, 9"):
         lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
     assert explorer.posts() == []
@@ -172,13 +118,13 @@ def test_create_signs_registers_and_waits(explorer):
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
                                wait=True, wait_timeout=300, payment=None)
     # nobody pays: the wait stops at "pay" with a warning
-    assert result["changed"] and result["action"] == "create"
-    assert result["reservation"]["state"] == "pay"
-    assert result["reservation"]["escrow"] == {"address": "GESCROW", "asset": "TFT:GISSUER", "amount": "0.1234567",
-                                               "total_amount": 1234567, "memo": "1",
-                                               "details": explorer.escrow["details"]}
-    assert any("waiting for payment" in w for w in result["warnings"])
-    body = explorer.created
+    assert result.changed and result.action == "create"
+    assert result.reservation["state"] == "pay"
+    assert result.reservation["escrow"] == {"address": "GESCROW", "asset": "TFT:GISSUER", "amount": "0.1234567",
+                                            "total_amount": 1234567, "memo": "1",
+                                            "details": explorer.escrow["details"]}
+    assert any("waiting for payment" in w for w in lc.session.warnings)
+    body = explorer.posted()[-1]
     data = body["data_reservation"]
     assert body["customer_tid"] == TID and body["next_action"] == 0
     assert data["signing_request_provision"] == {"signers": [], "quorum_min": 0}
@@ -195,73 +141,73 @@ def test_create_signs_registers_and_waits(explorer):
 def test_provisioning_deadline_follows_long_wait_timeout(explorer):
     lc = lifecycle(explorer)
     lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False, wait_timeout=3000)
-    assert explorer.created["data_reservation"]["expiration_provisioning"] == NOW + 3060
+    assert explorer.posted()[-1]["data_reservation"]["expiration_provisioning"] == NOW + 3060
 
 
 def test_same_spec_is_unchanged_without_any_write(explorer):
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     result = lc.ensure_present("web", "container", lambda: pytest.fail("workloads built"), spec(), LIFE)
-    assert result["changed"] is False and result["action"] == "none"
-    assert result["reservation"]["id"] == 4 and result["reservation"]["workload_state"] == "ok"
+    assert result.changed is False and result.action == "none"
+    assert result.reservation["id"] == 4 and result.reservation["workload_state"] == "ok"
     assert explorer.posts() == []
-    assert result["diff"]["before"] == result["diff"]["after"]
+    assert result.diff["before"] == result.diff["after"]
 
 
 def test_changed_secret_replaces(explorer):
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     explorer.script[4] = [{"next_action": 6}]  # same IP: the old one goes first, even without wait
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(secret="other"), LIFE,
                                wait=False)
-    assert result["changed"] and result["action"] == "replace" and result["replaced"] == [4]
+    assert result.changed and result.action == "replace" and result.replaced == [4]
 
 
 def test_renew_before_replaces_a_reservation_expiring_soon(explorer):
     lc = lifecycle(explorer)
     data = data_with(container())
     data["expiration_reservation"] = NOW + 3 * 86400
-    explorer.add(4, data, tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data, tag_for(lc, "web", "container", spec()), **deployed())
     kept = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, renew_before=86400)
-    assert kept["changed"] is False
+    assert kept.changed is False
     explorer.script[4] = [{"next_action": 6}]
     renewed = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
                                 renew_before=7 * 86400, wait=False)
-    assert renewed["action"] == "renew" and renewed["replaced"] == [4]
+    assert renewed.action == "renew" and renewed.replaced == [4]
 
 
 # ---- replace order ---------------------------------------------------------------------------------
 
 def test_replace_with_same_ip_cancels_and_waits_deleted_before_registering(explorer):
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     explorer.script[4] = [{"next_action": 4}, {"next_action": 6}]
     explorer.script[5] = [deployed()]
     result = lc.ensure_present("web", "container", {"containers": [container(cpu=2)]}, spec(cpu=2), LIFE,
                                wait=True, payment=None)
-    writes = [c for c in explorer.calls if c[0] == "POST" or c == ("GET", "/reservations/4")]
+    writes = [c for c in explorer.calls() if c[0] == "POST" or c == ("GET", "/reservations/4")]
     assert writes == [("POST", "/reservations/4/sign/delete"), ("GET", "/reservations/4"), ("GET", "/reservations/4"),
                       ("POST", "/reservations")]
-    assert result["replaced"] == [4]
+    assert result.replaced == [4]
 
 
 def test_replace_with_new_ip_registers_first_then_cancels_old(explorer):
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     explorer.script[5] = [deployed()]
     explorer.script[4] = [{"next_action": 6}]
     result = lc.ensure_present("web", "container", {"containers": [container(ip="10.1.3.11")]}, spec(ip="10.1.3.11"),
                                LIFE, wait=True, payment={"stellar_secret": "x"})
     posts = explorer.posts()
     assert posts == [("POST", "/reservations"), ("POST", "/reservations/4/sign/delete")]
-    assert result["replaced"] == [4] and result["reservation"]["id"] == 5
-    assert result["reservation"]["workload_state"] == "ok"
+    assert result.replaced == [4] and result.reservation["id"] == 5
+    assert result.reservation["workload_state"] == "ok"
 
 
 def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
-    monkeypatch.setattr(_reservation, "pay_escrow", lambda *a: {"changed": True})
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     with pytest.raises(LifecycleError) as error:
         lc.ensure_present("web", "container", {"containers": [container(ip="10.1.3.11")]}, spec(ip="10.1.3.11"),
                           LIFE, wait=True, wait_timeout=30, payment={"stellar_secret": "x"})
@@ -275,7 +221,7 @@ def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
 
 def test_wait_reports_the_node_error_message(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container(), container(ip="10.1.3.12", wid=2)), "", next_action=3)
+    add(explorer, 3, data_with(container(), container(ip="10.1.3.12", wid=2)), "", next_action=3)
     explorer.script[3] = [
         {"results": [{"workload_id": "3-1", "node_id": NODE_A, "state": OK, "message": "", "category": 1}]},
         {"results": [{"workload_id": "3-1", "node_id": NODE_A, "state": OK, "message": "", "category": 1},
@@ -291,7 +237,7 @@ def test_wait_reports_the_node_error_message(explorer):
 
 def test_wait_reports_an_error_already_turned_deleted(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container()), "", next_action=3)
+    add(explorer, 3, data_with(container()), "", next_action=3)
     explorer.script[3] = [{"next_action": 6, "results": [
         {"workload_id": "3-1", "node_id": NODE_A, "state": DELETED, "category": 1,
          "message": "Not enough space left in pools of this type SSD"}]}]
@@ -301,14 +247,14 @@ def test_wait_reports_an_error_already_turned_deleted(explorer):
 
 def test_wait_cancelled_without_error(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container()), "", next_action=4)
+    add(explorer, 3, data_with(container()), "", next_action=4)
     with pytest.raises(LifecycleError, match="moved to delete before it was deployed"):
         lc.wait_deployed(3, 600, 1, paying=True)
 
 
 def test_wait_timeout_names_last_state_and_returns_reservation(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=3)
+    add(explorer, 3, data_with(container()), _spec.metadata_tag("web", "container", "f"), next_action=3)
     with pytest.raises(LifecycleError) as error:
         lc.wait_deployed(3, 20, 5, paying=True)
     assert error.value.msg == ("Timeout after 20s waiting for reservation 3 to be deployed "
@@ -318,7 +264,7 @@ def test_wait_timeout_names_last_state_and_returns_reservation(explorer):
 
 def test_paying_waits_through_pay_state(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container()), "", next_action=2)
+    add(explorer, 3, data_with(container()), "", next_action=2)
     explorer.script[3] = [{}, {"next_action": 3}, deployed()]
     reservation, outcome = lc.wait_deployed(3, 600, 1, paying=True)
     assert outcome == "deployed" and reservation["next_action"] == 3
@@ -328,26 +274,26 @@ def test_paying_waits_through_pay_state(explorer):
 
 def test_absent_signs_delete_and_waits_deleted(explorer):
     lc = lifecycle(explorer)
-    explorer.add(4, data_with(container()), _spec.metadata_tag("web", "container", "f"), **deployed())
+    add(explorer, 4, data_with(container()), _spec.metadata_tag("web", "container", "f"), **deployed())
     explorer.script[4] = [{"next_action": 4}, {"next_action": 6}]
     result = lc.ensure_absent("web", "container", wait=True)
-    assert result["changed"] and result["cancelled"] == [4]
-    assert result["reservations"][0]["state"] == "deleted"
-    assert result["diff"]["after"] == {} and result["diff"]["before"]["containers"][0]["network_connection"]["ip_address"] == "10.1.3.10"
+    assert result.changed and result.cancelled == [4]
+    assert result.reservations[0]["state"] == "deleted"
+    assert result.diff["after"] == {} and result.diff["before"]["containers"][0]["network_connection"]["ip_address"] == "10.1.3.10"
     again = lifecycle(explorer).ensure_absent("web", "container")
-    assert again["changed"] is False and again["cancelled"] == []
+    assert again.changed is False and again.cancelled == []
 
 
 def test_check_mode_writes_nothing_and_estimates(explorer):
     lc = lifecycle(explorer, check_mode=True)
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
-    assert result["changed"] and result["reservation"] is None
-    assert result["estimate"]["details"][0]["farmer_id"] == 1 and result["estimate"]["total_amount"] > 0
-    assert result["diff"]["after"]["containers"][0]["node_id"] == NODE_A
+    assert result.changed and result.reservation is None
+    assert result.estimate["details"][0]["farmer_id"] == 1 and result.estimate["total_amount"] > 0
+    assert result.diff["after"]["containers"][0]["node_id"] == NODE_A
     assert explorer.posts() == []
-    explorer.add(4, data_with(container()), _spec.metadata_tag("web", "container", "f"), **deployed())
+    add(explorer, 4, data_with(container()), _spec.metadata_tag("web", "container", "f"), **deployed())
     absent = lifecycle(explorer, check_mode=True).ensure_absent("web", "container")
-    assert absent["changed"] and explorer.posts() == []
+    assert absent.changed and explorer.posts() == []
 
 
 # ---- lookups -----------------------------------------------------------------------------------------
@@ -360,7 +306,7 @@ def network_data(name="net", nodes=((NODE_A, "10.1.3.0/24"),)):
 
 
 def test_lookup_node_unknown_or_down(explorer):
-    lookup = GridLookup(FakeZosModule(explorer), lifecycle(explorer))
+    lookup = lifecycle(explorer).lookup
     assert lookup.node(NODE_A)["farm_id"] == 1
     with pytest.raises(LifecycleError, match="node_id: 'nope' is not a node known to the explorer"):
         lookup.node("nope")
@@ -370,8 +316,8 @@ def test_lookup_node_unknown_or_down(explorer):
 
 def test_lookup_network_subnet(explorer):
     lc = lifecycle(explorer)
-    explorer.add(1, network_data(), _spec.metadata_tag("net", "network", "f"))
-    lookup = GridLookup(lc.zmodule, lc)
+    add(explorer, 1, network_data(), _spec.metadata_tag("net", "network", "f"))
+    lookup = lc.lookup
     assert lookup.network_subnet("net", NODE_A) == "10.1.3.0/24"
     with pytest.raises(LifecycleError, match="network 'net' has no resource on node %s" % NODE_B):
         lookup.network_subnet("net", NODE_B)
@@ -383,8 +329,8 @@ def test_lookup_volume_by_name_and_id(explorer):
     lc = lifecycle(explorer)
     data = data_with()
     data["volumes"] = [_workloads.volume_workload(1, NODE_A, 5)]
-    explorer.add(6, data, _spec.metadata_tag("data", "volume", "f"))
-    lookup = GridLookup(lc.zmodule, lc)
+    add(explorer, 6, data, _spec.metadata_tag("data", "volume", "f"))
+    lookup = lc.lookup
     assert lookup.volume_id("data", NODE_A, "volumes[0].volume") == "6-1"
     assert lookup.volume_id("6-1", NODE_A, "volumes[0].volume") == "6-1"
     with pytest.raises(LifecycleError, match=r"volumes\[0\].volume: volume 'data' is on node %s, not on node %s"
@@ -403,7 +349,7 @@ def test_escrow_error_after_insert_cancels_only_the_new_reservation(explorer):
     data = data_with(container())
     data["expiration_reservation"] = NOW + 3600
     tag = tag_for(lc, "web", "container", spec())
-    explorer.add(4, data, tag, **deployed())
+    add(explorer, 4, data, tag, **deployed())
     original = explorer.handler
 
     def failing_escrow(request):
@@ -413,9 +359,9 @@ def test_escrow_error_after_insert_cancels_only_the_new_reservation(explorer):
         return response
 
     explorer.handler = failing_escrow
-    lc = ReservationLifecycle(FakeZosModule(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
+    lc = ReservationLifecycle(session(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
                               sleep=lambda s: None)
-    explorer.add(5, data, _spec.metadata_tag("other", "container", "x"))
+    add(explorer, 5, data, _spec.metadata_tag("other", "container", "x"))
     with pytest.raises(LifecycleError, match="Failed to register the reservation: none of the offered currencies"):
         lc.ensure_present("web", "container", {"containers": [container(ip="10.1.3.11")]}, spec(), LIFE,
                           renew_before=7200, wait=False)
@@ -433,17 +379,17 @@ def test_validation_error_cancels_nothing(explorer):
         return original(request)
 
     explorer.handler = rejecting
-    lc = ReservationLifecycle(FakeZosModule(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
+    lc = ReservationLifecycle(session(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
                               sleep=lambda s: None)
     with pytest.raises(LifecycleError) as error:
         lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
     assert error.value.failure["status"] == 400
-    assert [c for c in explorer.calls if "sign/delete" in c[1]] == []
+    assert [c for c in explorer.calls() if "sign/delete" in c[1]] == []
 
 
 def test_ensure_deployed_waits_through_payment(explorer):
     lc = lifecycle(explorer)
-    explorer.add(3, data_with(container()), "", next_action=2)
+    add(explorer, 3, data_with(container()), "", next_action=2)
     explorer.script[3] = [{}, {}, {"next_action": 3}, deployed()]
     result = lc.ensure_deployed(3, wait_timeout=600, wait_sleep=1)
-    assert result["changed"] is False and result["reservation"]["workload_state"] == "ok"
+    assert result.changed is False and result.reservation["workload_state"] == "ok"

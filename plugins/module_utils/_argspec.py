@@ -1,0 +1,119 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""The option specs the modules share, each with the TFGRID_* environment fallbacks of its doc fragment."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict
+
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS
+
+
+def env_fallback(*names: str) -> str:
+    """Like Ansible's env_fallback, but an empty variable counts as unset.
+
+    AWX injects every field of a credential, empty ones as "", and an empty TFGRID_IDENTITY_MNEMONIC
+    must not conflict with a TFGRID_IDENTITY_SEED nor fail the choices of `network`.
+    """
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
+
+def explorer_argument_spec() -> Dict[str, Dict[str, Any]]:
+    return dict(
+        network=dict(type="str", default="local", choices=sorted(GRID_NETWORKS),
+                     fallback=(env_fallback, ["TFGRID_NETWORK"])),
+        explorer_url=dict(type="str", fallback=(env_fallback, ["TFGRID_EXPLORER_URL"])),
+        validate_certs=dict(type="bool", default=True),
+        explorer_timeout=dict(type="float", default=30.0),
+        explorer_retries=dict(type="int", default=5),
+    )
+
+
+def identity_argument_spec() -> Dict[str, Dict[str, Any]]:
+    return dict(
+        identity_name=dict(type="str", fallback=(env_fallback, ["TFGRID_IDENTITY_NAME"])),
+        identity_seed=dict(type="str", no_log=True, fallback=(env_fallback, ["TFGRID_IDENTITY_SEED"])),
+        identity_mnemonic=dict(type="str", no_log=True, fallback=(env_fallback, ["TFGRID_IDENTITY_MNEMONIC"])),
+        identity_seed_file=dict(type="path", fallback=(env_fallback, ["TFGRID_IDENTITY_SEED_FILE"])),
+    )
+
+
+def stellar_argument_spec() -> Dict[str, Dict[str, Any]]:
+    return dict(
+        stellar_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["TFGRID_STELLAR_SECRET"])),
+        horizon_url=dict(type="str", fallback=(env_fallback, ["TFGRID_HORIZON_URL"])),
+    )
+
+
+def payment_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The suboptions of a resource module's `payment` block (doc fragment threefold.grid.payment)."""
+    spec = stellar_argument_spec()
+    spec.update(max_amount=dict(type="str"), wait=dict(type="bool", default=False))
+    return spec
+
+
+def wait_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The options of the threefold.grid.wait doc fragment, with the same defaults."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
+        wait_sleep=dict(type="int", default=5),
+    )
+
+
+def reservation_argument_spec() -> Dict[str, Any]:
+    """duration, expires_at, renew_before, payment and the wait options (doc fragments threefold.grid.lifetime,
+    threefold.grid.payment and threefold.grid.wait)."""
+    spec = dict(
+        duration=dict(type="str"),
+        expires_at=dict(type="str"),
+        renew_before=dict(type="str", no_log=False),
+        payment=dict(type="dict", options=payment_argument_spec()),
+    )
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def container_argument_spec(required: bool) -> Dict[str, Any]:
+    """The options of one container: zos_container's, and those of each of zos_reservation's containers.
+
+    ``required`` marks node_id, flist and network_connection required (zos_container needs them only for
+    state=present).
+    """
+    return dict(
+        node_id=dict(type="str", required=required),
+        flist=dict(type="str", required=required),
+        hub_url=dict(type="str", default=""),
+        env=dict(type="dict", default={}),
+        secret_env=dict(type="dict", default={}, no_log=True),
+        entrypoint=dict(type="str", default=""),
+        interactive=dict(type="bool", default=False),
+        volumes=dict(type="list", elements="dict", default=[], options=dict(
+            volume=dict(type="str", required=True),
+            mountpoint=dict(type="str", required=True),
+        )),
+        capacity=dict(type="dict", default={}, options=dict(
+            cpu=dict(type="int", default=1),
+            memory=dict(type="int", default=1024),
+            disk_size=dict(type="int", default=256),
+            disk_type=dict(type="str", choices=["SSD", "HDD"], default="SSD"),
+        )),
+        network_connection=dict(type="dict", required=required, options=dict(
+            name=dict(type="str", required=True),
+            ip_address=dict(type="str", required=True),
+            public_ipv6=dict(type="bool", default=False),
+        )),
+        logs=dict(type="list", elements="dict", default=[], options=dict(
+            stdout=dict(type="str", required=True),
+            stderr=dict(type="str", required=True),
+        )),
+    )

@@ -1,0 +1,291 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Reservation lifecycle: a named reservation made to match a spec, or cancelled.
+
+Reservations are immutable on the grid, so "present" is decide -> plan -> execute::
+
+    lifecycle = ReservationLifecycle(session)
+    lifecycle.ensure_present(name, kind, workloads, spec, lifetime, currencies=None, wait=True,
+                             wait_timeout=600, wait_sleep=5, payment=None, renew_before=None,
+                             cancel_first=None) -> Outcome
+        decide   find the live reservation tagged {name, kind}; same fingerprint (spec, lifetime,
+                 currencies; secrets keyed by the identity seed) and not due for renewal -> "none",
+                 else "create" | "replace" | "renew".
+        plan     build the data_reservation (``workloads``: the data_reservation lists, or a callable
+                 returning them, called only here), its diff and escrow estimate. Check mode stops here.
+        execute  cancel the old one first when the new one reuses one of its IPs (or cancel_first),
+                 register, pay (``payment`` block), wait, then cancel the old one.
+    lifecycle.ensure_absent(name, kind, wait=True, ...) -> Outcome   cancels every live one with the tag
+    lifecycle.ensure_deployed(reservation_id, ...) -> Outcome       waits (through "pay") until deployed
+    lifecycle.cancel_id(reservation_id, wait=True, ...) -> Outcome
+
+Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None); its ``payment`` holds
+a payment made before the failure. "Live" = computed next_action in create/sign/pay/deploy.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
+from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
+from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import (
+    LIVE_STATES,
+    Reservation,
+    data_of,
+    describe,
+    describe_data,
+    escrow_view,
+    state_name,
+    tag_of,
+    view,
+)
+
+PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
+
+
+class Outcome:
+    """What a lifecycle call did: the module result is built from it."""
+
+    def __init__(self, changed: bool = False, action: str = "none", reservation: Optional[Dict[str, Any]] = None,
+                 diff: Optional[Dict[str, Any]] = None, replaced: Optional[List[int]] = None,
+                 estimate: Optional[Dict[str, Any]] = None, payment: Optional[Dict[str, Any]] = None,
+                 cancelled: Optional[List[int]] = None, reservations: Optional[List[Dict[str, Any]]] = None) -> None:
+        self.changed = changed
+        self.action = action
+        self.reservation = reservation
+        self.diff = diff if diff is not None else {"before": {}, "after": {}}
+        self.replaced = replaced if replaced is not None else []
+        self.estimate = estimate
+        self.payment = payment
+        self.cancelled = cancelled if cancelled is not None else []
+        self.reservations = reservations if reservations is not None else []
+
+
+class Decision:
+    """decide(): the live reservation of that name (or None), the new tag, and what to do."""
+
+    def __init__(self, old: Optional[Reservation], fp: str, metadata: str, action: str, unpayable: bool) -> None:
+        self.old = old
+        self.fp = fp
+        self.metadata = metadata
+        self.action = action
+        self.unpayable = unpayable
+
+
+class Plan:
+    """plan(): the data_reservation to register, its diff and its escrow estimate."""
+
+    def __init__(self, data: Dict[str, Any], diff: Dict[str, Any], estimate: Dict[str, Any]) -> None:
+        self.data = data
+        self.diff = diff
+        self.estimate = estimate
+
+
+def shares_an_address(old_data: Dict[str, Any], new_data: Dict[str, Any]) -> bool:
+    """Whether a container or kubernetes VM of both uses the same IP in the same network."""
+    def connections(data: Dict[str, Any]) -> set:
+        pairs = set()
+        for container in data.get("containers") or []:
+            for connection in container.get("network_connection") or []:
+                pairs.add((connection.get("network_id"), connection.get("ipaddress")))
+        for vm in data.get("kubernetes") or []:
+            pairs.add((vm.get("network_id"), vm.get("ipaddress")))
+        return pairs
+    return bool(connections(old_data) & connections(new_data))
+
+
+class ReservationLifecycle:
+    def __init__(self, session: GridSession, clock: Callable[[], float] = time.time,
+                 monotonic: Optional[Callable[[], float]] = None, sleep: Optional[Callable[[float], None]] = None) -> None:
+        self.session = session
+        self._clock = clock
+        self.reservations = Reservations(session)
+        self.lookup = GridLookup(session, self.reservations, clock)
+        self.registrar = Registrar(session, self.reservations)
+        self.waiter = ReservationWaiter(session, monotonic, sleep)
+        self.wait_deployed = self.waiter.wait_deployed
+        self.wait_deleted = self.waiter.wait_deleted
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def fingerprint(self, spec: Any, life: Dict[str, int], currencies: List[str]) -> str:
+        seed = bytes.fromhex(self.session.identity.seed_hex)
+        return _spec.fingerprint({"spec": spec, "lifetime": life, "currencies": currencies}, seed)
+
+    # ---- present: decide -> plan -> execute ----------------------------------------------------
+
+    def ensure_present(self, name: str, kind: str, workloads: Union[Workloads, Callable[[], Workloads]], spec: Any,
+                       lifetime: Union[int, Dict[str, int]], currencies: Optional[List[str]] = None, wait: bool = True,
+                       wait_timeout: int = 600, wait_sleep: int = 5, payment: Optional[Dict[str, Any]] = None,
+                       renew_before: Optional[int] = None, cancel_first: Optional[bool] = None) -> Outcome:
+        life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
+        currencies = _spec.normalise_currencies(currencies)
+        decision = self.decide(name, kind, spec, life, currencies, renew_before, bool(payment))
+        if decision.action == "none":
+            return self.keep(decision.old, wait, wait_timeout, wait_sleep)
+        plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
+        if self.session.check_mode:
+            return Outcome(True, decision.action, diff=plan.diff, estimate=plan.estimate,
+                           replaced=[decision.old["id"]] if decision.old else [])
+        outcome = self.execute(decision, plan, payment, wait, wait_timeout, wait_sleep, cancel_first)
+        outcome.estimate = plan.estimate
+        return outcome
+
+    def decide(self, name: str, kind: str, spec: Any, life: Dict[str, int], currencies: List[str],
+               renew_before: Optional[int], paying: bool) -> Decision:
+        fp = self.fingerprint(spec, life, currencies)
+        metadata = _spec.metadata_tag(name, kind, fp)
+        old = self.reservations.find_one(name, kind)
+        if old is None:
+            return Decision(None, fp, metadata, "create", False)
+        same = tag_of(old).get("fp") == fp
+        if same and not self._needs_renewal(old, renew_before):
+            if state_name(old) == "pay" and paying:
+                # The escrow details only come back from POST /reservations: an unpaid reservation found
+                # on a later run can not be paid, so it is registered again and the unpaid one cancelled.
+                self.session.warn("reservation %d is still waiting for payment and its escrow details are only "
+                                  "known at registration: registering it again" % old["id"])
+                return Decision(old, fp, metadata, "replace", True)
+            return Decision(old, fp, metadata, "none", False)
+        return Decision(old, fp, metadata, "renew" if same else "replace", False)
+
+    def _needs_renewal(self, reservation: Reservation, renew_before: Optional[int]) -> bool:
+        if not renew_before:
+            return False
+        return int(data_of(reservation).get("expiration_reservation") or 0) - self.now() <= renew_before
+
+    def keep(self, old: Reservation, wait: bool, wait_timeout: int, wait_sleep: int) -> Outcome:
+        """The matching reservation stays; wait for it when it is still deploying."""
+        current = view(old)
+        if wait and not self.session.check_mode and current["state"] == "deploy" and current["workload_state"] != "ok":
+            current = view(self.wait_deployed(old["id"], wait_timeout, wait_sleep, paying=True)[0])
+        elif current["state"] == "pay":
+            self.session.warn("reservation %d is waiting for payment; pay it with threefold.grid.zos_payment or the "
+                              "payment option (escrow details are in the registration result)" % old["id"])
+        return Outcome(False, "none", reservation=current, diff={"before": describe(old), "after": describe(old)})
+
+    def plan(self, old: Optional[Reservation], workloads: Union[Workloads, Callable[[], Workloads]],
+             life: Dict[str, int], currencies: List[str], wait_timeout: int) -> Plan:
+        now = self.now()
+        built = workloads() if callable(workloads) else workloads
+        deadline = now + max(PROVISIONING_SECONDS, int(wait_timeout or 0) + 60)
+        data = self.registrar.build_data_reservation(built, _spec.expiration_epoch(life, now), currencies, deadline)
+        return Plan(data, {"before": describe(old), "after": describe_data(data)}, self.estimate(data, now))
+
+    def execute(self, decision: Decision, plan: Plan, payment: Optional[Dict[str, Any]], wait: bool,
+                wait_timeout: int, wait_sleep: int, cancel_first: Optional[bool]) -> Outcome:
+        old = decision.old
+        outcome = Outcome(True, decision.action, diff=plan.diff)
+        if old is not None:
+            first = shares_an_address(data_of(old), plan.data) if cancel_first is None else bool(cancel_first)
+            if first:
+                self.registrar.cancel(old)
+                self.wait_deleted(old["id"], wait_timeout, wait_sleep)
+                outcome.replaced.append(old["id"])
+        rid, escrow_information = self.registrar.register(plan.data, decision.metadata)
+        reservation = self._pay_and_wait(rid, escrow_information, payment, wait, wait_timeout, wait_sleep, outcome,
+                                         old if old is not None and not outcome.replaced else None)
+        if old is not None and not outcome.replaced:
+            self.registrar.cancel(old)
+            outcome.replaced.append(old["id"])
+            if wait:
+                self.wait_deleted(old["id"], wait_timeout, wait_sleep)
+        outcome.reservation = view(reservation, escrow_information)
+        return outcome
+
+    def _pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
+                      wait: bool, wait_timeout: int, wait_sleep: int, outcome: Outcome,
+                      kept_old: Optional[Reservation]) -> Reservation:
+        """The new reservation after paying and waiting; a failed replacement is dropped so the old one stays."""
+        try:
+            outcome.payment = self.registrar.pay(rid, escrow_information, payment)
+            if not wait:
+                return self.reservations.get(rid)
+            reservation, state = self.wait_deployed(rid, wait_timeout, wait_sleep, paying=bool(payment),
+                                                    escrow_information=escrow_information)
+        except LifecycleError as error:
+            error.payment = outcome.payment
+            if kept_old is not None:
+                error.msg = self._drop_replacement(rid, error.msg, kept_old["id"])
+            raise
+        if state == "pay":
+            self.session.warn("reservation %d is waiting for payment of %s" % (
+                rid, (escrow_view(rid, escrow_information) or {}).get("amount")))
+        return reservation
+
+    def _drop_replacement(self, rid: int, msg: str, old_id: int) -> str:
+        """A replacement that did not deploy is cancelled, so the old reservation stays the only live one."""
+        try:
+            replacement = self.reservations.get(rid)
+            if state_name(replacement) in LIVE_STATES:
+                self.registrar.cancel(replacement)
+        except LifecycleError as error:
+            return "%s; cancelling the replacement %d failed too (%s), so two live reservations carry this " \
+                   "name: cancel one of them" % (msg, rid, error.msg)
+        return "%s; the replacement %d was cancelled and reservation %d is kept" % (msg, rid, old_id)
+
+    def estimate(self, data_reservation: Dict[str, Any], now: int) -> Dict[str, Any]:
+        """Escrow estimate; nodes are read for their farm (and free_to_use)."""
+        farms = {}
+        free = True
+        for node_id in _workloads.workload_nodes(data_reservation):
+            node = explorer_call("read node %s" % node_id, self.session.client.get_node, node_id)
+            farms[node_id] = node.get("farm_id")
+            free = free and bool(node.get("free_to_use"))
+        estimate = _pricing.estimate(data_reservation, farms, now)
+        if free and "FreeTFT" in (data_reservation.get("currencies") or []):
+            estimate["currency"] = "FreeTFT"
+        return estimate
+
+    # ---- absent, deployed, cancel by id --------------------------------------------------------
+
+    def ensure_absent(self, name: str, kind: str, wait: bool = True, wait_timeout: int = 600,
+                      wait_sleep: int = 5) -> Outcome:
+        live = self.reservations.find(name, kind)
+        outcome = Outcome(bool(live), "cancel" if live else "none", cancelled=[r["id"] for r in live],
+                          diff={"before": describe(live[0]) if live else {}, "after": {}})
+        if self.session.check_mode:
+            outcome.reservations = [view(r) for r in live]
+            return outcome
+        for reservation in live:
+            self.registrar.cancel(reservation)
+        for reservation in live:
+            final = (self.wait_deleted(reservation["id"], wait_timeout, wait_sleep) if wait
+                     else self.reservations.get(reservation["id"]))
+            outcome.reservations.append(view(final))
+        return outcome
+
+    def ensure_deployed(self, reservation_id: int, wait_timeout: int = 600, wait_sleep: int = 5) -> Outcome:
+        """Wait for an existing reservation (e.g. paid with zos_payment) to be deployed."""
+        reservation = self.reservations.get(reservation_id)
+        if not self.session.check_mode:
+            reservation = self.wait_deployed(reservation_id, wait_timeout, wait_sleep, paying=True)[0]
+        return Outcome(False, "wait", reservation=view(reservation))
+
+    def cancel_id(self, reservation_id: int, wait: bool = True, wait_timeout: int = 600,
+                  wait_sleep: int = 5) -> Outcome:
+        reservation = self.reservations.get(reservation_id)
+        if int(reservation.get("customer_tid") or 0) != self.session.tid:
+            raise LifecycleError("Reservation %d belongs to tid %s, not to this identity (tid %d)"
+                                 % (reservation_id, reservation.get("customer_tid"), self.session.tid))
+        live = state_name(reservation) in LIVE_STATES
+        outcome = Outcome(live, "cancel" if live else "none", cancelled=[reservation_id] if live else [],
+                          diff={"before": describe(reservation) if live else {}, "after": {}})
+        if live and not self.session.check_mode:
+            self.registrar.cancel(reservation)
+            reservation = (self.wait_deleted(reservation_id, wait_timeout, wait_sleep) if wait
+                           else self.reservations.get(reservation_id))
+        elif wait and state_name(reservation) == "delete" and not self.session.check_mode:
+            reservation = self.wait_deleted(reservation_id, wait_timeout, wait_sleep)
+        outcome.reservation = view(reservation)
+        return outcome

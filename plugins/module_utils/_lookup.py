@@ -1,0 +1,203 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Finding things on the grid before anything is signed.
+
+Reservations(session): the identity's live reservations (cached per run), found by name tag.
+GridLookup(session, reservations): what a container refers to: node(node_id) (exists and is up),
+network_subnet(name, node_id) (its /24 from a live reservation), volume_id(reference, node_id),
+resolve_container(spec) (all of them; volume references become ids).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._errors import (
+    ExplorerError,
+    ExplorerNotFound,
+    LifecycleError,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import (
+    LIVE_STATES,
+    LIVE_STORED_STATES,
+    Reservation,
+    data_of,
+    state_name,
+    tag_of,
+)
+
+NODE_UP_SECONDS = 600  # the SDK's filter_is_up: the node reported within the last 10 minutes
+GLOBAL_ID_RE = re.compile(r"^(\d+)-(\d+)$")
+
+
+def explorer_call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func(*args)``; an explorer error becomes a LifecycleError "Failed to <what>: <cause>"."""
+    try:
+        return func(*args, **kwargs)
+    except ExplorerError as error:
+        raise LifecycleError.during("Failed to %s" % what, error) from None
+
+
+class Reservations:
+    """The identity's reservations as the explorer has them; the live listing is cached until invalidated."""
+
+    def __init__(self, session: GridSession) -> None:
+        self.session = session
+        self._live: Optional[List[Reservation]] = None
+
+    def live(self, refresh: bool = False) -> List[Reservation]:
+        """Every live reservation of the identity (computed state), sorted by id."""
+        if self._live is None or refresh:
+            tid = self.session.tid
+            found = {}
+            for stored in LIVE_STORED_STATES:
+                for reservation in explorer_call("list the reservations of tid %d" % tid,
+                                                 self.session.client.list_reservations, customer_tid=tid,
+                                                 next_action=stored):
+                    if state_name(reservation) in LIVE_STATES:
+                        found[reservation["id"]] = reservation
+            self._live = [found[rid] for rid in sorted(found)]
+        return self._live
+
+    def invalidate(self) -> None:
+        self._live = None
+
+    def find(self, name: str, kind: str) -> List[Reservation]:
+        result = []
+        for reservation in self.live():
+            tag = tag_of(reservation)
+            if tag and tag["name"] == name and tag["kind"] == kind:
+                result.append(reservation)
+        return result
+
+    def find_one(self, name: str, kind: str) -> Optional[Reservation]:
+        matches = self.find(name, kind)
+        if len(matches) > 1:
+            raise LifecycleError(
+                "%d live reservations are named %r (kind %s): %s; cancel the extra ones (zos_reservation with "
+                "id and state=absent) so the name identifies one reservation"
+                % (len(matches), name, kind, ", ".join(str(r["id"]) for r in matches)))
+        return matches[0] if matches else None
+
+    def get(self, rid: int) -> Reservation:
+        return explorer_call("read reservation %d" % rid, self.session.client.get_reservation, rid)
+
+
+class GridLookup:
+    """What a container refers to, checked against the explorer before anything is signed."""
+
+    def __init__(self, session: GridSession, reservations: Reservations, clock: Callable[[], float] = time.time) -> None:
+        self.session = session
+        self.reservations = reservations
+        self._clock = clock
+        self._nodes: Dict[str, Dict[str, Any]] = {}
+
+    def node(self, node_id: str, option: str = "node_id") -> Dict[str, Any]:
+        """The node record; fails when unknown or not seen for 10 minutes."""
+        if node_id not in self._nodes:
+            try:
+                node = self.session.client.get_node(node_id)
+            except ExplorerNotFound:
+                raise LifecycleError("%s: %r is not a node known to the explorer" % (option, node_id)) from None
+            except ExplorerError as error:
+                raise LifecycleError.during("Failed to read node %s" % node_id, error) from None
+            updated = int(node.get("updated") or 0)
+            if updated < int(self._clock()) - NODE_UP_SECONDS:
+                raise LifecycleError("%s: node %r is down (last seen at %d, more than 10 minutes ago)"
+                                     % (option, node_id, updated))
+            self._nodes[node_id] = node
+        return self._nodes[node_id]
+
+    def network_subnet(self, network_name: str, node_id: str, option: str = "network_connection.name") -> str:
+        """The /24 of ``network_name`` on ``node_id``, from the newest live reservation that has it."""
+        seen_elsewhere = []
+        for reservation in reversed(self.reservations.live()):
+            for network in data_of(reservation).get("networks") or []:
+                if network.get("name") != network_name:
+                    continue
+                for resource in network.get("network_resources") or []:
+                    if resource.get("node_id") == node_id:
+                        return resource.get("iprange")
+                    seen_elsewhere.append(resource.get("node_id"))
+        if seen_elsewhere:
+            raise LifecycleError("%s: network %r has no resource on node %s (it spans %s); add the node to the "
+                                 "network first" % (option, network_name, node_id, ", ".join(sorted(set(seen_elsewhere)))))
+        raise LifecycleError("%s: no live network named %r belongs to this identity; create it first "
+                             "(threefold.grid.zos_network)" % (option, network_name))
+
+    def _volumes_by_id(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
+        match = GLOBAL_ID_RE.match(reference)
+        rid, wid = int(match.group(1)), int(match.group(2))
+        candidates = [r for r in self.reservations.live() if r["id"] == rid]
+        volumes = [v for r in candidates for v in data_of(r).get("volumes") or [] if v.get("workload_id") == wid]
+        if not volumes:
+            raise LifecycleError("%s: %r is not a volume of a live reservation of this identity" % (option, reference))
+        return rid, volumes
+
+    def _volumes_by_name(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
+        matches = self.reservations.find(reference, "volume")
+        if len(matches) > 1:
+            raise LifecycleError("%s: %d live volume reservations are named %r: %s"
+                                 % (option, len(matches), reference, ", ".join(str(r["id"]) for r in matches)))
+        volumes = [v for r in matches for v in data_of(r).get("volumes") or []]
+        if not volumes:
+            raise LifecycleError("%s: no live volume named %r belongs to this identity (create it with "
+                                 "threefold.grid.zos_volume)" % (option, reference))
+        return matches[0]["id"], volumes
+
+    def volume_id(self, reference: str, node_id: str, option: str) -> str:
+        """``<rid>-<wid>`` of a live volume on ``node_id`` given by id or by zos_volume name."""
+        if GLOBAL_ID_RE.match(reference):
+            rid, volumes = self._volumes_by_id(reference, option)
+        else:
+            rid, volumes = self._volumes_by_name(reference, option)
+        on_node = [v for v in volumes if v.get("node_id") == node_id]
+        if not on_node:
+            raise LifecycleError("%s: volume %r is on node %s, not on node %s"
+                                 % (option, reference, volumes[0].get("node_id"), node_id))
+        return _workloads.global_workload_id(rid, on_node[0]["workload_id"])
+
+    def resolve_container(self, spec: Dict[str, Any], prefix: str = "",
+                          local_networks: Optional[Mapping[str, Dict[str, str]]] = None,
+                          local_volumes: Optional[Mapping[str, Tuple[int, str]]] = None) -> Dict[str, Any]:
+        """Check a normalised container spec against the grid; volume references become ids in place.
+
+        ``local_networks`` maps a network name of the same reservation to ``{node_id: /24}``;
+        ``local_volumes`` maps a volume name of the same reservation to ``(workload_id, node_id)``
+        (mounted as ``-<workload_id>``, which the node completes with the reservation id).
+        """
+        node_id = spec["node_id"]
+        self.node(node_id, prefix + "node_id")
+        network = spec["network_connection"]
+        if local_networks and network["name"] in local_networks:
+            subnet = local_networks[network["name"]].get(node_id)
+            if subnet is None:
+                raise LifecycleError("%snetwork_connection.name: network %r of this reservation has no resource on node %s"
+                                     % (prefix, network["name"], node_id))
+        else:
+            subnet = self.network_subnet(network["name"], node_id, prefix + "network_connection.name")
+        try:
+            _spec.ip_in_node_subnet(network["ip_address"], subnet, prefix + "network_connection.ip_address")
+        except _spec.SpecError as error:
+            raise LifecycleError(error.msg) from None
+        for index, volume in enumerate(spec["volumes"]):
+            volume["volume"] = self._mount(volume["volume"], node_id, "%svolumes[%d].volume" % (prefix, index),
+                                           local_volumes)
+        return spec
+
+    def _mount(self, reference: str, node_id: str, option: str,
+               local_volumes: Optional[Mapping[str, Tuple[int, str]]]) -> str:
+        if local_volumes and reference in local_volumes:
+            workload_id, volume_node = local_volumes[reference]
+            if volume_node != node_id:
+                raise LifecycleError("%s: volume %r is on node %s, not on node %s"
+                                     % (option, reference, volume_node, node_id))
+            return "-%d" % workload_id
+        return self.volume_id(reference, node_id, option)

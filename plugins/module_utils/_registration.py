@@ -1,0 +1,105 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""The explorer writes of a reservation: build and sign it, register it, pay its escrow, cancel it.
+
+Registrar(session, reservations) is used by ReservationLifecycle (_lifecycle.py); every failure is a
+LifecycleError. Stellar code is imported only when a payment is made (_payment is loaded then).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, Mapping, Optional, Set, Tuple
+
+from ansible_collections.threefold.grid.plugins.module_utils import _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, LifecycleError, PaymentError
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations, explorer_call
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation, view
+
+Workloads = Mapping[str, Iterable[Dict[str, Any]]]
+
+
+class Registrar:
+    def __init__(self, session: GridSession, reservations: Reservations) -> None:
+        self.session = session
+        self.reservations = reservations
+
+    def build_data_reservation(self, workloads: Workloads, expiration: int, currencies: Iterable[str],
+                               provisioning_deadline: int) -> Dict[str, Any]:
+        """The data_reservation dict, laid out as the SDK's reservation_register made it."""
+        data: Dict[str, Any] = {
+            "description": "",
+            "signing_request_provision": {"signers": [], "quorum_min": 0},
+            "signing_request_delete": {"signers": [self.session.tid], "quorum_min": 1},
+        }
+        lists = _workloads.empty_workload_lists()
+        for key, items in workloads.items():
+            if key not in lists:
+                raise ValueError("unknown workload list %r" % key)
+            lists[key] = list(items)
+        data.update(lists)
+        data["expiration_provisioning"] = int(provisioning_deadline)
+        data["expiration_reservation"] = int(expiration)
+        data["currencies"] = list(currencies)
+        return data
+
+    def signed_body(self, data_reservation: Dict[str, Any], metadata: str) -> Dict[str, Any]:
+        """POST /reservations body: `json` is the exact text signed, `data_reservation` the same object."""
+        text = json.dumps(data_reservation)
+        return {
+            "json": text,
+            "data_reservation": data_reservation,
+            "customer_tid": self.session.tid,
+            "customer_signature": self.session.identity.sign_reservation(text),
+            "next_action": NEXT_ACTION["create"],
+            "metadata": metadata,
+        }
+
+    def register(self, data_reservation: Dict[str, Any], metadata: str) -> Tuple[int, Dict[str, Any]]:
+        """(reservation id, escrow information) of the newly registered reservation."""
+        body = self.signed_body(data_reservation, metadata)
+        known = set(r["id"] for r in self.reservations.live())
+        try:
+            answer = self.session.client.create_reservation(body)
+        except ExplorerError as error:
+            if error.status is None or error.status >= 500:
+                self._cancel_orphans(metadata, known)
+            raise LifecycleError.during("Failed to register the reservation", error) from None
+        self.reservations.invalidate()
+        return int(answer["reservation_id"]), answer.get("escrow_information") or {}
+
+    def _cancel_orphans(self, metadata: str, known: Set[int]) -> None:
+        """A lost answer or an escrow error (500) can leave the new reservation stored: cancel it, best effort.
+
+        ``known`` are the ids live before the attempt (a renewal's old reservation carries the same tag).
+        """
+        try:
+            for reservation in self.reservations.live(refresh=True):
+                if reservation.get("metadata") == metadata and reservation["id"] not in known:
+                    self.cancel(reservation)
+        except (ExplorerError, LifecycleError):
+            self.session.warn("could not check for a half-registered reservation tagged %s" % metadata)
+
+    def cancel(self, reservation: Reservation) -> None:
+        rid = int(reservation["id"])
+        signature = self.session.identity.sign_reservation_action(rid, reservation["json"])
+        explorer_call("cancel reservation %d" % rid, self.session.client.sign_delete, rid, self.session.tid, signature)
+        self.reservations.invalidate()
+
+    def pay(self, rid: int, escrow_information: Dict[str, Any],
+            payment: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        """Pay the escrow when a payment block is given and something is owed; the payment result or None."""
+        if not payment or not escrow_information or not escrow_information.get("address"):
+            return None
+        # Only here is Stellar code loaded: a run that pays nothing never imports stellar-sdk.
+        from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
+        try:
+            return pay_escrow(self.session, rid, escrow_information, payment)
+        except PaymentError as error:
+            raise LifecycleError(error.msg, reservation=view(self.reservations.get(rid), escrow_information),
+                                 failure=error.to_failure()) from None
