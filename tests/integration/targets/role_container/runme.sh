@@ -4,18 +4,9 @@
 # variables before registering anything, keep a container's address when another one moves, and fail
 # cleanly on a node error without printing a secret. Each step is its own ansible-playbook run so
 # that the play recap tells whether anything changed.
-set -euxo pipefail
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-suffix="$(date +%s%N | tail -c 9)$RANDOM"
-
-play() {
-    ansible-playbook -i "${INVENTORY_PATH}" -e @../../integration_config.yml \
-        -e "work_dir=$work" -e "suffix=$suffix" "$@" | tee "$work/last.log"
-}
-unchanged() {
-    grep -E '^localhost +:' "$work/last.log" | grep -q ' changed=0 '
-}
+# play_steps.sh sets work and suffix and defines play and unchanged.
+# shellcheck disable=SC2154
+source ../setup_grid/files/play_steps.sh
 
 play setup.yml
 play bad_input.yml
