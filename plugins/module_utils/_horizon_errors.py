@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional, Tuple
+
 from ansible_collections.threefold.grid.plugins.module_utils._errors import StellarError
 
 RESULT_CODE_MESSAGES = {
@@ -45,7 +47,7 @@ CODE_OF_RESULT = {
 }
 
 
-def describe_horizon_error(body, status=None):
+def describe_horizon_error(body: Optional[Dict[str, Any]], status: Optional[int] = None) -> Tuple[str, Dict[str, Any]]:
     """(message, failure) for a Horizon problem+json body; failure = {status, type, title, detail, result_codes}."""
     body = body if isinstance(body, dict) else {}
     extras = body.get("extras") if isinstance(body.get("extras"), dict) else {}
@@ -71,7 +73,7 @@ def describe_horizon_error(body, status=None):
     return "Horizon answered HTTP %s: %s" % (failure["status"], text), failure
 
 
-def error_code(failure):
+def error_code(failure: Dict[str, Any]) -> str:
     """Short reason for a failure dict from describe_horizon_error."""
     codes = failure.get("result_codes") or {}
     for code in [c for c in (codes.get("operations") or []) if c != "op_success"] + [codes.get("transaction")]:
@@ -80,7 +82,7 @@ def error_code(failure):
     return codes.get("transaction") or failure.get("type") or "horizon_error"
 
 
-def horizon_failure(exc):
+def horizon_failure(exc: Any) -> StellarError:
     message, failure = describe_horizon_error(_problem_body(exc), getattr(exc, "status", None))
     return StellarError(message, error_code(failure), failure)
 

@@ -21,10 +21,17 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
-from ansible_collections.threefold.grid.plugins.module_utils._subnets import allocate_subnets, parse_ip_range
+from ansible_collections.threefold.grid.plugins.module_utils._subnets import (
+    ACCESS_KEY,
+    allocate_subnets,
+    check_unique_nodes,
+    parse_ip_range,
+    subnet_requests,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
     ROUTING_RANGE,
     access_keypair,
@@ -57,7 +64,7 @@ def _is_public(address):
     return not any(address in network for network in NON_PUBLIC_RANGES if network.version == address.version)
 
 
-def public_endpoints(node):
+def public_endpoints(node: Dict[str, Any]) -> List[Any]:
     """Public addresses of a directory node: its public_config when set up, else its interface addresses.
 
     As in the SDK, the addresses a farmer declared in public_config are taken as given (localgrid
@@ -141,7 +148,7 @@ def _peer(public_key, subnet, allowed_subnets, endpoint):
     }
 
 
-def build_peers(resources, access_points=()):
+def build_peers(resources: List["NetworkResource"], access_points: Sequence["AccessPoint"] = ()) -> None:
     """{node_id: [peer dicts]} for every network resource."""
     hidden = [nr for nr in resources if nr.hidden]
     relay = None
@@ -188,7 +195,8 @@ def build_peers(resources, access_points=()):
     return peers
 
 
-def network_workload(name, ip_range, resources, access_points=(), workload_id=1):
+def network_workload(name: str, ip_range: Any, resources: List["NetworkResource"],
+                     access_points: Sequence["AccessPoint"] = (), workload_id: int = 1) -> Dict[str, Any]:
     """The wire form of the network (type 3); each private key is sealed for its node."""
     peers = build_peers(resources, access_points)
     return {
@@ -211,7 +219,7 @@ def network_workload(name, ip_range, resources, access_points=(), workload_id=1)
     }
 
 
-def deployed_layout(network):
+def deployed_layout(network: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """What a live network workload already assigns: per node subnet/port/key, and its access peers."""
     layout = {"nodes": {}, "access": []}
     if not network:
@@ -248,10 +256,10 @@ class NetworkPlan:
     def access_points(self):
         return [self.access] if self.access else []
 
-    def workload(self, workload_id=1):
+    def workload(self, workload_id: int = 1) -> Dict[str, Any]:
         return network_workload(self.name, self.ip_range, self.resources, self.access_points, workload_id)
 
-    def spec(self):
+    def spec(self) -> Dict[str, Any]:
         """The normalised network for the reservation fingerprint: no private key, nothing random."""
         return {
             "name": self.name,
@@ -274,7 +282,7 @@ class NetworkPlan:
             },
         }
 
-    def describe_nodes(self):
+    def describe_nodes(self) -> List[Dict[str, Any]]:
         return [
             {
                 "node_id": nr.node_id,
@@ -288,34 +296,14 @@ class NetworkPlan:
         ]
 
 
-ACCESS_KEY = ("access",)
-
-
-def _check_duplicates(node_requests):
-    seen = set()
-    for index, request in enumerate(node_requests):
-        if request["node_id"] in seen:
-            raise NetworkSpecError("nodes[%d].node_id: %s is listed more than once" % (index, request["node_id"]))
-        seen.add(request["node_id"])
-
-
-def _subnet_requests(node_requests, access_request):
-    requests = [
-        (request["node_id"], "nodes[%d].subnet" % index, request.get("subnet"))
-        for index, request in enumerate(node_requests)
-    ]
-    if access_request:
-        requests.append((ACCESS_KEY, "access.subnet", access_request.get("subnet")))
-    return requests
-
-
-def check_options(ip_range, node_requests, access_request=None):
+def check_options(ip_range: str, node_requests: List[Dict[str, Any]],
+                  access_request: Optional[Dict[str, Any]] = None) -> ipaddress.IPv4Network:
     """Everything that can be checked without the explorer: range, subnets, overlaps, duplicates, keys."""
     if not node_requests:
         raise NetworkSpecError("nodes: a network needs at least one node")
     ip_range = parse_ip_range(ip_range)
-    _check_duplicates(node_requests)
-    allocate_subnets(ip_range, _subnet_requests(node_requests, access_request))
+    check_unique_nodes(node_requests)
+    allocate_subnets(ip_range, subnet_requests(node_requests, access_request))
     if access_request:
         if access_request["node_id"] not in [request["node_id"] for request in node_requests]:
             raise NetworkSpecError("access.node_id: %s is not one of the nodes of the network" % access_request["node_id"])
@@ -325,7 +313,9 @@ def check_options(ip_range, node_requests, access_request=None):
     return ip_range
 
 
-def plan_network(name, ip_range, node_requests, directory, seed_hex, owner, deployed=None, access_request=None):
+def plan_network(name: str, ip_range: str, node_requests: List[Dict[str, Any]], directory: Dict[str, Dict[str, Any]],
+                 seed_hex: str, owner: str, deployed: Optional[Dict[str, Any]] = None,
+                 access_request: Optional[Dict[str, Any]] = None) -> "NetworkPlan":
     """Resolve subnets, keys, ports and the access peer of a network.
 
     `node_requests` are the `nodes` options ({node_id, subnet}); `directory` maps node ids to
@@ -342,7 +332,7 @@ def plan_network(name, ip_range, node_requests, directory, seed_hex, owner, depl
         previous_access = [item for item in deployed["access"] if item["node_id"] == access_request["node_id"]]
         if previous_access:
             previous[ACCESS_KEY] = previous_access[0]["subnet"]
-    requests = _subnet_requests(node_requests, access_request)
+    requests = subnet_requests(node_requests, access_request)
     subnets = allocate_subnets(ip_range, requests, previous)
 
     resources = []

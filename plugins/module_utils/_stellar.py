@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 import traceback
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError, StellarError
@@ -69,7 +70,7 @@ def _stroop_int(value, what):
     return value
 
 
-def escrow_total_stroops(escrow):
+def escrow_total_stroops(escrow: Dict[str, Any]) -> int:
     """What an escrow asks for, in stroops.
 
     `details` (explorer create response: per-farm `total_amount` in stroops) wins; otherwise `amount`,
@@ -88,7 +89,7 @@ def escrow_total_stroops(escrow):
 
 # ---- assets ----------------------------------------------------------------------------------
 
-def parse_asset(text):
+def parse_asset(text: str) -> Tuple[str, str]:
     """(code, issuer) of a `CODE:ISSUER` string, with the explorer's own validation messages."""
     parts = (text or "").split(":")
     if len(parts) != 2:
@@ -101,14 +102,14 @@ def parse_asset(text):
     return code, issuer
 
 
-def asset_of(record, prefix=""):
+def asset_of(record: Dict[str, Any], prefix: str = "") -> str:
     """`CODE:ISSUER` (or `XLM`) of a Horizon balance or payment record."""
     if record.get(prefix + "asset_type") == "native":
         return "XLM"
     return "%s:%s" % (record.get(prefix + "asset_code"), record.get(prefix + "asset_issuer"))
 
 
-def resolve_asset(name, issuers):
+def resolve_asset(name: str, issuers: Dict[str, str]) -> str:
     """`CODE:ISSUER` for an asset code known in `issuers` ({code: issuer}), or a full asset string."""
     if ":" in name:
         parse_asset(name)
@@ -129,7 +130,7 @@ def localgrid_issuers(passphrase):
     return issuers
 
 
-def network_issuers(network, passphrase):
+def network_issuers(network: str, passphrase: str) -> Dict[str, str]:
     """{code: issuer} of the grid's assets on `network` (main/test/dev tables, localgrid derivation)."""
     if network == "local":
         return localgrid_issuers(passphrase)
@@ -146,7 +147,7 @@ def sdk_asset(asset):
         raise ValueError("asset %s is not a valid Stellar asset: %s" % (asset, exc)) from None
 
 
-def keypair_from_secret(secret):
+def keypair_from_secret(secret: Optional[str]) -> "Keypair":
     """Keypair of a Stellar secret seed; the error never repeats the secret."""
     if not secret:
         raise StellarError("no Stellar wallet secret: set stellar_secret or TFGRID_STELLAR_SECRET", "missing_secret")
@@ -178,7 +179,8 @@ def spendable_stroops(line):
     return amount_to_stroops(line.get("balance", "0")) - amount_to_stroops(line.get("selling_liabilities") or "0")
 
 
-def check_payment_possible(payer, escrow, asset, stroops, fee_stroops, base_reserve):
+def check_payment_possible(payer: Optional[Dict[str, Any]], escrow: Optional[Dict[str, Any]], asset: str, stroops: int,
+                           fee_stroops: int, base_reserve: int) -> None:
     """Fail clearly, before signing anything, when Horizon would reject the payment.
 
     `payer`/`escrow` are Horizon account records (None when the account does not exist).
@@ -260,12 +262,12 @@ class Horizon:
                 return None
             raise
 
-    def account(self, address):
+    def account(self, address: str) -> Optional[Dict[str, Any]]:
         """Account record, or None when the account does not exist."""
         return self._call_or_none("loading account %s" % address,
                                   lambda: self.server.accounts().account_id(address).call())
 
-    def fees(self):
+    def fees(self) -> Tuple[int, int]:
         """(base fee, base reserve) in stroops from the latest ledger."""
         page = self._call("reading the latest ledger", lambda: self.server.ledgers().order(desc=True).limit(1).call())
         records = ((page or {}).get("_embedded") or {}).get("records") or []
@@ -275,7 +277,7 @@ class Horizon:
         return (int(ledger.get("base_fee_in_stroops") or DEFAULT_BASE_FEE),
                 int(ledger.get("base_reserve_in_stroops") or DEFAULT_BASE_RESERVE))
 
-    def payments(self, address):
+    def payments(self, address: str) -> List[Dict[str, Any]]:
         """Every successful payment record touching `address`, with its transaction joined, oldest first."""
         records = []
         cursor = None
@@ -297,7 +299,7 @@ class Horizon:
                 return records
             cursor = batch[-1]["paging_token"]
 
-    def transaction(self, tx_hash):
+    def transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
         """Transaction record by hash, or None when Horizon does not know it."""
         return self._call_or_none("looking up transaction %s" % tx_hash,
                                   lambda: self.server.transactions().transaction(tx_hash).call())
@@ -383,7 +385,7 @@ def failed_result_names(result_xdr):
     return ", ".join(names)
 
 
-def build_transaction(account, passphrase, base_fee, memo=None):
+def build_transaction(account: Any, passphrase: str, base_fee: int, memo: Optional[str] = None) -> "TransactionBuilder":
     """A TransactionBuilder for `account` (a loaded stellar-sdk Account) with our timeout and memo."""
     builder = TransactionBuilder(source_account=account, network_passphrase=passphrase, base_fee=base_fee)
     if memo is not None:

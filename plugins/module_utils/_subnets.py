@@ -3,7 +3,7 @@
 
 # This module_utils file is private to the threefold.grid collection and may change at any time.
 
-"""A private network's range and its /24 subnets.
+"""A private network's range, its /24 subnets and the per-node requests for them.
 
 A node keeps the /24 it was given explicitly, else the /24 it has in the live reservation of the same
 network, else it gets the lowest free /24 of the range starting at x.y.1.0 (x.y.0.0/24 is never handed
@@ -14,6 +14,7 @@ out, so the first node of 10.1.0.0/16 gets 10.1.1.0/24, the next 10.1.2.0/24), i
 from __future__ import annotations
 
 import ipaddress
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
 
@@ -21,7 +22,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Netw
 PRIVATE_RANGES = tuple(ipaddress.ip_network(text) for text in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
-def parse_ip_range(value, option="ip_range"):
+def parse_ip_range(value: Any, option: str = "ip_range") -> ipaddress.IPv4Network:
     try:
         network = ipaddress.ip_network(str(value), strict=True)
     except ValueError as exc:
@@ -37,7 +38,7 @@ def parse_ip_range(value, option="ip_range"):
     return network
 
 
-def parse_subnet(value, ip_range, option):
+def parse_subnet(value: Any, ip_range: ipaddress.IPv4Network, option: str) -> ipaddress.IPv4Network:
     try:
         subnet = ipaddress.ip_network(str(value), strict=True)
     except ValueError as exc:
@@ -55,7 +56,8 @@ def _allocatable(ip_range):
             yield subnet
 
 
-def allocate_subnets(ip_range, requests, previous=None):
+def allocate_subnets(ip_range: ipaddress.IPv4Network, requests: List[Tuple[Any, str, Optional[str]]],
+                     previous: Optional[Dict[Any, str]] = None) -> Dict[Any, ipaddress.IPv4Network]:
     """Map each request key to a /24 of `ip_range`.
 
     `requests` is an ordered list of (key, option name, requested subnet or None); `previous` maps
@@ -93,3 +95,26 @@ def allocate_subnets(ip_range, requests, previous=None):
         owners[subnet] = option
         assigned[key] = subnet
     return assigned
+
+
+ACCESS_KEY = ("access",)  # the subnet key of the external access peer (never a node id)
+
+
+def check_unique_nodes(node_requests: List[Dict[str, Any]]) -> None:
+    seen = set()
+    for index, request in enumerate(node_requests):
+        if request["node_id"] in seen:
+            raise NetworkSpecError("nodes[%d].node_id: %s is listed more than once" % (index, request["node_id"]))
+        seen.add(request["node_id"])
+
+
+def subnet_requests(node_requests: List[Dict[str, Any]],
+                    access_request: Optional[Dict[str, Any]]) -> List[Tuple[Any, str, Optional[str]]]:
+    """(key, option, requested subnet or None) of each node, then of the access peer (key ACCESS_KEY)."""
+    requests = [
+        (request["node_id"], "nodes[%d].subnet" % index, request.get("subnet"))
+        for index, request in enumerate(node_requests)
+    ]
+    if access_request:
+        requests.append((ACCESS_KEY, "access.subnet", access_request.get("subnet")))
+    return requests

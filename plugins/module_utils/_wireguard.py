@@ -28,6 +28,7 @@ import ipaddress
 import os
 import stat
 import tempfile
+from typing import Any, Iterable, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
 
@@ -47,7 +48,7 @@ def _message(context, labels):
     return b"\0".join([context] + [str(label).encode("utf-8") for label in labels])
 
 
-def derive_private_key(seed_hex, *labels):
+def derive_private_key(seed_hex: str, *labels: str) -> str:
     """Base64 Curve25519 private key, deterministic for (seed, labels)."""
     raw = bytearray(hmac.new(bytes.fromhex(seed_hex), _message(KEY_CONTEXT, labels), hashlib.sha256).digest())
     raw[0] &= 248
@@ -56,13 +57,13 @@ def derive_private_key(seed_hex, *labels):
     return base64.b64encode(bytes(raw)).decode("ascii")
 
 
-def node_keypair(seed_hex, network_name, node_id):
+def node_keypair(seed_hex: str, network_name: str, node_id: str) -> Tuple[str, str]:
     """(private_b64, public_b64) of the network resource of `network_name` on `node_id`."""
     private_key = derive_private_key(seed_hex, "node", network_name, node_id)
     return private_key, wireguard_public_key(private_key)
 
 
-def access_keypair(seed_hex, network_name):
+def access_keypair(seed_hex: str, network_name: str) -> Tuple[str, str]:
     """(private_b64, public_b64) of the external access peer (the user's machine) of a network."""
     private_key = derive_private_key(seed_hex, "access", network_name)
     return private_key, wireguard_public_key(private_key)
@@ -75,7 +76,7 @@ def port_candidates(owner, network_name, node_id, attempts=PORT_HASH_ATTEMPTS):
         yield PORT_MIN + int.from_bytes(digest[:4], "big") % span
 
 
-def pick_listen_port(owner, network_name, node_id, used_ports):
+def pick_listen_port(owner: str, network_name: str, node_id: str, used_ports: Iterable[int]) -> int:
     """The first derived port not in `used_ports`; the lowest free one if every candidate is taken."""
     used = set(int(port) for port in used_ports or [])
     for port in port_candidates(owner, network_name, node_id):
@@ -87,13 +88,13 @@ def pick_listen_port(owner, network_name, node_id, used_ports):
     raise ValueError("node %s has no free WireGuard port in %d-%d" % (node_id, PORT_MIN, PORT_MAX))
 
 
-def routing_address(subnet):
+def routing_address(subnet: Any) -> str:
     """The WireGuard address zos gives a /24 a.b.c.0: 100.64.b.c/32."""
     octets = ipaddress.ip_network(str(subnet)).network_address.packed
     return "%s.%d.%d/32" % (ROUTING_PREFIX, octets[1], octets[2])
 
 
-def endpoint_text(address, port):
+def endpoint_text(address: str, port: int) -> str:
     """``ip:port``, or ``[ipv6]:port``."""
     address = ipaddress.ip_address(str(address))
     if address.version == 6:
@@ -101,7 +102,8 @@ def endpoint_text(address, port):
     return "%s:%d" % (address, port)
 
 
-def wg_quick_config(address, peer_public_key, allowed_ips, endpoint, private_key=None):
+def wg_quick_config(address: str, peer_public_key: str, allowed_ips: Iterable[str], endpoint: str,
+                    private_key: Optional[str] = None) -> str:
     """wg-quick text for a machine joining a network through one access node.
 
     Without `private_key` (the user brought their own key pair) the PrivateKey line is left out
@@ -122,7 +124,7 @@ def wg_quick_config(address, peer_public_key, allowed_ips, endpoint, private_key
     return "\n".join(lines) + "\n"
 
 
-def write_private_file(path, text, check_mode=False):
+def write_private_file(path: str, text: str, check_mode: bool = False) -> bool:
     """Write `text` to `path` with mode 0600 (atomically); True when the file changed or would change."""
     path = os.path.abspath(path)
     try:
