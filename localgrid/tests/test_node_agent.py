@@ -274,7 +274,8 @@ def test_started_agent_survives_errors_and_stops_promptly(store, explorer):
     explorer.workloads, explorer.last_id = reservation(agent.clock, 1), 1
     explorer.down = False
     deadline = time.monotonic() + 5
-    while len(explorer.results) < 3 and time.monotonic() < deadline:
+    # The uptime post follows the poll within the same tick: wait for both, not only the results.
+    while (len(explorer.results) < 3 or explorer.last("uptime") is None) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(explorer.results) == 3
     assert explorer.last("uptime") is not None
