@@ -21,6 +21,7 @@ import threading
 import time
 
 import httpx
+import yaml
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 30.0
@@ -29,23 +30,18 @@ STOP_TIMEOUT = 15.0
 MIN_NODE_SRU = 500
 
 
-def _import_collection():
-    """Make ``ansible_collections.threefold.grid`` importable from the working tree.
+def _collection_root():
+    """A temporary ``ansible_collections/threefold/grid`` that is a symlink to the working tree.
 
-    The collection's code is the client the benchmarks drive (as a playbook would); the repository
-    root is the collection root, so a symlink under a temporary ``ansible_collections/threefold``
-    is enough: no build step, nothing copied. The symlink is removed at exit.
+    The collection's code is the client the benchmarks drive, imported here and run by the
+    ``ansible-playbook`` processes of the collection benchmarks (ANSIBLE_COLLECTIONS_PATH); the
+    repository root is the collection root, so a symlink is enough: no build step, nothing copied.
+    The symlink is removed at exit.
     """
-    try:
-        import ansible_collections.threefold.grid  # noqa: F401  (already on the path)
-        return
-    except ImportError:
-        pass
     root = pathlib.Path(tempfile.mkdtemp(prefix="tfgrid-bench-path."))
     namespace = root / "ansible_collections" / "threefold"
     namespace.mkdir(parents=True)
     (namespace / "grid").symlink_to(REPO_ROOT, target_is_directory=True)
-    sys.path.insert(0, str(root))
 
     def remove():
         (namespace / "grid").unlink()
@@ -54,9 +50,11 @@ def _import_collection():
         root.rmdir()
 
     atexit.register(remove)
+    return root
 
 
-_import_collection()
+COLLECTIONS_ROOT = _collection_root()
+sys.path.insert(0, str(COLLECTIONS_ROOT))
 # A SIGTERM unwinds like Ctrl-C does, so every localgrid a benchmark started is stopped.
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
@@ -64,17 +62,24 @@ from ansible_collections.threefold.grid.plugins.module_utils import _workloads  
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient  # noqa: E402
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity  # noqa: E402
 
+sys.path.insert(1, str(REPO_ROOT))
+from localgrid.config import PROFILES  # noqa: E402
+
 
 class LocalgridProcess:
     """``python -m localgrid serve`` on a free 127.0.0.1 port with a throw-away state file."""
 
-    def __init__(self, payment="free", profile="fast"):
+    def __init__(self, payment="free", profile="fast", capacity_factor=1):
         self.workdir = tempfile.TemporaryDirectory(prefix="tfgrid-bench.")
         self.log_path = os.path.join(self.workdir.name, "localgrid.log")
+        self.payment = payment
+        self.profile = PROFILES[profile]
         command = [
             sys.executable, "-m", "localgrid", "serve", "--host", "127.0.0.1", "--port", "0",
             "--state", os.path.join(self.workdir.name, "state.db"), "--profile", profile, "--payment", payment,
         ]
+        if capacity_factor != 1:
+            command += ["--grid", _scaled_grid(self.workdir.name, capacity_factor)]
         self.started_at = time.time()  # a fresh state's grid clock is the wall clock
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         with open(self.log_path, "wb") as log:
@@ -85,6 +90,7 @@ class LocalgridProcess:
             self.stop()
             raise
         self.explorer_url = self.base_url + "/explorer"
+        self.horizon_url = self.base_url + "/stellar"
 
     def _wait_for_url(self):
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -114,6 +120,12 @@ class LocalgridProcess:
                     return int(line.split()[1]) / 1024.0
         raise RuntimeError("no VmRSS for pid %d" % self.pid)
 
+    def cpu_seconds(self):
+        """User + system CPU time of the localgrid process (every thread), from /proc/<pid>/stat."""
+        with open("/proc/%d/stat" % self.pid, encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def grid_now(self):
         return httpx.get(self.base_url + "/localgrid/info", timeout=10).json()["now"]
 
@@ -134,17 +146,35 @@ class LocalgridProcess:
         self.stop()
 
 
+def _scaled_grid(directory, factor):
+    """The packaged grid with every node's capacity multiplied by ``factor``: the collection
+    benchmarks deploy hundreds of containers (1 vCPU each), more than the default grid's 80 vCPUs."""
+    with open(REPO_ROOT / "localgrid" / "grids" / "default.yml", encoding="utf-8") as source:
+        grid = yaml.safe_load(source)
+    for node in grid["nodes"]:
+        node["total_resources"] = {key: value * factor for key, value in node["total_resources"].items()}
+    path = os.path.join(directory, "grid.yml")
+    with open(path, "w", encoding="utf-8") as target:
+        yaml.safe_dump(grid, target)
+    return path
+
+
 def live_storage_nodes(lg):
-    """Ids of the nodes with room for volumes that are up: their directory entry is fresh.
+    """Ids of the nodes with room for volumes that are up."""
+    return live_nodes(lg, sru=MIN_NODE_SRU)
+
+
+def live_nodes(lg, **filters):
+    """Ids of the nodes matching the explorer's ``filters`` that are up: their directory entry is fresh.
 
     localgrid registers a node of its grid file as last seen at start-up, or long before when
     the grid file marks it down (no agent runs for it).
     """
     with ExplorerClient(lg.explorer_url) as client:
-        nodes = client.list_nodes(sru=MIN_NODE_SRU)
+        nodes = client.list_nodes(**filters)
     live = sorted(node["node_id"] for node in nodes if node["updated"] >= int(lg.started_at) - 1)
     if not live:
-        raise RuntimeError("no live node with %d GiB of SSD" % MIN_NODE_SRU)
+        raise RuntimeError("no live node matching %s" % filters)
     return live
 
 

@@ -1,0 +1,216 @@
+"""Real ``ansible-playbook`` processes against a localgrid: the collection benchmarks' client.
+
+Every run is a separate ``ansible-playbook`` (forks are separate processes too, as for a user), with
+the collection taken from the working tree (harness.COLLECTIONS_ROOT) and the playbooks of
+bench/playbooks/. The grid, explorer and identity come from the TFGRID_* environment variables the
+modules read, so the playbooks only say what to deploy.
+"""
+
+import argparse
+import ast
+import re
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import COLLECTIONS_ROOT, REPO_ROOT, median
+
+PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
+NOOP_MODULE = "bench_noop"
+RUN_TIMEOUT = 3600
+FORKS = 10
+# How a play runs over many containers: a loop in one host, or a host per container run FORKS at a time.
+VARIANTS = ("loop", "forks")
+
+
+def _module_utils_imports(module_path):
+    """The ``from ...module_utils... import`` statements of a module, verbatim."""
+    source = module_path.read_text(encoding="utf-8")
+    return [
+        ast.get_source_segment(source, node)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ImportFrom) and ".plugins.module_utils." in (node.module or "")
+    ]
+
+
+def write_noop_module(library, like="zos_container"):
+    """A module that imports the module_utils ``like`` imports (read from its source, so it follows
+    the collection's changes) and does nothing else: the price of starting a task of this collection."""
+    imports = "\n".join(_module_utils_imports(REPO_ROOT / "plugins" / "modules" / (like + ".py")))
+    library.mkdir(parents=True, exist_ok=True)
+    (library / (NOOP_MODULE + ".py")).write_text(
+        "#!/usr/bin/python\n"
+        "from ansible.module_utils.basic import AnsibleModule\n"
+        + imports + "\n\n\n"
+        "def main():\n"
+        "    module = AnsibleModule(argument_spec=dict(name=dict(type='str', required=True)),\n"
+        "                           supports_check_mode=True)\n"
+        "    module.exit_json(changed=False, name=module.params['name'])\n\n\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n",
+        encoding="utf-8",
+    )
+
+
+class PlaybookRunner:
+    """Runs bench/playbooks/* against one localgrid, as one identity at a time."""
+
+    def __init__(self, lg):
+        self.lg = lg
+        self.workdir = tempfile.TemporaryDirectory(prefix="tfgrid-bench-ansible.")
+        self.dir = pathlib.Path(self.workdir.name)
+        # The no-op module lives next to the playbooks (a playbook-adjacent library/), never in plugins/.
+        self.playbooks = self.dir / "playbooks"
+        self.playbooks.mkdir()
+        for playbook in PLAYBOOKS.glob("*.yml"):
+            (self.playbooks / playbook.name).write_bytes(playbook.read_bytes())
+        write_noop_module(self.playbooks / "library")
+        self.env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT),
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_LOCAL_TEMP=str(self.dir / "tmp"),
+            ANSIBLE_REMOTE_TEMP=str(self.dir / "tmp"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_HOST_KEY_CHECKING="0",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+            ANSIBLE_LOCALHOST_WARNING="0",
+            TFGRID_NETWORK="local",
+            TFGRID_EXPLORER_URL=lg.explorer_url,
+            TFGRID_HORIZON_URL=lg.horizon_url,
+            NO_PROXY="127.0.0.1,localhost",
+        )
+        for name in ("TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED", "TFGRID_IDENTITY_MNEMONIC",
+                     "TFGRID_IDENTITY_SEED_FILE", "TFGRID_STELLAR_SECRET"):
+            self.env.pop(name, None)
+        self._runs = 0
+
+    def inventory(self, hosts, host_vars):
+        """An inventory of local hosts; ``host_vars(index)`` gives each host's variables."""
+        path = self.dir / ("inventory-%d.json" % len(hosts))
+        local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        path.write_text(json.dumps({"all": {"hosts": {
+            host: dict(local, **host_vars(index)) for index, host in enumerate(hosts)}}}), encoding="utf-8")
+        return path
+
+    def run(self, playbook, identity=None, extra_vars=None, inventory=None, forks=1, via=None, unchanged=False):
+        """Run one playbook to completion; returns its wall time in seconds. Raises on failure, and
+        when ``unchanged`` and a host reports a change (an idempotent re-run that was not).
+
+        ``via``: the base URL of a proxy in front of localgrid (see counting_proxy.py) to talk to instead.
+        """
+        self._runs += 1
+        vars_path = self.dir / ("vars-%d.json" % self._runs)
+        vars_path.write_text(json.dumps(extra_vars or {}), encoding="utf-8")
+        env = dict(self.env)
+        if identity is not None:
+            env.update(TFGRID_IDENTITY_NAME=identity.name, TFGRID_IDENTITY_SEED_FILE=str(identity.seed_file))
+        if via is not None:
+            env.update(TFGRID_EXPLORER_URL=via + "/explorer", TFGRID_HORIZON_URL=via + "/stellar")
+        inventory = inventory or self.inventory(["localhost"], lambda _index: {})
+        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+                   "-f", str(forks), "-e", "@" + str(vars_path), str(self.playbooks / playbook)]
+        log_path = self.dir / ("run-%d.log" % self._runs)
+        started = time.perf_counter()
+        with open(log_path, "wb") as log:
+            returncode = subprocess.call(command, cwd=str(self.dir), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         timeout=RUN_TIMEOUT)
+        elapsed = time.perf_counter() - started
+        if returncode != 0:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+            raise RuntimeError("ansible-playbook %s failed (exit %d):\n%s" % (playbook, returncode, "\n".join(tail)))
+        if unchanged:
+            recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", log_path.read_text(encoding="utf-8"), re.M)
+            changed = [host for host, count in recap if int(count)]
+            if not recap or changed:
+                raise RuntimeError("re-run of %s changed hosts %s (log %s)" % (playbook, changed, log_path))
+        return elapsed
+
+    def containers(self, playbook, identity, nodes, prefix, count, variant, via=None, unchanged=False):
+        """Run containers.yml (or noop.yml) for containers 0..count-1 of ``identity``; returns seconds."""
+        extra = dict(self.payment, bench_nodes=list(nodes), bench_network=identity.network, bench_prefix=prefix,
+                     bench_wait_sleep=1)
+        if variant == "loop":
+            inventory = self.inventory(["localhost"], lambda _index: {"bench_indexes": list(range(count))})
+            forks = 1
+        else:
+            inventory = self.inventory(["bench-%d" % index for index in range(count)],
+                                       lambda index: {"bench_indexes": [index]})
+            forks = FORKS
+        return self.run(playbook, identity, extra, inventory, forks, via, unchanged=unchanged)
+
+    @property
+    def payment(self):
+        """The zos_* ``payment`` option in stellar mode (one wallet per localgrid, funded on first use)."""
+        if self.lg.payment != "stellar":
+            return {}
+        wallet_file = self.dir / "wallet.secret"
+        if not wallet_file.exists():
+            self.run("prepare.yml", extra_vars={"bench_wallet_file": str(wallet_file)})
+        return {"bench_payment": {"stellar_secret": wallet_file.read_text(encoding="ascii").strip()}}
+
+    def prepare(self, name, network_nodes=None):
+        """Register identity ``name`` (and a network over ``network_nodes``, [{node_id, subnet}])."""
+        identity = PlayIdentity(self, name)
+        extra = dict(self.payment, bench_identity_name=name, bench_seed_file=str(identity.seed_file))
+        if network_nodes:
+            extra.update(bench_network="net-" + name.split(".")[0], bench_network_nodes=network_nodes)
+        self.run("prepare.yml", extra_vars=extra)
+        identity.network = extra.get("bench_network")
+        return identity
+
+    def close(self):
+        self.workdir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def network_nodes(nodes):
+    """zos_network's ``nodes`` for containers.yml: node i gets 10.80.i.0/24."""
+    return [{"node_id": node, "subnet": "10.80.%d.0/24" % index} for index, node in enumerate(nodes)]
+
+
+class PlayIdentity:
+    """A 3Bot identity the playbooks act as (registered by bench/playbooks/prepare.yml)."""
+
+    def __init__(self, runner, name):
+        self.name = name
+        self.seed_file = runner.dir / (name + ".seed")
+        self.network = None
+
+
+def arguments(description, count, quick_count, payment_modes=("free", "stellar")):
+    """The command line every collection benchmark shares: --count, --rounds, --quick, --payment."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--count", type=int, default=None, help="containers (default %d, %d with --quick)"
+                        % (count, quick_count))
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes (for development)")
+    parser.add_argument("--payment", default=",".join(payment_modes),
+                        help="localgrid payment modes to measure, comma-separated (default %(default)s)")
+    return parser
+
+
+def finish_arguments(args, count, quick_count):
+    args.count = args.count or (quick_count if args.quick else count)
+    args.rounds = args.rounds or (2 if args.quick else 3)
+    args.payment = [mode.strip() for mode in args.payment.split(",") if mode.strip()]
+    return args
+
+
+def timed_rounds(rounds, variants):
+    """{name: median seconds} of ``variants`` ({name: callable returning seconds}) run round by round."""
+    times = {name: [] for name in variants}
+    for _round in range(rounds):
+        for name, run in variants.items():
+            times[name].append(run())
+    return {name: median(values) for name, values in times.items()}
