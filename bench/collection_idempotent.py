@@ -12,7 +12,7 @@ Usage: python bench/collection_idempotent.py [--count 100] [--rounds 3] [--quick
 import sys
 
 from harness import LocalgridProcess, Verdicts, live_nodes
-from playbook_runs import VARIANTS, PlaybookRunner, arguments, finish_arguments, network_nodes, timed_rounds
+from playbook_runs import VARIANTS, PlaybookRunner, add_size, arguments, finish_arguments, network_nodes, timed_rounds
 
 TARGET = 1.2
 CAPACITY = 10
@@ -24,7 +24,8 @@ def measure(mode, args, verdicts):
     with LocalgridProcess(payment=mode, capacity_factor=CAPACITY) as lg, PlaybookRunner(lg) as runner:
         nodes = live_nodes(lg, farm=2)
         identity = runner.prepare("idem-%s.3bot" % mode, network_nodes(nodes))
-        deployed = runner.containers("containers.yml", identity, nodes, "web", count, "forks")
+        indexes = list(range(count))
+        deployed = runner.containers("containers.yml", identity, nodes, "web", indexes, "forks")
         verdicts.info("%s payment: %d containers deployed on %d nodes in %.1f s (set-up, forks=%d)"
                       % (mode, count, len(nodes), deployed, 10))
         variants = {}
@@ -32,7 +33,7 @@ def measure(mode, args, verdicts):
             for playbook in ("containers.yml", "noop.yml"):
                 variants[(variant, playbook)] = (
                     lambda variant=variant, playbook=playbook: runner.containers(
-                        playbook, identity, nodes, "web", count, variant, unchanged=True))
+                        playbook, identity, nodes, "web", indexes, variant, unchanged=True))
         medians = timed_rounds(args.rounds, variants)
     for variant in VARIANTS:
         checked, baseline = medians[(variant, "containers.yml")], medians[(variant, "noop.yml")]
@@ -43,8 +44,9 @@ def measure(mode, args, verdicts):
 
 
 def main(argv=None):
-    parser = arguments(__doc__.splitlines()[0], COUNT, QUICK_COUNT)
-    args = finish_arguments(parser.parse_args(argv), COUNT, QUICK_COUNT)
+    parser = arguments(__doc__.splitlines()[0])
+    add_size(parser, "count", COUNT, QUICK_COUNT, "containers")
+    args = finish_arguments(parser.parse_args(argv))
     verdicts = Verdicts()
     verdicts.info("%d containers, %d rounds, medians" % (args.count, args.rounds))
     for mode in args.payment:

@@ -126,6 +126,17 @@ class LocalgridProcess:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wait_quiet(self, busy=0.2, timeout=120.0):
+        """Wait until localgrid uses less than ``busy`` of a core over a second (the nodes have
+        caught up with what was registered), at most ``timeout`` seconds; returns seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = self.cpu_seconds()
+            time.sleep(1.0)
+            if self.cpu_seconds() - before < busy:
+                break
+        return time.monotonic() - started
+
     def grid_now(self):
         return httpx.get(self.base_url + "/localgrid/info", timeout=10).json()["now"]
 
@@ -211,40 +222,48 @@ def wait_deployed(lg, customers, stall_timeout=15.0):
 class Customer:
     """A 3Bot registered in the phonebook that signs volume reservations the way the collection does."""
 
-    def __init__(self, lg, name):
+    def __init__(self, lg, name, seed_file=None):
+        """A new 3Bot ``name``, or the registered one whose seed is in ``seed_file``."""
         self.lg = lg
-        self.identity = Identity.generate()
         with ExplorerClient(lg.explorer_url) as client:
-            self.tid = int(client.create_user(name, name + "@bench.example", self.identity.public_key_hex)["id"])
+            if seed_file is None:
+                self.identity = Identity.generate()
+                self.tid = int(client.create_user(name, name + "@bench.example", self.identity.public_key_hex)["id"])
+            else:
+                self.identity = Identity.from_file(str(seed_file))
+                self.tid = int(client.find_users(name=name)[0]["id"])
 
     def volume_bodies(self, node_ids, count, label):
         """``count`` signed POST /reservations bodies, one 1 GiB volume each, nodes taken round-robin."""
         now = int(self.lg.grid_now())
-        bodies = []
-        for index in range(count):
-            data = {
-                "description": "",
-                "signing_request_provision": {"signers": [], "quorum_min": 0},
-                "signing_request_delete": {"signers": [self.tid], "quorum_min": 1},
-            }
-            lists = _workloads.empty_workload_lists()
-            lists["volumes"] = [_workloads.volume_workload(1, node_ids[index % len(node_ids)], 1)]
-            data.update(lists)
-            data["expiration_provisioning"] = now + 1800
-            data["expiration_reservation"] = now + 2 * 3600
-            data["currencies"] = ["TFT"]
-            text = json.dumps(data)
-            name = "%s-%d" % (label, index)
-            metadata = {"ansible": {"name": name, "kind": "volume", "fp": hashlib.sha256(name.encode()).hexdigest()}}
-            bodies.append({
-                "json": text,
-                "data_reservation": data,
-                "customer_tid": self.tid,
-                "customer_signature": self.identity.sign_reservation(text),
-                "next_action": 0,
-                "metadata": json.dumps(metadata, separators=(",", ":")),
-            })
-        return bodies
+        return [self.signed_body({"volumes": [_workloads.volume_workload(1, node_ids[index % len(node_ids)], 1)]},
+                                 "%s-%d" % (label, index), "volume", now)
+                for index in range(count)]
+
+    def signed_body(self, workloads, name, kind, now, lifetime=2 * 3600):
+        """A signed POST /reservations body laid out as the collection lays it out, with its metadata
+        tag; ``workloads`` maps workload lists (``volumes``, ``containers``...) to their workloads."""
+        data = {
+            "description": "",
+            "signing_request_provision": {"signers": [], "quorum_min": 0},
+            "signing_request_delete": {"signers": [self.tid], "quorum_min": 1},
+        }
+        lists = _workloads.empty_workload_lists()
+        lists.update(workloads)
+        data.update(lists)
+        data["expiration_provisioning"] = now + 1800
+        data["expiration_reservation"] = now + lifetime
+        data["currencies"] = ["TFT"]
+        text = json.dumps(data)
+        metadata = {"ansible": {"name": name, "kind": kind, "fp": hashlib.sha256(name.encode()).hexdigest()}}
+        return {
+            "json": text,
+            "data_reservation": data,
+            "customer_tid": self.tid,
+            "customer_signature": self.identity.sign_reservation(text),
+            "next_action": 0,
+            "metadata": json.dumps(metadata, separators=(",", ":")),
+        }
 
 
 def create_serial(explorer_url, bodies):
@@ -262,7 +281,24 @@ def create_parallel(explorer_url, bodies, threads):
     Every thread takes an equal slice; all start together behind a barrier so the clock measures
     only the concurrent part. Returns (reservation ids, seconds).
     """
-    slices = [bodies[index::threads] for index in range(threads)]
+    return parallel_calls(explorer_url, bodies, threads,
+                          lambda client, body: int(client.create_reservation(body)["reservation_id"]))
+
+
+def delete_parallel(customer, bodies, ids, threads):
+    """Sign the delete of each reservation (``ids``, registered from ``bodies``) from ``threads`` threads."""
+    def sign_delete(client, item):
+        body, rid = item
+        client.sign_delete(rid, customer.tid, customer.identity.sign_reservation_action(rid, body["json"]))
+        return rid
+
+    return parallel_calls(customer.lg.explorer_url, list(zip(bodies, ids)), threads, sign_delete)
+
+
+def parallel_calls(explorer_url, items, threads, call):
+    """``call(client, item)`` for every item from ``threads`` threads with a client each; returns
+    (results in the order of ``items``, seconds measured from the moment every client has connected)."""
+    slices = [items[index::threads] for index in range(threads)]
     barrier = threading.Barrier(threads + 1, timeout=60)
 
     def worker(chunk):
@@ -271,14 +307,16 @@ def create_parallel(explorer_url, bodies, threads):
                 client.get("/nodes", params={"size": 1})  # connect before the clock starts
             finally:
                 barrier.wait()  # even after a failure, so the main thread is not left waiting
-            return [int(client.create_reservation(body)["reservation_id"]) for body in chunk]
+            return [call(client, item) for item in chunk]
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(worker, chunk) for chunk in slices]
         barrier.wait()
         started = time.perf_counter()
-        ids = [rid for future in futures for rid in future.result()]
-        return ids, time.perf_counter() - started
+        results = [None] * len(items)
+        for index, future in enumerate(futures):
+            results[index::threads] = future.result()
+        return results, time.perf_counter() - started
 
 
 def median(values):

@@ -131,16 +131,16 @@ class PlaybookRunner:
                 raise RuntimeError("re-run of %s changed hosts %s (log %s)" % (playbook, changed, log_path))
         return elapsed
 
-    def containers(self, playbook, identity, nodes, prefix, count, variant, via=None, unchanged=False):
-        """Run containers.yml (or noop.yml) for containers 0..count-1 of ``identity``; returns seconds."""
+    def containers(self, playbook, identity, nodes, prefix, indexes, variant, via=None, unchanged=False):
+        """Run containers.yml (or noop.yml) for the containers ``indexes`` of ``identity``; returns seconds."""
         extra = dict(self.payment, bench_nodes=list(nodes), bench_network=identity.network, bench_prefix=prefix,
                      bench_wait_sleep=1)
         if variant == "loop":
-            inventory = self.inventory(["localhost"], lambda _index: {"bench_indexes": list(range(count))})
+            inventory = self.inventory(["localhost"], lambda _index: {"bench_indexes": list(indexes)})
             forks = 1
         else:
-            inventory = self.inventory(["bench-%d" % index for index in range(count)],
-                                       lambda index: {"bench_indexes": [index]})
+            inventory = self.inventory(["bench-%d" % index for index in range(len(indexes))],
+                                       lambda index: {"bench_indexes": [indexes[index]]})
             forks = FORKS
         return self.run(playbook, identity, extra, inventory, forks, via, unchanged=unchanged)
 
@@ -188,11 +188,9 @@ class PlayIdentity:
         self.network = None
 
 
-def arguments(description, count, quick_count, payment_modes=("free", "stellar")):
-    """The command line every collection benchmark shares: --count, --rounds, --quick, --payment."""
+def arguments(description, payment_modes=("free", "stellar")):
+    """The command line every collection benchmark shares: --rounds, --quick, --payment."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--count", type=int, default=None, help="containers (default %d, %d with --quick)"
-                        % (count, quick_count))
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, 2 with --quick)")
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes (for development)")
     parser.add_argument("--payment", default=",".join(payment_modes),
@@ -200,8 +198,16 @@ def arguments(description, count, quick_count, payment_modes=("free", "stellar")
     return parser
 
 
-def finish_arguments(args, count, quick_count):
-    args.count = args.count or (quick_count if args.quick else count)
+def add_size(parser, name, full, quick, what):
+    parser.add_argument("--" + name, type=int, default=None, help="%s (default %d, %d with --quick)" % (what, full, quick))
+    parser.set_defaults(**{"_sizes_" + name: (full, quick)})
+
+
+def finish_arguments(args):
+    """Fill in the sizes and rounds --quick or their defaults imply; split --payment."""
+    for key, (full, quick) in [(k[len("_sizes_"):], v) for k, v in vars(args).items() if k.startswith("_sizes_")]:
+        if getattr(args, key) is None:
+            setattr(args, key, quick if args.quick else full)
     args.rounds = args.rounds or (2 if args.quick else 3)
     args.payment = [mode.strip() for mode in args.payment.split(",") if mode.strip()]
     return args

@@ -1,0 +1,67 @@
+"""One container end to end through ansible-playbook vs the same requests from a bare script.
+
+Each payment mode gets its own localgrid (fast profile). Round by round, a fresh identity runs
+playbooks/end_to_end.yml (identity, network, volume, container, each paid in stellar mode and waited
+for with the modules' default wait options), and another fresh identity runs end_to_end_floor.py,
+which sends the same registrations and payments and polls every 50 ms. Both are separate processes,
+timed from outside. The floor is the script's median plus one node poll interval of the profile
+(a client cannot learn of a deployment sooner than the node reports it). Target: play / floor <= 1.3.
+
+Usage: python bench/collection_end_to_end.py [--rounds 3] [--quick] [--payment free,stellar]
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+from harness import LocalgridProcess, Verdicts, live_nodes
+from playbook_runs import PlaybookRunner, arguments, finish_arguments, timed_rounds
+
+TARGET = 1.3
+FLOOR_SCRIPT = pathlib.Path(__file__).resolve().parent / "end_to_end_floor.py"
+
+
+def measure(mode, args, verdicts):
+    with LocalgridProcess(payment=mode) as lg, PlaybookRunner(lg) as runner:
+        node = live_nodes(lg, farm=2)[0]
+        payment = runner.payment
+        env = dict(os.environ, NO_PROXY="127.0.0.1,localhost")
+        if payment:
+            env["BENCH_STELLAR_SECRET"] = payment["bench_payment"]["stellar_secret"]
+        runs = []
+
+        def play():
+            runs.append(len(runs))
+            name = "e2e-play-%d.3bot" % len(runs)
+            return runner.run("end_to_end.yml", extra_vars=dict(
+                payment, bench_identity_name=name, bench_seed_file=str(runner.dir / (name + ".seed")), bench_node=node))
+
+        def floor():
+            runs.append(len(runs))
+            started = time.perf_counter()
+            subprocess.run([sys.executable, str(FLOOR_SCRIPT), lg.explorer_url, lg.horizon_url, node,
+                            "e2e-floor-%d.3bot" % len(runs)], env=env, check=True, timeout=600)
+            return time.perf_counter() - started
+
+        medians = timed_rounds(args.rounds, {"play": play, "floor": floor})
+        poll = lg.profile.node_poll_interval
+    floor_seconds = medians["floor"] + poll
+    verdicts.info("%s payment: playbook %.2f s, bare script %.2f s + node poll interval %.2f s = floor %.2f s"
+                  % (mode, medians["play"], medians["floor"], poll, floor_seconds))
+    verdicts.at_most("one container end to end %s payment: playbook/floor ratio" % mode,
+                     medians["play"] / floor_seconds, TARGET)
+
+
+def main(argv=None):
+    args = finish_arguments(arguments(__doc__.splitlines()[0]).parse_args(argv))
+    verdicts = Verdicts()
+    verdicts.info("%d rounds, medians" % args.rounds)
+    for mode in args.payment:
+        measure(mode, args, verdicts)
+    return verdicts.exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
