@@ -34,7 +34,7 @@ def payments_per_memo(horizon_url, secret):
             cursor = records[-1]["paging_token"]
 
 
-def deployed_containers(lg, runner, identity):
+def deployed_containers(lg, identity):
     """Ids of the live container reservations of ``identity`` whose node reported them running."""
     customer = Customer(lg, identity.name, identity.seed_file)
     ok = _workloads.RESULT_STATES["ok"]
@@ -45,15 +45,16 @@ def deployed_containers(lg, runner, identity):
             and [result["state"] for result in reservation["results"] or []] == [ok]]
 
 
-def paid_exactly_once(lg, runner, identities, expected):
-    """(ok, detail): each identity has ``expected[name]`` deployed containers, each paid once."""
-    counts = payments_per_memo(lg.horizon_url, runner.payment["bench_payment"]["stellar_secret"])
-    problems, total = [], 0
+def audit(lg, wallet_secret, identities, expected):
+    """Two verdicts, each (ok, detail): every identity has ``expected[name]`` deployed containers, and
+    each deployed container was paid exactly once from the wallet."""
+    counts = payments_per_memo(lg.horizon_url, wallet_secret)
+    missing, wrong, total = [], [], 0
     for identity in identities:
-        ids = deployed_containers(lg, runner, identity)
+        ids = deployed_containers(lg, identity)
         total += len(ids)
         if len(ids) != expected[identity.name]:
-            problems.append("%s: %d deployed containers, expected %d" % (identity.name, len(ids),
-                                                                          expected[identity.name]))
-        problems += ["reservation %d paid %d times" % (rid, counts[str(rid)]) for rid in ids if counts[str(rid)] != 1]
-    return not problems, "; ".join(problems[:10]) or "%d containers, one payment each" % total
+            missing.append("%s: %d of %d" % (identity.name, len(ids), expected[identity.name]))
+        wrong += ["reservation %d paid %d times" % (rid, counts[str(rid)]) for rid in ids if counts[str(rid)] != 1]
+    return ((not missing, "deployed: " + ", ".join(missing) if missing else "%d containers" % total),
+            (not wrong, "; ".join(wrong[:10]) or "%d containers, one payment each" % total))

@@ -1,0 +1,61 @@
+"""100 containers with payment vs 10: a fleet must deploy in parallel, each container paid once.
+
+On a localgrid in stellar payment mode (fast profile, capacity x10), round by round, a fresh
+identity with its network (untimed) deploys SMALL and then another one LARGE containers with
+containers.yml, a host per container and forks=10 (how a play parallelises today), each container
+paid from one wallet and waited for. Targets: wall time LARGE / SMALL <= 1.5 (medians), and every
+container deployed and paid exactly once (the wallet's payments counted per memo on Horizon).
+
+Usage: python bench/collection_fleet.py [--small 10] [--large 100] [--rounds 3] [--quick]
+"""
+
+import itertools
+import re
+import sys
+
+from harness import LocalgridProcess, Verdicts, live_nodes
+from payment_audit import audit
+from playbook_runs import FORKS, PlaybookRunner, add_size, arguments, finish_arguments, network_nodes, timed_rounds
+
+TARGET = 1.5
+CAPACITY = 10
+
+
+def main(argv=None):
+    parser = arguments(__doc__.splitlines()[0], payment_modes=("stellar",))
+    add_size(parser, "small", 10, 3, "containers of the small fleet")
+    add_size(parser, "large", 100, 15, "containers of the large fleet")
+    args = finish_arguments(parser.parse_args(argv))
+    verdicts = Verdicts()
+    verdicts.info("%d and %d containers, forks=%d, %d rounds, medians" % (args.small, args.large, FORKS, args.rounds))
+    with LocalgridProcess(payment="stellar", capacity_factor=CAPACITY) as lg, PlaybookRunner(lg) as runner:
+        nodes = live_nodes(lg, farm=2)
+        numbers = itertools.count(1)
+        identities, expected = [], {}
+
+        def fleet(size):
+            identity = runner.prepare("fleet%d-%d.3bot" % (size, next(numbers)), network_nodes(nodes))
+            identities.append(identity)
+            expected[identity.name] = size
+            return runner.containers("containers.yml", identity, nodes, "web", list(range(size)), "forks",
+                                     tolerate_failed_hosts=True)
+
+        medians = timed_rounds(args.rounds, {size: (lambda size=size: fleet(size)) for size in (args.small, args.large)})
+        verdicts.info("stellar payment: %d containers in %.1f s, %d in %.1f s"
+                      % (args.small, medians[args.small], args.large, medians[args.large]))
+        verdicts.at_most("fleet with payment: wall time ratio %d/%d containers" % (args.large, args.small),
+                         medians[args.large] / medians[args.small], TARGET)
+        failed_hosts = sum(count for _playbook, count, _messages in runner.failures)
+        # One line per kind of failure: the reservation ids differ, the cause does not.
+        messages = sorted({re.sub(r"\d+", "N", found) for _playbook, _count, messages in runner.failures
+                           for found in messages})
+        verdicts.require("every container task succeeded", not failed_hosts,
+                         "%d failed: %s" % (failed_hosts, " | ".join(messages[:3])) if failed_hosts else "")
+        deployed, paid_once = audit(lg, runner.payment["bench_payment"]["stellar_secret"], identities, expected)
+        verdicts.require("every container deployed", *deployed)
+        verdicts.require("every deployed container paid exactly once", *paid_once)
+    return verdicts.exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
