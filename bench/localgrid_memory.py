@@ -5,7 +5,7 @@ once the node agents have reported (idle), and again after 1000 signed volume re
 been registered and deployed by the nodes. Target: RSS growth <= 1.25 x (see bench/README.md for
 why): state lives in SQLite, so the process itself must not keep reservations in memory.
 
-Usage: python bench/localgrid_memory.py [--count 1000] [--threads 8]
+Usage: python bench/localgrid_memory.py [--count 1000] [--threads 8] [--quick]
 """
 
 import argparse
@@ -20,9 +20,11 @@ IDLE_SETTLE = 1.0  # seconds for the agents' first reports to be served before t
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000, help="reservations to create (default 1000)")
+    parser.add_argument("--count", type=int, default=None, help="reservations to create (default 1000, 200 with --quick)")
     parser.add_argument("--threads", type=int, default=8, help="parallel clients (default 8)")
+    parser.add_argument("--quick", action="store_true", help="fewer reservations")
     args = parser.parse_args(argv)
+    args.count = args.count or (200 if args.quick else 1000)
 
     verdicts = Verdicts()
     with LocalgridProcess(payment="free") as lg:
