@@ -39,7 +39,7 @@ def seed(lg, runner, nodes, size, deleted, verdicts):
     bodies = customer.volume_bodies(nodes, deleted, "old")
     ids, created = create_parallel(lg.explorer_url, bodies, THREADS)
     _ids, cancelled = delete_parallel(customer, bodies, ids, THREADS)
-    runner.containers("containers.yml", identity, nodes[:1], "web", [0], "loop")
+    runner.deploy(identity, nodes[:1], "web", [0])
     _ids, live = create_parallel(lg.explorer_url, customer.volume_bodies(nodes, size - OWN_RESERVATIONS, "live"),
                                  THREADS)
     verdicts.info("%s payment, %d live: %d deleted reservations registered in %.1f s, deleted in %.1f s, "

@@ -25,7 +25,7 @@ def measure(mode, args, verdicts):
         nodes = live_nodes(lg, farm=2)
         identity = runner.prepare("idem-%s.3bot" % mode, network_nodes(nodes))
         indexes = list(range(count))
-        deployed = runner.containers("containers.yml", identity, nodes, "web", indexes, "forks")
+        deployed = runner.deploy(identity, nodes, "web", indexes)
         verdicts.info("%s payment: %d containers deployed on %d nodes in %.1f s (set-up, forks=%d)"
                       % (mode, count, len(nodes), deployed, 10))
         variants = {}

@@ -23,7 +23,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._crypto import encr
 POLL = 0.05
 WAIT_TIMEOUT = 300
 FLIST = "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist"
-WG_PORT = 7777
+FIRST_WG_PORT = 7000
 
 
 class FloorCustomer(Customer):
@@ -84,11 +84,13 @@ def main(argv):
     with httpx.Client(base_url=explorer_url, timeout=30) as http:
         customer = FloorCustomer(http, name)
         private_key, public_key = wireguard_keypair()
+        used_ports = set(http.get("/nodes/%s" % node).json().get("wg_ports") or [])
+        port = next(port for port in range(FIRST_WG_PORT, 65536) if port not in used_ports)
         network = {
             "name": "net", "workload_id": 1, "iprange": "10.81.0.0/16", "stats_aggregator": [], "farmer_tid": 0,
             "network_resources": [{
                 "node_id": node, "wireguard_private_key_encrypted": encrypt_for_node(node, private_key),
-                "wireguard_public_key": public_key, "wireguard_listen_port": WG_PORT, "iprange": "10.81.1.0/24",
+                "wireguard_public_key": public_key, "wireguard_listen_port": port, "iprange": "10.81.1.0/24",
                 "peers": [],
             }],
         }
