@@ -16,8 +16,9 @@ import subprocess
 import sys
 import time
 
-from harness import LocalgridProcess, Verdicts, live_nodes
-from playbook_runs import PlaybookRunner, arguments, finish_arguments, timed_rounds
+from harness import LocalgridProcess, Verdicts, live_nodes, timed_rounds
+from options import arguments, finish_arguments
+from playbook_runs import PlaybookRunner
 
 TARGET = 1.3
 FLOOR_SCRIPT = pathlib.Path(__file__).resolve().parent / "end_to_end_floor.py"

@@ -13,9 +13,10 @@ import itertools
 import re
 import sys
 
-from harness import LocalgridProcess, Verdicts, live_nodes
+from harness import LocalgridProcess, Verdicts, live_nodes, timed_rounds
+from options import add_size, arguments, finish_arguments
 from payment_audit import audit
-from playbook_runs import FORKS, PlaybookRunner, add_size, arguments, finish_arguments, network_nodes, timed_rounds
+from playbook_runs import FORKS, PlaybookRunner, network_nodes
 
 TARGET = 1.5
 CAPACITY = 10

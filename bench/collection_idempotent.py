@@ -11,8 +11,9 @@ Usage: python bench/collection_idempotent.py [--count 100] [--rounds 3] [--quick
 
 import sys
 
-from harness import LocalgridProcess, Verdicts, live_nodes
-from playbook_runs import VARIANTS, PlaybookRunner, add_size, arguments, finish_arguments, network_nodes, timed_rounds
+from harness import LocalgridProcess, Verdicts, live_nodes, timed_rounds
+from options import add_size, arguments, finish_arguments
+from playbook_runs import VARIANTS, PlaybookRunner, network_nodes
 
 TARGET = 1.2
 CAPACITY = 10

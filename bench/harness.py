@@ -325,6 +325,15 @@ def median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
+def timed_rounds(rounds, variants):
+    """{name: median seconds} of ``variants`` ({name: callable returning seconds}) run round by round."""
+    times = {name: [] for name in variants}
+    for _round in range(rounds):
+        for name, run in variants.items():
+            times[name].append(run())
+    return {name: median(values) for name, values in times.items()}
+
+
 class Verdicts:
     """One summary line per metric, and the exit status: non-zero when any target is missed."""
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 from harness import LocalgridProcess, Verdicts
-from playbook_runs import add_size, arguments, finish_arguments
+from options import add_size, arguments, finish_arguments
 
 TARGET_PERCENT = 1.0
 SETTLE = 3.0

@@ -6,18 +6,17 @@ bench/playbooks/. The grid, explorer and identity come from the TFGRID_* environ
 modules read, so the playbooks only say what to deploy.
 """
 
-import argparse
 import ast
-import re
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
-from harness import COLLECTIONS_ROOT, REPO_ROOT, median
+from harness import COLLECTIONS_ROOT, REPO_ROOT
 
 PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
 NOOP_MODULE = "bench_noop"
@@ -208,39 +207,3 @@ class PlayIdentity:
         self.name = name
         self.seed_file = runner.dir / (name + ".seed")
         self.network = None
-
-
-def arguments(description, payment_modes=("free", "stellar"), rounds=True):
-    """The command line the benchmarks share: --quick, --payment and (with ``rounds``) --rounds."""
-    parser = argparse.ArgumentParser(description=description)
-    if rounds:
-        parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, 2 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes (for development)")
-    parser.add_argument("--payment", default=",".join(payment_modes),
-                        help="localgrid payment modes to measure, comma-separated (default %(default)s)")
-    return parser
-
-
-def add_size(parser, name, full, quick, what):
-    parser.add_argument("--" + name, type=int, default=None, help="%s (default %d, %d with --quick)" % (what, full, quick))
-    parser.set_defaults(**{"_sizes_" + name: (full, quick)})
-
-
-def finish_arguments(args):
-    """Fill in the sizes and rounds --quick or their defaults imply; split --payment."""
-    for key, (full, quick) in [(k[len("_sizes_"):], v) for k, v in vars(args).items() if k.startswith("_sizes_")]:
-        if getattr(args, key) is None:
-            setattr(args, key, quick if args.quick else full)
-    if hasattr(args, "rounds"):
-        args.rounds = args.rounds or (2 if args.quick else 3)
-    args.payment = [mode.strip() for mode in args.payment.split(",") if mode.strip()]
-    return args
-
-
-def timed_rounds(rounds, variants):
-    """{name: median seconds} of ``variants`` ({name: callable returning seconds}) run round by round."""
-    times = {name: [] for name in variants}
-    for _round in range(rounds):
-        for name, run in variants.items():
-            times[name].append(run())
-    return {name: median(values) for name, values in times.items()}
