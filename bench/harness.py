@@ -24,7 +24,7 @@ import httpx
 import yaml
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 180.0  # under load localgrid can take a minute to start
 STOP_TIMEOUT = 15.0
 # Nodes with at least this much SSD (GiB) take a share of 1 GiB volumes without running out.
 MIN_NODE_SRU = 500

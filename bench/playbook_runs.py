@@ -152,7 +152,7 @@ class PlaybookRunner:
             forks = FORKS
         return self.run(playbook, identity, extra, inventory, forks, via, unchanged, tolerate_failed_hosts)
 
-    def deploy(self, identity, nodes, prefix, indexes, attempts=5):
+    def deploy(self, identity, nodes, prefix, indexes, attempts=3):
         """Untimed set-up: deploy the containers ``indexes`` with forks, re-running the play while hosts
         fail (parallel payments from one wallet can clash on its sequence number; a re-run pays only
         what is missing). Returns the seconds it took."""
