@@ -55,8 +55,8 @@ def seed(lg, runner, nodes, size, deleted, verdicts):
     _ids, live = create_parallel(lg.explorer_url, customer.volume_bodies(nodes, size - OWN_RESERVATIONS, "live"),
                                  THREADS)
     verdicts.info("%s payment, %d live: %d deleted reservations registered in %.1f s, deleted in %.1f s, "
-                  "%d live ones in %.1f s" % (lg.payment, size, deleted, created, cancelled,
-                                               size - OWN_RESERVATIONS, live))
+                  "%d live ones in %.1f s"
+                  % (lg.payment, size, deleted, created, cancelled, size - OWN_RESERVATIONS, live))
     return identity
 
 

@@ -28,8 +28,8 @@ def main(argv=None):
             cpu, started = lg.cpu_seconds(), time.monotonic()
             time.sleep(args.seconds)
             percent = 100.0 * (lg.cpu_seconds() - cpu) / (time.monotonic() - started)
-        verdicts.info("%s payment: localgrid used %.2f s of CPU in %d s idle" % (mode, percent * args.seconds / 100,
-                                                                               args.seconds))
+        verdicts.info("%s payment: localgrid used %.2f s of CPU in %d s idle"
+                      % (mode, percent * args.seconds / 100, args.seconds))
         verdicts.at_most("localgrid idle %s payment: CPU %% of one core" % mode, percent, TARGET_PERCENT)
     return verdicts.exit_status()
 

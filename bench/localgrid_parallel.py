@@ -104,7 +104,7 @@ def bench_listing(lg, nodes, verdicts, args):
         # small listings are repeated so that each size costs about the same wall time.
         for _round in range(LISTING_ROUNDS):
             for size in LISTING_SIZES:
-                times[size] += [timed_listing(size) for _ in range(max(1, LISTING_SIZES[-1] // size // 2))]
+                times[size] += [timed_listing(size) for _repeat in range(max(1, LISTING_SIZES[-1] // size // 2))]
 
     per_item = {}
     for size in LISTING_SIZES:
