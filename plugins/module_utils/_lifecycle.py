@@ -134,6 +134,8 @@ class ReservationLifecycle:
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
+        if payment:
+            self.registrar.precheck(payment, plan.estimate)
         if self.session.check_mode:
             return Outcome(True, decision.action, diff=plan.diff, estimate=plan.estimate,
                            replaced=[decision.old["id"]] if decision.old else [])

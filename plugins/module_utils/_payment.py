@@ -7,11 +7,13 @@
 
 Entry points (the `payment` block's options are _base.payment_argument_spec()):
 
-    pay_escrow(session, reservation_id, escrow_information, payment) -> dict
+    pay_escrow(session, reservation_id, escrow_information, payment, from_task=False) -> dict
         session: a _session.GridSession (its network settings, explorer client and check mode are used);
         escrow_information: the dict POST /reservations returned ({"address","asset","details"});
         payment: the `payment` block (keys as above; missing keys take their defaults; zos_payment
-        also passes wait_timeout, wait_sleep and wait_for).
+        also passes wait_timeout, wait_sleep and wait_for);
+        from_task: the escrow details come from a task, not from the explorer: they are checked against
+        the reservation first (_payment_checks.check_escrow_terms).
         Returns {"changed", "transaction_hash", "amount", "total_amount", "asset", "destination", "memo",
                  "already_paid", "free", "next_action"}; amounts are 7-decimal strings: `amount` is what this
         call paid (or would pay in check mode), `already_paid` what the escrow held for the memo before.
@@ -36,6 +38,11 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import (
     StellarError,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS
+from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import (
+    check_escrow_terms,
+    max_amount_stroops,
+    warn_other_owner,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     ENDED_STATES,
@@ -169,18 +176,9 @@ def status_without_escrow(session: GridSession, reservation_id: int) -> Dict[str
             "next_action": state}
 
 
-def _max_amount(payment: Dict[str, Any]) -> Optional[int]:
-    limit = payment.get("max_amount")
-    if limit in (None, ""):
-        return None
-    try:
-        return amount_to_stroops(limit)
-    except ValueError as exc:
-        raise PaymentError("max_amount: %s" % exc, "invalid_max_amount") from None
-
-
 def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
-               payment: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+               payment: Optional[Dict[str, Any]], from_task: bool = False) -> Dict[str, Any]:
+    """Pay what the escrow lacks; `from_task` escrow details (not the explorer's answer) are checked first."""
     payment = payment or {}
     reservation_id = int(reservation_id)
     escrow = escrow_information or {}
@@ -193,12 +191,16 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
         # Free-to-use nodes or an explorer without escrow: nothing is owed.
         result["free"] = True
         return result
-    limit = _max_amount(payment)
+    limit = max_amount_stroops(payment)
     if limit is not None and total > limit:
         raise PaymentError("reservation %d costs %s %s, above max_amount %s; nothing was paid" % (
             reservation_id, stroops_to_amount(total), asset.split(":")[0], stroops_to_amount(limit)),
             "above_max_amount", {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
-    result["next_action"] = state_name(read_reservation(session, reservation_id))
+    reservation = read_reservation(session, reservation_id)
+    if from_task:
+        warn_other_owner(session, reservation)
+        check_escrow_terms(session, reservation, escrow, total)
+    result["next_action"] = state_name(reservation)
     if result["next_action"] in PAYABLE_STATES:
         _pay_missing(session, reservation_id, total, asset, destination, payment, result)
     else:

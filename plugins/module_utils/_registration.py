@@ -91,6 +91,14 @@ class Registrar:
         explorer_call("cancel reservation %d" % rid, self.session.client.sign_delete, rid, self.session.tid, signature)
         self.reservations.invalidate()
 
+    def precheck(self, payment: Dict[str, Any], estimate: Dict[str, Any]) -> None:
+        """Before registering: the payment block can pay the estimate (else nothing is registered)."""
+        from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import precheck_payment
+        try:
+            precheck_payment(self.session, payment, estimate)
+        except PaymentError as error:
+            raise LifecycleError(error.msg, failure=error.to_failure()) from None
+
     def pay(self, rid: int, escrow_information: Dict[str, Any],
             payment: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         """Pay the escrow when a payment block is given and something is owed; the payment result or None."""

@@ -22,7 +22,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Miss
 from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import horizon_failure
 
 try:
-    from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
+    from stellar_sdk import Asset, Keypair, Server, StrKey, TransactionBuilder
     from stellar_sdk import exceptions as sdk_exceptions
     from stellar_sdk.client.requests_client import RequestsClient
     from stellar_sdk import xdr as stellar_xdr
@@ -147,6 +147,11 @@ def sdk_asset(asset):
         raise ValueError("asset %s is not a valid Stellar asset: %s" % (asset, exc)) from None
 
 
+def is_account_address(address: str) -> bool:
+    """Whether `address` is a valid Stellar account id (G..., with its checksum)."""
+    return isinstance(address, str) and StrKey.is_valid_ed25519_public_key(address)
+
+
 def keypair_from_secret(secret: Optional[str]) -> "Keypair":
     """Keypair of a Stellar secret seed; the error never repeats the secret."""
     if not secret:
@@ -185,13 +190,19 @@ def check_payment_possible(payer: Optional[Dict[str, Any]], escrow: Optional[Dic
 
     `payer`/`escrow` are Horizon account records (None when the account does not exist).
     """
+    check_payer(payer, asset, stroops, fee_stroops, base_reserve)
+    if escrow is None:
+        raise StellarError("the escrow account does not exist on this Stellar network (wrong network or horizon_url?)",
+                           "escrow_missing")
+    check_escrow_account(escrow, asset, stroops)
+
+
+def check_payer(payer: Optional[Dict[str, Any]], asset: str, stroops: int, fee_stroops: int, base_reserve: int) -> None:
+    """Fail clearly when the paying account (a Horizon record, None if missing) cannot send `stroops` of `asset`."""
     code, issuer = parse_asset(asset)
     if payer is None:
         raise StellarError("the paying Stellar account does not exist; fund it with XLM first", "payer_missing")
     address = payer.get("account_id") or payer.get("id")
-    if escrow is None:
-        raise StellarError("the escrow account does not exist on this Stellar network (wrong network or horizon_url?)",
-                           "escrow_missing")
     native = balance_line(payer, "XLM")
     native_free = (spendable_stroops(native) if native else 0) - minimum_balance_stroops(payer, base_reserve)
     if native_free < fee_stroops:
@@ -208,6 +219,11 @@ def check_payment_possible(payer: Optional[Dict[str, Any]], escrow: Optional[Dic
             raise StellarError("account %s has %s %s but the payment needs %s"
                                % (address, stroops_to_amount(available), code, stroops_to_amount(stroops)),
                                "underfunded")
+
+
+def check_escrow_account(escrow: Dict[str, Any], asset: str, stroops: int) -> None:
+    """Fail clearly when the escrow account (a Horizon record) cannot receive `stroops` of `asset`."""
+    code, issuer = parse_asset(asset)
     escrow_address = escrow.get("account_id") or escrow.get("id")
     if escrow_address != issuer:
         line = balance_line(escrow, asset)

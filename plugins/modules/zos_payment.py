@@ -201,7 +201,7 @@ class PaymentRunner(Runner):
             if self.params["escrow"] is None:
                 result = status_without_escrow(self.session, reservation_id)
             else:
-                result = pay_escrow(self.session, reservation_id, self.params["escrow"], payment)
+                result = pay_escrow(self.session, reservation_id, self.params["escrow"], payment, from_task=True)
         except PaymentError as error:
             error.returns = {"reservation_id": reservation_id}
             raise

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _payment, _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks, _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import ReservationLifecycle
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer, fake_session
@@ -191,7 +191,10 @@ def test_replace_with_same_ip_cancels_and_waits_deleted_before_registering(explo
     assert result.replaced == [4]
 
 
-def test_replace_with_new_ip_registers_first_then_cancels_old(explorer):
+def test_replace_with_new_ip_registers_first_then_cancels_old(explorer, monkeypatch):
+    prechecked = []
+    monkeypatch.setattr(_payment_checks, "precheck_payment", lambda session, payment, estimate: prechecked.append(
+        (payment, estimate["total_amount"])))
     lc = lifecycle(explorer)
     add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     explorer.script[5] = [deployed()]
@@ -200,11 +203,13 @@ def test_replace_with_new_ip_registers_first_then_cancels_old(explorer):
                                LIFE, wait=True, payment={"stellar_secret": "x"})
     posts = explorer.posts()
     assert posts == [("POST", "/reservations"), ("POST", "/reservations/4/sign/delete")]
+    assert prechecked == [({"stellar_secret": "x"}, result.estimate["total_amount"])]
     assert result.replaced == [4] and result.reservation["id"] == 5
     assert result.reservation["workload_state"] == "ok"
 
 
 def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
+    monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
     monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
     lc = lifecycle(explorer)
     add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
@@ -215,6 +220,16 @@ def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
     assert "the replacement 5 was cancelled and reservation 4 is kept" in error.value.msg
     assert explorer.reservations[4]["next_action"] == 3
     assert ("POST", "/reservations/5/sign/delete") in explorer.posts()
+
+
+def test_payment_that_cannot_pay_registers_nothing(explorer):
+    lc = lifecycle(explorer)
+    with pytest.raises(LifecycleError) as error:
+        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                          payment={"stellar_secret": "SNOTASECRET"})
+    assert "not a valid Stellar secret seed" in error.value.msg and "nothing was registered" in error.value.msg
+    assert error.value.failure["code"] == "invalid_secret" and "SNOTASECRET" not in error.value.msg
+    assert explorer.posts() == []
 
 
 # ---- waiting ---------------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def run(args, monkeypatch, explorer=None, check_mode=False):
 def test_payment_block_built_from_options_and_env(monkeypatch):
     calls = []
 
-    def fake_pay(session, rid, escrow, payment):
+    def fake_pay(session, rid, escrow, payment, from_task=False):
+        assert from_task is True
         calls.append((rid, escrow, payment, session.check_mode))
         return {"changed": True, "transaction_hash": "ab" * 32, "amount": "3.4546420", "total_amount": "3.4546420",
                 "asset": escrow["asset"], "destination": escrow["address"], "memo": str(rid),
@@ -82,7 +83,7 @@ def test_payment_block_built_from_options_and_env(monkeypatch):
 
 
 def test_payment_error_becomes_failure_without_secret(monkeypatch):
-    def fake_pay(session, rid, escrow, payment):
+    def fake_pay(session, rid, escrow, payment, from_task=False):
         raise _payment.PaymentError("Failed to pay reservation 42: account G... has no trustline for TFT",
                                     "no_trustline", {"reservation_id": 42})
     monkeypatch.setattr(zos_payment, "pay_escrow", fake_pay)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _payment
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks
 from ansible_collections.threefold.grid.plugins.modules import zos_volume
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
     DOWN_5,
@@ -87,6 +87,7 @@ def test_absent_cancels_then_nothing_to_do(volume, explorer):
 
 def test_failure_after_paying_returns_the_payment(volume, explorer, monkeypatch):
     paid = {"changed": True, "transaction_hash": "ab" * 32, "amount": "0.3456000", "memo": "1"}
+    monkeypatch.setattr(_payment_checks, "precheck_payment", lambda session, payment, estimate: None)
     monkeypatch.setattr(_payment, "pay_escrow", lambda session, rid, escrow, payment: dict(paid))
     explorer.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 2, "total_amount": 3456000}]}
     explorer.deploy = None  # the node never reports
