@@ -34,7 +34,7 @@ options:
   explorer_timeout:
     description:
       - Seconds to wait for an explorer response. Connecting waits at most 10 seconds or this value,
-        whichever is lower.
+        whichever is lower. Must be positive.
     type: float
     default: 30.0
   explorer_retries:

@@ -15,13 +15,14 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait in total when O(wait=true).
+      - How many seconds to wait in total when O(wait=true); 0 or more (a negative value fails before anything
+        is registered or paid).
       - On timeout the module fails, names the last state it saw and still returns what it knows.
     type: int
     default: 600
   wait_sleep:
     description:
-      - Seconds between two polls of the explorer when O(wait=true).
+      - Seconds between two polls of the explorer when O(wait=true); 0 or more.
     type: int
     default: 5
 """

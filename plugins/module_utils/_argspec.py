@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Mapping, Optional
 
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
@@ -117,3 +117,26 @@ def container_argument_spec(required: bool) -> Dict[str, Any]:
             stderr=dict(type="str", required=True),
         )),
     )
+
+
+# Options whose value must be at least this much (a type check alone accepts 0 and negative numbers).
+OPTION_MINIMUMS = (("explorer_timeout", 0.001, "a positive number of seconds"),
+                   ("explorer_retries", 0, "0 or more"),
+                   ("wait_timeout", 0, "0 or more seconds"),
+                   ("wait_sleep", 0, "0 or more seconds"))
+
+
+def option_value_problem(params: Mapping[str, Any]) -> Optional[str]:
+    """A message for a shared option whose value is out of range or empty, else None (checked before anything runs)."""
+    for option, low, wording in OPTION_MINIMUMS:
+        value = params.get(option)
+        if value is not None and value < low:
+            return "%s must be %s, got %s" % (option, wording, value)
+    name = params.get("name")
+    if isinstance(name, str) and not name.strip():
+        return "name must not be empty: it is the key that finds this resource again on the next run"
+    if isinstance(name, str) and (name != name.strip() or any(ord(char) < 32 for char in name)):
+        # The name is only stored in the reservation metadata, but a stray space or newline would make
+        # "web" and "web " two resources.
+        return "name %r has leading or trailing spaces or control characters" % name
+    return None

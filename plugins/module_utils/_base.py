@@ -19,7 +19,11 @@ from typing import Any, Dict, NoReturn, Type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import explorer_argument_spec, identity_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    explorer_argument_spec,
+    identity_argument_spec,
+    option_value_problem,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, MissingLibraryError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import HAS_NACL, NACL_IMPORT_ERROR
@@ -40,6 +44,9 @@ class ZosModule:
         kwargs["supports_check_mode"] = True
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
+        problem = option_value_problem(self.params)
+        if problem:
+            self.module.fail_json(msg=problem)
         if not HAS_HTTPX:
             self.module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
         if identity and not HAS_NACL:

@@ -192,6 +192,22 @@ def _check_env(env, secret_env, prefix):
         raise SpecError("%senv and %ssecret_env both set %s; a variable may be in only one" % (prefix, prefix, ", ".join(both)))
 
 
+def _env_values(values, option):
+    """{name: text} of an env mapping; a list or dict value is refused (it would be sent as its Python repr)."""
+    for key, value in values.items():
+        if isinstance(value, (dict, list, tuple, set)):
+            raise SpecError("%s: the value of %s is a %s; give a string (quote it, or use to_json)"
+                            % (option, key, type(value).__name__))
+    return dict((str(k), "" if v is None else str(v)) for k, v in values.items())
+
+
+def _check_hub_url(hub_url, prefix):
+    # 0-OS mounts the flist's data from this storage: zdb:// as its default, redis:// and http(s):// too.
+    if hub_url and not re.match(r"^(zdb|redis|https?)://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", hub_url):
+        raise SpecError("%shub_url: %r is not a flist storage URL such as zdb://hub.grid.tf:9900 (schemes zdb, redis, "
+                        "http, https; host and optional port)" % (prefix, hub_url))
+
+
 def _check_flist(flist, prefix):
     match = re.match(r"^https?://[^/\s]+/\S*\.flist$", flist or "")
     if not match:
@@ -296,11 +312,13 @@ def normalise_container(options: Mapping[str, Any], prefix: str = "") -> Tuple[D
     in error messages.
     """
     warnings = []
-    env = dict((str(k), "" if v is None else str(v)) for k, v in (options.get("env") or {}).items())
-    secret_env = dict((str(k), Secret("" if v is None else str(v))) for k, v in (options.get("secret_env") or {}).items())
+    env = _env_values(options.get("env") or {}, prefix + "env")
+    secret_env = dict((k, Secret(v)) for k, v in _env_values(options.get("secret_env") or {},
+                                                              prefix + "secret_env").items())
     _check_env(env, secret_env, prefix)
     flist = str(options.get("flist") or "").strip()
     _check_flist(flist, prefix)
+    _check_hub_url(str(options.get("hub_url") or "").strip(), prefix)
 
     interactive = bool(options.get("interactive"))
     entrypoint = str(options.get("entrypoint") or "").strip()

@@ -48,6 +48,8 @@ options:
   hub_url:
     description:
       - Storage URL of the flist data. The node uses V(zdb://hub.grid.tf:9900) when empty.
+      - "A scheme (V(zdb), V(redis), V(http) or V(https)), a host and an optional port, for example
+        V(zdb://hub.grid.tf:9900); anything else fails before anything is registered."
     type: str
     default: ""
   env:

@@ -31,6 +31,7 @@ options:
       - Email address of the identity, lowercase. The phonebook requires it to be unique, an empty address
         included, so set one for every identity.
       - When omitted for an identity that is already registered, the registered address is kept.
+      - An address that is not lowercase C(local@domain.tld) fails before anything is written.
     type: str
   description:
     description:
@@ -182,6 +183,7 @@ seed_file_created:
 """
 
 import os
+import re
 
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import env_fallback
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
@@ -202,6 +204,17 @@ def record(user, public_key_hex):
         "host": user.get("host") or "",
         "public_key": (user.get("pubkey") or public_key_hex).lower(),
     }
+
+
+# An address as the phonebook can use it: one @, no spaces, a dotted domain, lowercase (the explorer refuses
+# upper case with a 400, but stores any other text, so a typo would only show when mail never arrives).
+EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
+
+
+def check_email(email):
+    """Refuse an email address the phonebook should not store, before anything is written."""
+    if email and not EMAIL_RE.match(email):
+        raise IdentityError("email %r is not a lowercase address such as alice@example.com" % email)
 
 
 class IdentityRunner(Runner):
@@ -283,6 +296,7 @@ class IdentityRunner(Runner):
             raise IdentityError.during("Failed to register identity %s" % self.name, exc) from None
 
     def run(self):
+        check_email(self.params["email"])
         identity = self.load_identity()
         public_key_hex = identity.public_key_hex
         user = self.find_registered(identity)

@@ -307,3 +307,26 @@ def test_extra_mutually_exclusive_is_merged(capsys):
         build({"generate_seed_file": "/tmp/x", "identity_seed": SEED}, spec=spec,
               mutually_exclusive=[["generate_seed_file", "identity_seed"]])
     assert "mutually exclusive: generate_seed_file|identity_seed" in json.loads(capsys.readouterr().out)["msg"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"explorer_timeout": 0}, "explorer_timeout must be a positive number of seconds, got 0"),
+    ({"explorer_retries": -1}, "explorer_retries must be 0 or more"),
+    ({"wait_timeout": -5}, "wait_timeout must be 0 or more seconds, got -5"),
+    ({"wait_sleep": -1}, "wait_sleep must be 0 or more seconds"),
+    ({"name": ""}, "name must not be empty"),
+    ({"name": "  "}, "name must not be empty"),
+    ({"name": "web "}, "name 'web ' has leading or trailing spaces"),
+    ({"name": "we\nb"}, "control characters"),
+])
+def test_out_of_range_options_fail_before_anything_runs(capsys, args, message):
+    spec = dict(wait_argument_spec(), name=dict(type="str"))
+    result, _ = build_failure(capsys, dict(args, explorer_url="http://127.0.0.1:9/explorer"), identity=False,
+                              spec=spec)
+    assert result["failed"] is True and message in result["msg"]
+
+
+def test_in_range_options_pass():
+    spec = dict(wait_argument_spec(), name=dict(type="str"))
+    zmodule = build({"explorer_timeout": 0.5, "wait_timeout": 0, "name": "web-1"}, identity=False, spec=spec)
+    assert zmodule.params["wait_timeout"] == 0

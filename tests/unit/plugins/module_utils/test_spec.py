@@ -123,6 +123,11 @@ def test_interactive_drops_entrypoint_with_warning():
      "volumes[1].mountpoint: '/a' is used twice"),
     ({"logs": [{"stdout": "redis://h:6379/c-out", "stderr": "http://h/c"}]}, "logs[0].stderr: 'http://h/c'"),
     ({"node_id": ""}, "node_id: ''"),
+    ({"secret_env": {"TOKEN": {"nested": "hunter2"}}}, "secret_env: the value of TOKEN is a dict; give a string"),
+    ({"env": {"LIST": [1, 2]}}, "env: the value of LIST is a list"),
+    ({"hub_url": "hub.grid.tf"}, "hub_url: 'hub.grid.tf' is not a flist storage URL"),
+    ({"hub_url": "ftp://hub.grid.tf"}, "hub_url: 'ftp://hub.grid.tf'"),
+    ({"hub_url": "zdb://hub.grid.tf:9900/x y"}, "hub_url: "),
 ])
 def test_validation_names_option_and_value(overrides, message):
     with pytest.raises(SpecError) as error:
@@ -196,3 +201,14 @@ def test_ip_in_node_subnet(ip, ok):
     else:
         with pytest.raises(SpecError, match="network.ip_address: '%s'" % ip):
             _spec.ip_in_node_subnet(ip, "10.1.3.0/24", "network.ip_address")
+
+
+def test_secret_env_value_never_in_its_error():
+    with pytest.raises(SpecError) as error:
+        _spec.normalise_container(options(secret_env={"TOKEN": {"nested": "hunter2"}}))
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize("hub_url", ["", "zdb://hub.grid.tf:9900", "https://hub.grid.tf", "redis://10.0.0.1:6379"])
+def test_hub_urls_0_os_mounts(hub_url):
+    assert _spec.normalise_container(options(hub_url=hub_url))[0]["hub_url"] == hub_url

@@ -220,3 +220,12 @@ def test_create_with_an_id_only_answer_still_sets_description(run):
     result = run(dict(ALICE, description="d"), explorer)
     assert result["identity"]["tid"] == 1 and result["identity"]["description"] == "d"
     assert explorer.users[0]["description"] == "d"
+
+
+@pytest.mark.parametrize("email", ["alice", "alice@", "Alice@Example.com", "a b@example.com", "alice@example"])
+def test_invalid_email_fails_before_anything_is_written(run, tmp_path, email):
+    explorer = FakeExplorer()
+    seed_file = tmp_path / "seed"
+    result = run({"identity_name": "alice.3bot", "email": email, "generate_seed_file": str(seed_file)}, explorer)
+    assert result["failed"] is True and "is not a lowercase address" in result["msg"]
+    assert explorer.writes() == [] and not seed_file.exists()
