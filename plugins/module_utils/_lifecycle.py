@@ -29,7 +29,7 @@ a payment made before the failure. "Live" = computed next_action in create/sign/
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
@@ -90,17 +90,20 @@ class Plan:
         self.estimate = estimate
 
 
+def addresses(data: Dict[str, Any]) -> List[Tuple[Any, Any]]:
+    """(network name, IP) of every container and kubernetes VM of a data_reservation, in order."""
+    pairs = []
+    for container in data.get("containers") or []:
+        for connection in container.get("network_connection") or []:
+            pairs.append((connection.get("network_id"), connection.get("ipaddress")))
+    for vm in data.get("kubernetes") or []:
+        pairs.append((vm.get("network_id"), vm.get("ipaddress")))
+    return pairs
+
+
 def shares_an_address(old_data: Dict[str, Any], new_data: Dict[str, Any]) -> bool:
     """Whether a container or kubernetes VM of both uses the same IP in the same network."""
-    def connections(data: Dict[str, Any]) -> set:
-        pairs = set()
-        for container in data.get("containers") or []:
-            for connection in container.get("network_connection") or []:
-                pairs.add((connection.get("network_id"), connection.get("ipaddress")))
-        for vm in data.get("kubernetes") or []:
-            pairs.add((vm.get("network_id"), vm.get("ipaddress")))
-        return pairs
-    return bool(connections(old_data) & connections(new_data))
+    return bool(set(addresses(old_data)) & set(addresses(new_data)))
 
 
 class ReservationLifecycle:
@@ -134,6 +137,7 @@ class ReservationLifecycle:
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
+        self.check_addresses_free(plan.data, decision.old)
         if payment:
             self.registrar.precheck(payment, plan.estimate)
         if self.session.check_mode:
@@ -160,6 +164,22 @@ class ReservationLifecycle:
                 return Decision(old, fp, metadata, "replace", True)
             return Decision(old, fp, metadata, "none", False)
         return Decision(old, fp, metadata, "renew" if same else "replace", False)
+
+    def check_addresses_free(self, data: Dict[str, Any], old: Optional[Reservation]) -> None:
+        """Refuse an IP used twice in `data`, or by a live reservation other than the one being replaced."""
+        wanted = addresses(data)
+        for pair in set(wanted):
+            if wanted.count(pair) > 1:
+                raise LifecycleError("IP %s is given to two workloads on network %s" % (pair[1], pair[0]))
+        for other in self.reservations.live():
+            if old is not None and other["id"] == old["id"]:
+                continue
+            taken = set(wanted) & set(addresses(data_of(other)))
+            if taken:
+                network, ip = sorted(taken)[0]
+                raise LifecycleError("IP %s on network %s is already used by live reservation %d (%s); choose another "
+                                     "address" % (ip, network, other["id"], (tag_of(other) or {}).get("name")
+                                                  or "no name"))
 
     def _needs_renewal(self, reservation: Reservation, renew_before: Optional[int]) -> bool:
         if not renew_before:

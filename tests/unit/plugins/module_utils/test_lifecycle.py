@@ -222,6 +222,34 @@ def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
     assert ("POST", "/reservations/5/sign/delete") in explorer.posts()
 
 
+def test_ip_of_another_live_container_is_refused_before_registering(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), _spec.metadata_tag("db", "container", "f"), **deployed())
+    with pytest.raises(LifecycleError) as error:
+        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
+    assert error.value.msg == ("IP 10.1.3.10 on network net is already used by live reservation 4 (db); choose "
+                               "another address")
+    assert explorer.posts() == []
+
+
+def test_ip_of_a_cancelled_container_or_of_the_replaced_one_is_free(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 3, data_with(container()), _spec.metadata_tag("db", "container", "f"), next_action=6)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    explorer.script[4] = [{"next_action": 6}]
+    explorer.script[5] = [deployed()]
+    result = lc.ensure_present("web", "container", {"containers": [container(cpu=2)]}, spec(cpu=2), LIFE)
+    assert result.action == "replace" and result.replaced == [4]
+
+
+def test_one_ip_given_twice_in_a_reservation_is_refused(explorer):
+    lc = lifecycle(explorer)
+    with pytest.raises(LifecycleError) as error:
+        lc.ensure_present("pair", "reservation", {"containers": [container(), container(wid=2)]}, spec(), LIFE)
+    assert error.value.msg == "IP 10.1.3.10 is given to two workloads on network net"
+    assert explorer.posts() == []
+
+
 def test_payment_that_cannot_pay_registers_nothing(explorer):
     lc = lifecycle(explorer)
     with pytest.raises(LifecycleError) as error:
