@@ -113,6 +113,11 @@ def deployment_outcome(reservation: Reservation) -> str:
 
 # ---- Horizon selection -----------------------------------------------------------------------
 
+def horizon_at(session: GridSession, url: str) -> Any:
+    """A _stellar.Horizon at `url` whose requests time out after the session's explorer_timeout."""
+    return _stellar().Horizon(url, timeout=session.options.get("explorer_timeout"))
+
+
 def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) -> Tuple[str, str]:
     """(horizon URL, network passphrase) for this module's grid network and overrides.
 
@@ -130,7 +135,7 @@ def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) ->
         url = explorer_url[:-len("/explorer")] + "/stellar"
     passphrase = known["network_passphrase"]
     if url != known["horizon_url"].rstrip("/"):
-        passphrase = _stellar().Horizon(url).network_passphrase() or passphrase
+        passphrase = horizon_at(session, url).network_passphrase() or passphrase
     return url, passphrase
 
 
@@ -219,7 +224,7 @@ def _pay_missing(session, reservation_id, total, asset, destination, payment, re
         keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
         stellar.sdk_asset(asset)
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
-        horizon = stellar.Horizon(horizon_url)
+        horizon = horizon_at(session, horizon_url)
         already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
         result["already_paid"] = stroops_to_amount(already)
         missing = total - already

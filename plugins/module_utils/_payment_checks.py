@@ -58,12 +58,12 @@ def precheck_payment(session: GridSession, payment: Dict[str, Any], estimate: Di
         raise PaymentError("the estimated price %s %s is above max_amount %s; nothing was registered or paid" % (
             stroops_to_amount(total), code, stroops_to_amount(limit)), "above_max_amount",
             {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
-    from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_settings
+    from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_at, horizon_settings
     stellar = _stellar()
     try:
         keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
-        horizon = stellar.Horizon(horizon_url)
+        horizon = horizon_at(session, horizon_url)
         asset = stellar.resolve_asset(code, stellar.network_issuers(session.settings.get("network") or "local",
                                                                     passphrase))
         base_fee, base_reserve = horizon.fees()

@@ -13,6 +13,7 @@ refused everywhere because 0.1 + 0.2 is not a price.
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
@@ -37,6 +38,9 @@ DEFAULT_BASE_FEE = 100
 DEFAULT_BASE_RESERVE = 5000000  # 0.5 XLM, the 2020 value
 TX_TIMEOUT = 60  # seconds a signed envelope stays valid; bounds how long a resubmission can apply
 PAGE_LIMIT = 200  # Horizon's maximum page size
+READ_RETRIES = 5  # as the explorer client: reads are retried on 429, 5xx and lost connections
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+DEFAULT_READ_TIMEOUT = 30.0
 
 # Issuers of the grid's assets on the public Stellar networks (tfexplorer v0.3.0 pkg/stellar).
 # `dev` pays on the Stellar test network like `test`; `local` issuers come from localgrid itself.
@@ -247,12 +251,15 @@ def new_http_client():
 class Horizon:
     """The few Horizon calls the grid needs, with stellar-sdk errors turned into StellarError."""
 
-    def __init__(self, url, client=None, sleep=time.sleep):
+    def __init__(self, url, client=None, sleep=time.sleep, timeout=None, retries=READ_RETRIES):
         self.url = url.rstrip("/")
         client = client if client is not None else new_http_client()
-        self.client = client if client is not None else RequestsClient()
+        # Our own retries replace the SDK's, which skip 500 and 502 and ignore our timeout.
+        self.client = client if client is not None else RequestsClient(
+            num_retries=0, request_timeout=timeout or DEFAULT_READ_TIMEOUT)
         self.server = Server(self.url, client=self.client)
         self._sleep = sleep
+        self.retries = retries
 
     def _call(self, what, func):
         try:
@@ -265,14 +272,25 @@ class Horizon:
             error.msg = "%s while %s" % (error.msg, what)
             raise error from None
 
+    def _read(self, what, func):
+        """``_call`` for a read, retried on 429, 5xx and lost connections with jittered exponential backoff."""
+        for attempt in range(self.retries + 1):
+            try:
+                return self._call(what, func)
+            except StellarError as exc:
+                retriable = exc.code == "horizon_unreachable" or (exc.failure or {}).get("status") in RETRY_STATUSES
+                if not retriable or attempt == self.retries:
+                    raise
+            self._sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+
     def network_passphrase(self):
-        root = self._call("reading its root document", lambda: self.server.root().call())
+        root = self._read("reading its root document", lambda: self.server.root().call())
         return root.get("network_passphrase") if isinstance(root, dict) else None
 
     def _call_or_none(self, what, func):
-        """``_call``, but None when Horizon answers 404 (no such account or transaction)."""
+        """``_read``, but None when Horizon answers 404 (no such account or transaction)."""
         try:
-            return self._call(what, func)
+            return self._read(what, func)
         except StellarError as exc:
             if exc.failure.get("status") == 404:
                 return None
@@ -285,7 +303,7 @@ class Horizon:
 
     def fees(self) -> Tuple[int, int]:
         """(base fee, base reserve) in stroops from the latest ledger."""
-        page = self._call("reading the latest ledger", lambda: self.server.ledgers().order(desc=True).limit(1).call())
+        page = self._read("reading the latest ledger", lambda: self.server.ledgers().order(desc=True).limit(1).call())
         records = ((page or {}).get("_embedded") or {}).get("records") or []
         if not records:
             return DEFAULT_BASE_FEE, DEFAULT_BASE_RESERVE
@@ -304,7 +322,7 @@ class Horizon:
                     builder = builder.cursor(cursor)
                 return builder.call()
             try:
-                page = self._call("listing the payments of %s" % address, page_call)
+                page = self._read("listing the payments of %s" % address, page_call)
             except StellarError as exc:
                 if exc.failure.get("status") == 404:
                     return records  # an account that does not exist has no payments
@@ -329,7 +347,7 @@ class Horizon:
         return self._call(what, call)
 
     def load_account(self, address):
-        return self._call("loading account %s" % address, lambda: self.server.load_account(address))
+        return self._read("loading account %s" % address, lambda: self.server.load_account(address))
 
     def submit(self, envelope, attempts=3, lookup_attempts=3, pause=2.0):
         """Submit a signed envelope exactly once and return the transaction record.

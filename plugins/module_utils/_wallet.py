@@ -16,7 +16,7 @@ from ansible_collections.threefold.grid.plugins.module_utils import _stellar
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._errors import StellarError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS
-from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_settings
+from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_at, horizon_settings
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
 
 LOCALGRID_PASSPHRASE = GRID_NETWORKS["local"]["network_passphrase"]
@@ -103,7 +103,7 @@ class WalletRunner(Runner):
         keypair = self.keypair()
         url, passphrase = horizon_settings(self.session, self.params["horizon_url"])
         self.check_fund_allowed(network, passphrase)
-        horizon = _stellar.Horizon(url)
+        horizon = horizon_at(self.session, url)
         assets = self.wanted_assets(network, passphrase)
         address = keypair.public_key if keypair else None
         account = horizon.account(address) if address else None

@@ -631,8 +631,8 @@ def test_local_horizon_follows_explorer_override():
 
 
 def _no_sleep_init(init):
-    def patched(self, url, client=None, sleep=None):
-        init(self, url, client=client, sleep=lambda seconds: None)
+    def patched(self, url, client=None, sleep=None, **kwargs):
+        init(self, url, client=client, sleep=lambda seconds: None, **kwargs)
     return patched
 
 
@@ -680,3 +680,49 @@ def test_wait_reports_cancellation_with_the_paid_hash(ledger):
         _pay(ledger, explorer=explorer, wait=True, wait_sleep=0.001, wait_timeout=5)
     assert info.value.code == "reservation_cancelled"
     assert info.value.failure["transaction_hash"] in ledger.transactions
+
+
+# ---- retried reads -----------------------------------------------------------------------------
+
+def _failing_reads(ledger, monkeypatch, statuses):
+    """The next reads of the ledger answer these statuses (None: connection lost), then work again."""
+    original = ledger.get
+    pending = list(statuses)
+
+    def get(url, params=None, max_content_size=None):
+        if pending:
+            status = pending.pop(0)
+            if status is None:
+                raise sdk_exceptions.ConnectionError("connection reset")
+            return Response(status_code=status, text="<html>bad gateway</html>", headers={}, url=url)
+        return original(url, params, max_content_size)
+    monkeypatch.setattr(ledger, "get", get)
+    return pending
+
+
+def test_horizon_reads_survive_5xx_429_and_lost_connections(ledger, monkeypatch):
+    pauses = []
+    pending = _failing_reads(ledger, monkeypatch, [502, 500, 429, None, 503])
+    horizon = _stellar.Horizon(HORIZON, sleep=pauses.append)
+    assert horizon.account(ledger.payer.public_key)["account_id"] == ledger.payer.public_key
+    assert pending == [] and len(pauses) == 5 and all(0 < pause <= 8 for pause in pauses)
+
+
+def test_horizon_reads_give_up_after_the_retries(ledger, monkeypatch):
+    _failing_reads(ledger, monkeypatch, [502] * 3)
+    with pytest.raises(StellarError) as info:
+        _stellar.Horizon(HORIZON, sleep=lambda seconds: None, retries=2).account(ledger.payer.public_key)
+    assert info.value.failure["status"] == 502 and "loading account" in info.value.msg
+
+
+def test_horizon_client_errors_are_not_retried(ledger, monkeypatch):
+    pending = _failing_reads(ledger, monkeypatch, [400, 502])
+    with pytest.raises(StellarError):
+        _stellar.Horizon(HORIZON, sleep=lambda seconds: None).fees()
+    assert pending == [502]
+
+
+def test_payment_survives_a_horizon_502_on_a_read(ledger, monkeypatch):
+    _failing_reads(ledger, monkeypatch, [502, 502])
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    assert _pay(ledger)["changed"] is True and _escrow_balance(ledger) == 34546420
