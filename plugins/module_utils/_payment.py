@@ -54,6 +54,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 )
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 
+SEQUENCE_ATTEMPTS = 3  # signings of one payment when parallel payments from the wallet take its sequence number
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
 
 
@@ -225,20 +226,47 @@ def _pay_missing(session, reservation_id, total, asset, destination, payment, re
         stellar.sdk_asset(asset)
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
         horizon = horizon_at(session, horizon_url)
-        already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
-        result["already_paid"] = stroops_to_amount(already)
-        missing = total - already
-        if missing <= 0:
-            return
-        result.update(changed=True, amount=stroops_to_amount(missing))
-        if not session.check_mode:
-            result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, destination, asset, missing,
-                                                         memo)
+        for attempt in range(SEQUENCE_ATTEMPTS):
+            already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
+            if attempt == 0:
+                result["already_paid"] = stroops_to_amount(already)
+            missing = total - already
+            if missing <= 0:
+                return
+            result.update(changed=True, amount=stroops_to_amount(missing))
+            if session.check_mode or not _still_payable(session, reservation_id, result):
+                return
+            try:
+                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, destination, asset,
+                                                             missing, memo)
+                return
+            except StellarError as exc:
+                # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
+                # envelope's sequence number is used up, so it can never apply. Another payment from the same
+                # wallet took it; re-read what the memo holds, then sign again with a fresh sequence.
+                if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
+                    raise
     except StellarError as exc:
         failure = dict(exc.failure, reservation_id=reservation_id)
         raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc.msg), exc.code, failure) from None
     except ValueError as exc:
         raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc), "invalid_escrow") from None
+
+
+def _result_code(error: StellarError) -> Optional[str]:
+    return ((error.failure or {}).get("result_codes") or {}).get("transaction")
+
+
+def _still_payable(session: GridSession, reservation_id: int, result: Dict[str, Any]) -> bool:
+    """Re-read the reservation just before signing: only one still waiting for payment is paid."""
+    state = state_name(read_reservation(session, reservation_id))
+    if state in ENDED_STATES:
+        raise PaymentError("reservation %d was cancelled or expired before it was paid (next_action %s); nothing was "
+                           "paid" % (reservation_id, state), "reservation_cancelled", {"next_action": state})
+    if state not in PAYABLE_STATES:
+        result.update(changed=False, amount=stroops_to_amount(0), next_action=state)
+        return False
+    return True
 
 
 def _wait(session, reservation_id, payment, result):

@@ -675,7 +675,8 @@ def test_wait_until_paid_after_payment(ledger):
 
 
 def test_wait_reports_cancellation_with_the_paid_hash(ledger):
-    explorer = grid(then=[2, 4])
+    # Read before paying, re-read just before signing, then cancelled while waiting.
+    explorer = grid(then=[2, 2, 4])
     with pytest.raises(PaymentError) as info:
         _pay(ledger, explorer=explorer, wait=True, wait_sleep=0.001, wait_timeout=5)
     assert info.value.code == "reservation_cancelled"
@@ -726,3 +727,67 @@ def test_payment_survives_a_horizon_502_on_a_read(ledger, monkeypatch):
     _failing_reads(ledger, monkeypatch, [502, 502])
     monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
     assert _pay(ledger)["changed"] is True and _escrow_balance(ledger) == 34546420
+
+
+# ---- parallel payments from one wallet ---------------------------------------------------------
+
+def _parallel_payment_first(ledger, monkeypatch, times=1, memo_paid=None):
+    """Before each of the next `times` submissions, another run's transaction uses the payer's sequence number
+    (and, with `memo_paid`, pays that much of this memo)."""
+    original = ledger._apply
+    left = [times]
+
+    def apply(tx_b64):
+        if left[0]:
+            left[0] -= 1
+            ledger.accounts[ledger.payer.public_key]["sequence"] += 1
+            if memo_paid:
+                _pay_directly(ledger, memo_paid)
+        return original(tx_b64)
+    monkeypatch.setattr(ledger, "_apply", apply)
+
+
+def _pay_directly(ledger, stroops):
+    """Another run's payment of memo 42, applied straight to the ledger."""
+    record = {"hash": "cd" * 32, "memo": "42", "successful": True}
+    ledger.transactions[record["hash"]] = record
+    ledger.accounts[ledger.payer.public_key]["lines"][TFT] -= stroops
+    ledger.accounts[ledger.escrow]["lines"][TFT] += stroops
+    ledger.payments.append({"id": str(len(ledger.payments) + 1), "paging_token": str(len(ledger.payments) + 1),
+                            "type": "payment", "transaction_successful": True, "transaction_hash": record["hash"],
+                            "from": ledger.payer.public_key, "to": ledger.escrow, "asset_type": "credit_alphanum4",
+                            "asset_code": "TFT", "asset_issuer": ISSUER, "amount": stroops_to_amount(stroops),
+                            "transaction": record})
+
+
+def test_bad_sequence_is_signed_again_with_a_fresh_sequence(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    _parallel_payment_first(ledger, monkeypatch)
+    result = _pay(ledger)
+    assert result["changed"] is True and result["transaction_hash"] in ledger.transactions
+    assert _escrow_balance(ledger) == 34546420 and len(ledger.payments) == 1
+
+
+def test_bad_sequence_retry_pays_only_what_the_memo_still_lacks(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    _parallel_payment_first(ledger, monkeypatch, memo_paid=34546420)
+    result = _pay(ledger)
+    assert result["transaction_hash"] is None and _escrow_balance(ledger) == 34546420
+
+
+def test_bad_sequence_gives_up_after_bounded_signings(ledger, monkeypatch):
+    monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
+    _parallel_payment_first(ledger, monkeypatch, times=_payment.SEQUENCE_ATTEMPTS)
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger)
+    assert info.value.code == "bad_sequence" and _escrow_balance(ledger) == 0
+
+
+def test_reservation_cancelled_just_before_paying_is_not_paid(ledger):
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    explorer.script[42] = [{"next_action": 2}, {"next_action": 6}]
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, explorer=explorer)
+    assert info.value.code == "reservation_cancelled" and "nothing was paid" in info.value.msg
+    assert ledger.submissions == 0 and _escrow_balance(ledger) == 0
