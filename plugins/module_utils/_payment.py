@@ -54,6 +54,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 )
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 
+CLOCK_SKEW = 300  # seconds the ledger's clock may be behind the explorer's
 SEQUENCE_ATTEMPTS = 3  # signings of one payment when parallel payments from the wallet take its sequence number
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
 
@@ -208,7 +209,7 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
         check_escrow_terms(session, reservation, escrow, total)
     result["next_action"] = state_name(reservation)
     if result["next_action"] in PAYABLE_STATES:
-        _pay_missing(session, reservation_id, total, asset, destination, payment, result)
+        _pay_missing(session, reservation, total, asset, destination, payment, result)
     else:
         result["already_paid"] = None
     if payment.get("wait") and not session.check_mode and (result["next_action"] in PAYABLE_STATES or (
@@ -217,8 +218,15 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
     return result
 
 
-def _pay_missing(session, reservation_id, total, asset, destination, payment, result):
-    """Pay what the escrow still lacks for this memo; updates `result` in place."""
+def _pay_missing(session, reservation, total, asset, destination, payment, result):
+    """Pay what the escrow still lacks for this memo; updates `result` in place.
+
+    What the memo holds is read from the payer's own recent payments (newest first, back to a little before
+    the reservation was created), not from the escrow's whole history: a payment for a reservation can not
+    be older than the reservation. Payments from another wallet are not seen (see docs/CONCURRENCY.md).
+    """
+    reservation_id = int(reservation["id"])
+    since = int(reservation.get("epoch") or 0) - CLOCK_SKEW
     memo = result["memo"]
     stellar = _stellar()
     try:
@@ -227,7 +235,8 @@ def _pay_missing(session, reservation_id, total, asset, destination, payment, re
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
         horizon = horizon_at(session, horizon_url)
         for attempt in range(SEQUENCE_ATTEMPTS):
-            already = paid_for_memo(horizon.payments(destination), destination, asset, memo, horizon.transaction)
+            already = paid_for_memo(horizon.recent_payments(keypair.public_key, since), destination, asset, memo,
+                                    horizon.transaction)
             if attempt == 0:
                 result["already_paid"] = stroops_to_amount(already)
             missing = total - already

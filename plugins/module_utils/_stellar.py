@@ -12,6 +12,7 @@ refused everywhere because 0.1 + 0.2 is not a price.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import random
 import time
@@ -311,24 +312,27 @@ class Horizon:
         return (int(ledger.get("base_fee_in_stroops") or DEFAULT_BASE_FEE),
                 int(ledger.get("base_reserve_in_stroops") or DEFAULT_BASE_RESERVE))
 
-    def payments(self, address: str) -> List[Dict[str, Any]]:
-        """Every successful payment record touching `address`, with its transaction joined, oldest first."""
-        records = []
+    def recent_payments(self, address: str, since: int) -> List[Dict[str, Any]]:
+        """Successful payment records touching `address` created at or after Unix time `since`, newest first,
+        with their transaction joined: a payer's recent history, not an escrow's whole one."""
+        records: List[Dict[str, Any]] = []
         cursor = None
         while True:
             def page_call(cursor=cursor):
-                builder = self.server.payments().for_account(address).join("transactions").limit(PAGE_LIMIT)
-                if cursor is not None:
-                    builder = builder.cursor(cursor)
-                return builder.call()
+                builder = (self.server.payments().for_account(address).join("transactions").order(desc=True)
+                           .limit(PAGE_LIMIT))
+                return builder.cursor(cursor).call() if cursor is not None else builder.call()
             try:
-                page = self._read("listing the payments of %s" % address, page_call)
+                page = self._read("listing the recent payments of %s" % address, page_call)
             except StellarError as exc:
                 if exc.failure.get("status") == 404:
-                    return records  # an account that does not exist has no payments
+                    return records
                 raise
             batch = ((page or {}).get("_embedded") or {}).get("records") or []
-            records.extend(batch)
+            for record in batch:
+                if _created_epoch(record) < since:
+                    return records
+                records.append(record)
             if len(batch) < PAGE_LIMIT:
                 return records
             cursor = batch[-1]["paging_token"]
@@ -402,6 +406,15 @@ class Horizon:
                                    {"transaction_hash": tx_hash, "result_xdr": record.get("result_xdr")})
             return record
         return None
+
+
+def _created_epoch(record: Dict[str, Any]) -> float:
+    """Unix time of a Horizon record's `created_at` (ISO 8601, UTC); records without one count as new."""
+    text = record.get("created_at")
+    if not text:
+        return float("inf")
+    return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def failed_result_names(result_xdr):

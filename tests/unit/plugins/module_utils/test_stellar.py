@@ -6,6 +6,7 @@ from __future__ import annotations
 import decimal
 import json
 import os
+import time
 import urllib.parse
 
 import pytest
@@ -321,8 +322,13 @@ class FakeHorizon(BaseSyncClient):
 
     def _payments_page(self, address, params):
         mine = [p for p in self.payments if address in (p["from"], p["to"])]
+        newest_first = params.get("order") == "desc"
+        if newest_first:
+            mine.reverse()
         if "cursor" in params:
-            mine = [p for p in mine if int(p["paging_token"]) > int(params["cursor"])]
+            cursor = int(params["cursor"])
+            mine = [p for p in mine if (int(p["paging_token"]) < cursor if newest_first
+                                        else int(p["paging_token"]) > cursor)]
         page = mine[:int(params.get("limit", 10))]
         if params.get("join") != "transactions":
             page = [dict((k, v) for k, v in p.items() if k != "transaction") for p in page]
@@ -394,7 +400,8 @@ class FakeHorizon(BaseSyncClient):
             "id": str(len(self.payments) + 1), "paging_token": str(len(self.payments) + 1), "type": "payment",
             "transaction_successful": True, "transaction_hash": record["hash"], "from": source,
             "to": op.destination.account_id, "asset_type": "credit_alphanum4", "asset_code": op.asset.code,
-            "asset_issuer": op.asset.issuer, "amount": stroops_to_amount(stroops), "transaction": record})
+            "asset_issuer": op.asset.issuer, "amount": stroops_to_amount(stroops), "transaction": record,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
 
 # ---- the exactly-once payment flow -------------------------------------------------------------
@@ -791,3 +798,16 @@ def test_reservation_cancelled_just_before_paying_is_not_paid(ledger):
         _pay(ledger, explorer=explorer)
     assert info.value.code == "reservation_cancelled" and "nothing was paid" in info.value.msg
     assert ledger.submissions == 0 and _escrow_balance(ledger) == 0
+
+
+def test_payments_older_than_the_reservation_are_not_read(ledger, monkeypatch):
+    _pay(ledger, rid=41)
+    ledger.payments[0]["created_at"] = "2020-01-01T00:00:00Z"
+    pages = []
+    original = ledger._payments_page
+    monkeypatch.setattr(ledger, "_payments_page", lambda address, params: pages.append(address) or original(
+        address, params))
+    result = _pay(ledger, rid=42)
+    assert result["changed"] is True and pages == [ledger.payer.public_key]
+    assert _stellar.Horizon(HORIZON).recent_payments(ledger.payer.public_key, int(time.time()) - 600) == \
+        ledger.payments[1:][::-1]
