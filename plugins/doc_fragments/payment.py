@@ -13,6 +13,9 @@ options:
       - Pay the escrow of a new reservation from a Stellar wallet (memo = reservation id, never twice).
       - Without it a new reservation that costs something stays waiting for payment; the module then returns the
         escrow details (O(wait) stops there) so M(threefold.grid.zos_payment) can pay it.
+      - Before anything is registered, the wallet is checked against the estimated price (valid secret, existing
+        account, trustline, enough of the asset and XLM for the fee, O(payment.max_amount)); a wallet that could
+        not pay fails the task with nothing registered or paid.
     type: dict
     suboptions:
       stellar_secret:

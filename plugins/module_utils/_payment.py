@@ -21,9 +21,11 @@ Entry points (the `payment` block's options are _base.payment_argument_spec()):
 
 stellar-sdk is imported (through _stellar) only when a payment step runs.
 
-Exactly once: the escrow's payments carrying memo = reservation id are summed the way the explorer
-does (credits minus debits, any payer) and only the remainder is paid; a lost confirmation is resolved
-by transaction hash before the same signed envelope is ever resubmitted (see _stellar.Horizon.submit).
+Exactly once: the paying wallet's payments carrying memo = reservation id since the reservation was
+created are summed the way the explorer does (credits to the escrow minus its refunds) and only the
+remainder is paid; the reservation is re-read just before signing; a lost confirmation is resolved by
+transaction hash before the same signed envelope is ever resubmitted (see _stellar.Horizon.submit), and a
+tx_bad_seq (another payment from the wallet took the sequence number) is signed again with a fresh one.
 """
 
 from __future__ import annotations

@@ -13,9 +13,16 @@ description:
   - Pays what a reservation owes to its escrow account from a Stellar wallet, with the text memo the explorer
     looks for (the reservation id), then optionally waits until the explorer has seen the payment or the
     workloads are deployed.
-  - Never pays twice. Before paying it adds up what the escrow account already holds for that memo in that
-    asset (credits minus debits, as the explorer counts them) and pays only what is missing. A submission
-    whose answer is lost is looked up by transaction hash before the same signed transaction is sent again.
+  - Never pays twice. Before paying it adds up what the wallet already paid the escrow account for that memo in
+    that asset since the reservation was created (minus refunds, as the explorer counts them) and pays only what
+    is missing. A submission whose answer is lost is looked up by transaction hash before the same signed
+    transaction is sent again; one refused for a used sequence number is signed again with a fresh one.
+  - The reservation is re-read just before signing; one that no longer waits for payment is not paid.
+  - O(escrow) is checked against the reservation on the grid first. A price above what the reservation's
+    workloads and lifetime cost, an asset it does not offer, or an address that is not a Stellar account fails
+    with nothing paid; a lower price is paid with a warning (the reservation keeps waiting for the rest). When
+    identity options are set and the reservation belongs to another identity, the module warns.
+  - Horizon reads are retried on HTTP 429, 5xx and lost connections, and time out after O(explorer_timeout).
   - A free reservation (no escrow address or no amount) needs no payment and returns RV(free=true).
 author:
   - threefold.grid developers (@threefold-grid)
