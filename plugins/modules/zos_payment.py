@@ -183,8 +183,8 @@ next_action:
 failure:
   description:
     - On failure, what went wrong, without the secret. C(code) is a short reason such as C(no_trustline),
-      C(underfunded), C(above_max_amount), C(escrow_mismatch), C(reservation_not_found) or C(bad_auth); Horizon failures add
-      C(status), C(type), C(title), C(detail) and C(result_codes).
+      C(underfunded), C(above_max_amount), C(escrow_mismatch), C(reservation_not_found) or C(bad_auth); Horizon
+      failures add C(status), C(type), C(title), C(detail) and C(result_codes).
   returned: failure
   type: dict
   sample: {"code": "underfunded", "reservation_id": 42}
