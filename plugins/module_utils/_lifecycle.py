@@ -50,6 +50,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 )
 
 PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
+PAY_WINDOW = 300  # seconds a run may take from registering to paying (retries under faults included)
 
 
 class Outcome:
@@ -133,9 +134,11 @@ class ReservationLifecycle:
                        renew_before: Optional[int] = None, cancel_first: Optional[bool] = None) -> Outcome:
         life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
         currencies = _spec.normalise_currencies(currencies)
-        decision = self.decide(name, kind, spec, life, currencies, renew_before, bool(payment))
+        decision = self.decide(name, kind, spec, life, currencies, renew_before, payment)
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
+        if decision.action == "await_payment":
+            return self.await_payment(decision.old, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
         self.check_addresses_free(plan.data, decision.old)
         if payment:
@@ -148,7 +151,7 @@ class ReservationLifecycle:
         return outcome
 
     def decide(self, name: str, kind: str, spec: Any, life: Dict[str, int], currencies: List[str],
-               renew_before: Optional[int], paying: bool) -> Decision:
+               renew_before: Optional[int], payment: Optional[Dict[str, Any]]) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
         metadata = _spec.metadata_tag(name, kind, fp)
         old = self.reservations.find_one(name, kind)
@@ -156,7 +159,11 @@ class ReservationLifecycle:
             return Decision(None, fp, metadata, "create", False)
         same = tag_of(old).get("fp") == fp
         if same and not self._needs_renewal(old, renew_before):
-            if state_name(old) == "pay" and paying:
+            if state_name(old) == "pay" and payment:
+                # Another run may be paying it right now, or its payment may not be seen yet: cancelling it
+                # then would lose that payment (a cancel refunds only what the escrow held at that moment).
+                if self.payment_in_flight(old, payment):
+                    return Decision(old, fp, metadata, "await_payment", False)
                 # The escrow details only come back from POST /reservations: an unpaid reservation found
                 # on a later run can not be paid, so it is registered again and the unpaid one cancelled.
                 self.session.warn("reservation %d is still waiting for payment and its escrow details are only "
@@ -180,6 +187,22 @@ class ReservationLifecycle:
                 raise LifecycleError("IP %s on network %s is already used by live reservation %d (%s); choose another "
                                      "address" % (ip, network, other["id"], (tag_of(other) or {}).get("name")
                                                   or "no name"))
+
+    def payment_in_flight(self, reservation: Reservation, payment: Dict[str, Any]) -> bool:
+        """Whether an unpaid reservation is younger than a run needs to pay it, or the wallet already paid its memo."""
+        if self.now() - int(reservation.get("epoch") or 0) < PAY_WINDOW:
+            return True
+        return self.registrar.memo_paid(reservation, payment)
+
+    def await_payment(self, old: Reservation, wait_timeout: int, wait_sleep: int) -> Outcome:
+        """Wait for the payment another run (or an earlier one of this wallet) is making, instead of paying again."""
+        self.session.warn("reservation %d waits for a payment that is in flight (registered %ds ago or already paid "
+                          "by this wallet): waiting for it instead of registering again" % (
+                              old["id"], self.now() - int(old.get("epoch") or 0)))
+        current = old
+        if not self.session.check_mode:
+            current = self.wait_deployed(old["id"], wait_timeout, wait_sleep, paying=True)[0]
+        return Outcome(False, "none", reservation=view(current), diff={"before": describe(old), "after": describe(old)})
 
     def _needs_renewal(self, reservation: Reservation, renew_before: Optional[int]) -> bool:
         if not renew_before:

@@ -264,6 +264,25 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
         raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc), "invalid_escrow") from None
 
 
+def wallet_paid_memo(session: GridSession, reservation: Reservation, payment: Dict[str, Any]) -> bool:
+    """Whether the payment block's wallet sent a successful payment with this reservation's memo since it was created."""
+    stellar = _stellar()
+    memo = str(reservation["id"])
+    try:
+        keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
+        horizon = horizon_at(session, horizon_settings(session, payment.get("horizon_url"))[0])
+        records = horizon.recent_payments(keypair.public_key, int(reservation.get("epoch") or 0) - CLOCK_SKEW)
+    except StellarError as exc:
+        raise PaymentError(exc.msg, exc.code, exc.failure) from None
+    for record in records:
+        if record.get("from") != keypair.public_key or record.get("transaction_successful") is False:
+            continue
+        transaction = record.get("transaction") or horizon.transaction(record.get("transaction_hash")) or {}
+        if transaction.get("memo") == memo:
+            return True
+    return False
+
+
 def _result_code(error: StellarError) -> Optional[str]:
     return ((error.failure or {}).get("result_codes") or {}).get("transaction")
 

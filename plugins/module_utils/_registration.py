@@ -99,6 +99,17 @@ class Registrar:
         except PaymentError as error:
             raise LifecycleError(error.msg, failure=error.to_failure()) from None
 
+    def memo_paid(self, reservation: Reservation, payment: Dict[str, Any]) -> bool:
+        """Whether the payment block's wallet sent anything with this reservation's memo since it was created."""
+        if not payment.get("stellar_secret"):
+            return False  # no wallet, nothing it could have paid (free networks pass a payment block without one)
+        from ansible_collections.threefold.grid.plugins.module_utils._payment import wallet_paid_memo
+        try:
+            return wallet_paid_memo(self.session, reservation, payment)
+        except PaymentError as error:
+            raise LifecycleError("cannot tell whether reservation %s was paid, so it is not replaced: %s" % (
+                reservation.get("id"), error.msg), failure=error.to_failure()) from None
+
     def pay(self, rid: int, escrow_information: Dict[str, Any],
             payment: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         """Pay the escrow when a payment block is given and something is owed; the payment result or None."""

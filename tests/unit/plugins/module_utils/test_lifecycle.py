@@ -33,7 +33,8 @@ def grid_explorer():
 
 
 def add(explorer, rid, data, metadata, **kwargs):
-    return explorer.add(data, rid=rid, metadata=metadata, epoch=NOW - 100, **kwargs)
+    kwargs.setdefault("epoch", NOW - 100)
+    return explorer.add(data, rid=rid, metadata=metadata, **kwargs)
 
 
 def session(explorer, check_mode=False):
@@ -248,6 +249,48 @@ def test_one_ip_given_twice_in_a_reservation_is_refused(explorer):
         lc.ensure_present("pair", "reservation", {"containers": [container(), container(wid=2)]}, spec(), LIFE)
     assert error.value.msg == "IP 10.1.3.10 is given to two workloads on network net"
     assert explorer.posts() == []
+
+
+def unpaid_web(explorer, lc, age):
+    """Reservation 4 named web, same spec, waiting for payment, registered `age` seconds ago."""
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), next_action=2, epoch=NOW - age)
+
+
+def test_young_unpaid_reservation_is_waited_on_not_replaced(explorer, monkeypatch):
+    monkeypatch.setattr(_payment, "wallet_paid_memo", lambda *a: pytest.fail("a young reservation needs no lookup"))
+    lc = lifecycle(explorer)
+    unpaid_web(explorer, lc, 10)
+    explorer.script[4] = [{"next_action": 2}, deployed()]
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                               payment={"stellar_secret": "x"})
+    assert result.changed is False and result.reservation["id"] == 4 and result.reservation["state"] == "deploy"
+    assert explorer.posts() == []
+    assert any("payment that is in flight" in warning for warning in lc.session.warnings)
+
+
+def test_old_unpaid_reservation_the_wallet_paid_is_waited_on(explorer, monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(_payment, "wallet_paid_memo", lambda session, reservation, payment: looked_up.append(
+        reservation["id"]) or True)
+    lc = lifecycle(explorer)
+    unpaid_web(explorer, lc, 3600)
+    explorer.script[4] = [deployed()]
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                               payment={"stellar_secret": "x"})
+    assert looked_up == [4] and result.reservation["id"] == 4 and explorer.posts() == []
+
+
+def test_old_unpaid_reservation_nobody_paid_is_registered_again(explorer, monkeypatch):
+    monkeypatch.setattr(_payment, "wallet_paid_memo", lambda *a: False)
+    monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
+    lc = lifecycle(explorer)
+    unpaid_web(explorer, lc, 3600)
+    explorer.script[4] = [{"next_action": 6}]
+    explorer.script[5] = [deployed()]
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                               payment={"stellar_secret": "x"})
+    assert result.action == "replace" and result.replaced == [4] and result.reservation["id"] == 5
 
 
 def test_payment_that_cannot_pay_registers_nothing(explorer):

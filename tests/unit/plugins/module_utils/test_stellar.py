@@ -811,3 +811,17 @@ def test_payments_older_than_the_reservation_are_not_read(ledger, monkeypatch):
     assert result["changed"] is True and pages == [ledger.payer.public_key]
     assert _stellar.Horizon(HORIZON).recent_payments(ledger.payer.public_key, int(time.time()) - 600) == \
         ledger.payments[1:][::-1]
+
+
+def test_wallet_paid_memo_sees_only_this_wallets_payments_with_that_memo(ledger):
+    _pay(ledger, rid=41)
+    explorer = grid()
+    session = session_on(explorer)
+    block = {"stellar_secret": ledger.payer.secret}
+    reservation = {"id": 42, "epoch": int(time.time())}
+    assert _payment.wallet_paid_memo(session, reservation, block) is False
+    _pay(ledger, rid=42)
+    assert _payment.wallet_paid_memo(session, reservation, block) is True
+    other = Keypair.random()
+    ledger.create(other.public_key)
+    assert _payment.wallet_paid_memo(session, reservation, {"stellar_secret": other.secret}) is False
