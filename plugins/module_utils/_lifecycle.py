@@ -138,7 +138,9 @@ class ReservationLifecycle:
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         if decision.action == "await_payment":
-            return self.await_payment(decision.old, wait_timeout, wait_sleep)
+            settled = self.await_payment(decision, wait, wait_timeout, wait_sleep)
+            if settled is not None:
+                return settled
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
         self.check_addresses_free(plan.data, decision.old)
         if payment:
@@ -194,15 +196,35 @@ class ReservationLifecycle:
             return True
         return self.registrar.memo_paid(reservation, payment)
 
-    def await_payment(self, old: Reservation, wait_timeout: int, wait_sleep: int) -> Outcome:
-        """Wait for the payment another run (or an earlier one of this wallet) is making, instead of paying again."""
-        self.session.warn("reservation %d waits for a payment that is in flight (registered %ds ago or already paid "
-                          "by this wallet): waiting for it instead of registering again" % (
-                              old["id"], self.now() - int(old.get("epoch") or 0)))
-        current = old
-        if not self.session.check_mode:
-            current = self.wait_deployed(old["id"], wait_timeout, wait_sleep, paying=True)[0]
-        return Outcome(False, "none", reservation=view(current), diff={"before": describe(old), "after": describe(old)})
+    def await_payment(self, decision: Decision, wait: bool, wait_timeout: int, wait_sleep: int) -> Optional[Outcome]:
+        """Wait for a payment in flight instead of paying again; None when the decision became another one.
+
+        A young reservation is waited on until it is PAY_WINDOW old (then nobody is paying it: it is
+        registered again); one this wallet paid is waited on for wait_timeout, and never registered again.
+        """
+        old = decision.old
+        age = self.now() - int(old.get("epoch") or 0)
+        paid = age >= PAY_WINDOW  # only reached then because the wallet's history holds its memo
+        self.session.warn("reservation %d waits for a payment that may be in flight (%s): waiting for it instead of "
+                          "paying again" % (old["id"], "this wallet paid its memo" if paid else
+                                            "registered %ds ago" % age))
+        if self.session.check_mode:
+            return Outcome(False, "none", reservation=view(old), diff={"before": describe(old), "after": describe(old)})
+        current = self.waiter.wait_past_payment(old["id"], wait_timeout if paid else min(wait_timeout, PAY_WINDOW - age),
+                                                wait_sleep)
+        if current is None and paid:
+            raise LifecycleError("reservation %d was paid by this wallet, but the explorer still shows it waiting for "
+                                 "payment after %ds; it is not registered again: re-run later" % (old["id"], wait_timeout),
+                                 reservation=view(old))
+        if current is not None and state_name(current) in LIVE_STATES:
+            return self.keep(current, wait, wait_timeout, wait_sleep)
+        if current is None:
+            self.session.warn("nobody paid reservation %d within %ds of its registration: registering it again"
+                              % (old["id"], PAY_WINDOW))
+            decision.action, decision.unpayable = "replace", True
+        else:  # cancelled or expired meanwhile
+            decision.old, decision.action = None, "create"
+        return None
 
     def _needs_renewal(self, reservation: Reservation, renew_before: Optional[int]) -> bool:
         if not renew_before:

@@ -92,6 +92,17 @@ class ReservationWaiter:
                 "deadline passed)" % (rid, stop.verdict),
                 reservation=view(stop.reservation, escrow_information)) from None
 
+    def wait_past_payment(self, rid: int, timeout: float, sleep: int) -> Optional[Reservation]:
+        """The reservation once it no longer waits for payment, or None when it still does after ``timeout``."""
+        try:
+            return wait_for(lambda: self.session.client.get_reservation(rid), lambda r: state_name(r) != "pay",
+                            timeout, sleep=sleep, what="reservation %d to be paid" % rid, clock=self._monotonic,
+                            sleep_func=self._sleep)
+        except WaitTimeout:
+            return None
+        except ExplorerError as error:
+            raise LifecycleError.during("Failed to read reservation %d" % rid, error) from None
+
     def wait_deleted(self, rid: int, timeout: int, sleep: int) -> Reservation:
         return self._wait(rid, lambda r: state_name(r) == "deleted", timeout, sleep, "reservation %d to be deleted" % rid)
 

@@ -265,7 +265,20 @@ def test_young_unpaid_reservation_is_waited_on_not_replaced(explorer, monkeypatc
                                payment={"stellar_secret": "x"})
     assert result.changed is False and result.reservation["id"] == 4 and result.reservation["state"] == "deploy"
     assert explorer.posts() == []
-    assert any("payment that is in flight" in warning for warning in lc.session.warnings)
+    assert any("payment that may be in flight (registered 10s ago)" in w for w in lc.session.warnings)
+
+
+def test_young_unpaid_reservation_nobody_pays_is_registered_again_after_the_window(explorer, monkeypatch):
+    monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
+    lc = lifecycle(explorer)
+    unpaid_web(explorer, lc, 290)
+    explorer.script[4] = [{"next_action": 2}] * 30 + [{"next_action": 6}]
+    explorer.script[5] = [deployed()]
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait_sleep=1,
+                               payment={"stellar_secret": "x"})
+    assert result.action == "replace" and result.replaced == [4] and result.reservation["id"] == 5
+    assert any("nobody paid reservation 4 within 300s" in w for w in lc.session.warnings)
 
 
 def test_old_unpaid_reservation_the_wallet_paid_is_waited_on(explorer, monkeypatch):
