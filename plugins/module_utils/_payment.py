@@ -237,6 +237,10 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
         horizon = horizon_at(session, horizon_url)
         for attempt in range(SEQUENCE_ATTEMPTS):
+            # The wallet's sequence number is read before what the memo holds: a payment from this wallet
+            # that the memo read misses can only apply after this read, so it makes this envelope's
+            # sequence number stale (tx_bad_seq) and the memo is read again (docs/CONCURRENCY.md).
+            payer = None if session.check_mode else horizon.account(keypair.public_key)
             already = paid_for_memo(horizon.recent_payments(keypair.public_key, since), destination, asset, memo,
                                     horizon.transaction)
             if attempt == 0:
@@ -248,8 +252,8 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
             if session.check_mode or not _still_payable(session, reservation_id, result):
                 return
             try:
-                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, destination, asset,
-                                                             missing, memo)
+                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, destination,
+                                                             asset, missing, memo)
                 return
             except StellarError as exc:
                 # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
@@ -313,15 +317,14 @@ def _wait(session, reservation_id, payment, result):
     result["next_action"] = state_name(reservation)
 
 
-def _submit_payment(horizon: Any, passphrase: str, keypair: Any, destination: str, asset: str, stroops: int,
-                    memo: str) -> str:
+def _submit_payment(horizon: Any, passphrase: str, keypair: Any, payer: Optional[Dict[str, Any]], destination: str,
+                    asset: str, stroops: int, memo: str) -> str:
+    """Sign and submit the payment with the sequence number of `payer` (the wallet's Horizon record)."""
     stellar = _stellar()
-    payer = horizon.account(keypair.public_key)
     escrow_account = horizon.account(destination)
     base_fee, base_reserve = horizon.fees()
     stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
-    account = horizon.load_account(keypair.public_key)
-    envelope = (stellar.build_transaction(account, passphrase, base_fee, memo)
+    envelope = (stellar.build_transaction(stellar.sequence_account(payer), passphrase, base_fee, memo)
                 .append_payment_op(destination=destination, asset=stellar.sdk_asset(asset),
                                    amount=stroops_to_amount(stroops))
                 .build())

@@ -24,7 +24,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Miss
 from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import horizon_failure
 
 try:
-    from stellar_sdk import Asset, Keypair, Server, StrKey, TransactionBuilder
+    from stellar_sdk import Account, Asset, Keypair, Server, StrKey, TransactionBuilder
     from stellar_sdk import exceptions as sdk_exceptions
     from stellar_sdk.client.requests_client import RequestsClient
     from stellar_sdk import xdr as stellar_xdr
@@ -430,6 +430,11 @@ def failed_result_names(result_xdr):
         if payment is not None:
             names.append(payment.code.name)
     return ", ".join(names)
+
+
+def sequence_account(record: Dict[str, Any]) -> "Account":
+    """The stellar-sdk Account (address and sequence number) of a Horizon account record."""
+    return Account(record.get("account_id") or record["id"], int(record["sequence"]))
 
 
 def build_transaction(account: Any, passphrase: str, base_fee: int, memo: Optional[str] = None) -> "TransactionBuilder":
