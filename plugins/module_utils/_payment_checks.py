@@ -33,8 +33,10 @@ PRICING_SLACK = 60
 
 
 def _stellar():
-    from ansible_collections.threefold.grid.plugins.module_utils import _payment
-    return _payment._stellar()
+    """The _stellar module (and with it stellar-sdk), loaded only when a check runs."""
+    from ansible_collections.threefold.grid.plugins.module_utils import _stellar as stellar
+    stellar.require_sdk()
+    return stellar
 
 
 def max_amount_stroops(payment: Dict[str, Any]) -> Optional[int]:
