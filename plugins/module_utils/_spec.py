@@ -313,8 +313,8 @@ def normalise_container(options: Mapping[str, Any], prefix: str = "") -> Tuple[D
     """
     warnings = []
     env = _env_values(options.get("env") or {}, prefix + "env")
-    secret_env = dict((k, Secret(v)) for k, v in _env_values(options.get("secret_env") or {},
-                                                              prefix + "secret_env").items())
+    secret_values = _env_values(options.get("secret_env") or {}, prefix + "secret_env")
+    secret_env = dict((key, Secret(value)) for key, value in secret_values.items())
     _check_env(env, secret_env, prefix)
     flist = str(options.get("flist") or "").strip()
     _check_flist(flist, prefix)

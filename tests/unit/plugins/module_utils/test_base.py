@@ -321,8 +321,8 @@ def test_extra_mutually_exclusive_is_merged(capsys):
 ])
 def test_out_of_range_options_fail_before_anything_runs(capsys, args, message):
     spec = dict(wait_argument_spec(), name=dict(type="str"))
-    result, _ = build_failure(capsys, dict(args, explorer_url="http://127.0.0.1:9/explorer"), identity=False,
-                              spec=spec)
+    result = build_failure(capsys, dict(args, explorer_url="http://127.0.0.1:9/explorer"), identity=False,
+                           spec=spec)[0]
     assert result["failed"] is True and message in result["msg"]
 
 

@@ -15,12 +15,10 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Paym
 from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
 from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import precheck_payment
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer
-from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_stellar import (  # noqa: F401 (fixture)
-    PASSPHRASE,
-    TFT,
-    ledger,
-    session_on,
-)
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils import test_stellar
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_stellar import PASSPHRASE, TFT, session_on
+
+ledger = test_stellar.ledger  # the fake Horizon fixture, shared
 
 # The TFT a `local` network's payment block resolves (localgrid derives its issuers from the passphrase).
 LOCAL_TFT = "TFT:" + _stellar.localgrid_issuers(PASSPHRASE)["TFT"]
@@ -36,7 +34,7 @@ def explorer_with_node():
 
 
 @pytest.fixture
-def payer(ledger):  # noqa: F811 (the fixture above)
+def payer(ledger):
     wallet = Keypair.random()
     ledger.create(wallet.public_key, xlm="10", trust=[LOCAL_TFT])
     ledger.credit(wallet.public_key, LOCAL_TFT, "5")
@@ -45,7 +43,7 @@ def payer(ledger):  # noqa: F811 (the fixture above)
 
 # ---- before registering ----------------------------------------------------------------------
 
-def test_precheck_passes_for_a_wallet_that_can_pay(ledger, payer):  # noqa: F811
+def test_precheck_passes_for_a_wallet_that_can_pay(ledger, payer):
     precheck_payment(session_on(explorer_with_node()), {"stellar_secret": payer.secret}, ESTIMATE)
     assert ledger.submissions == 0
 
@@ -58,7 +56,7 @@ def test_precheck_passes_for_a_wallet_that_can_pay(ledger, payer):  # noqa: F811
     (lambda l, w: l.accounts[w.public_key]["lines"].pop(LOCAL_TFT), {}, "no_trustline"),
     (lambda l, w: l.accounts[w.public_key]["lines"].__setitem__(LOCAL_TFT, 29999999), {}, "underfunded"),
 ])
-def test_precheck_refuses_what_could_not_pay(ledger, payer, change, payment, code):  # noqa: F811
+def test_precheck_refuses_what_could_not_pay(ledger, payer, change, payment, code):
     if change is not None:
         change(ledger, payer)
     block = dict({"stellar_secret": payer.secret}, **payment)
@@ -69,7 +67,7 @@ def test_precheck_refuses_what_could_not_pay(ledger, payer, change, payment, cod
     assert payer.secret not in info.value.msg + json.dumps(info.value.to_failure())
 
 
-def test_precheck_skips_free_estimates(ledger):  # noqa: F811
+def test_precheck_skips_free_estimates(ledger):
     for estimate in (dict(ESTIMATE, total_amount=0), dict(ESTIMATE, currency="FreeTFT")):
         precheck_payment(session_on(explorer_with_node()), {"stellar_secret": "SNOTASECRET"}, estimate)
 
@@ -86,12 +84,12 @@ def _reservation(explorer, currencies=("TFT",)):
     return rid, price
 
 
-def _pay_task(ledger, explorer, rid, total, asset=TFT, address=None):  # noqa: F811
+def _pay_task(ledger, explorer, rid, total, asset=TFT, address=None):
     escrow = {"address": address or ledger.escrow, "asset": asset, "details": [{"farmer_id": 7, "total_amount": total}]}
     return pay_escrow(session_on(explorer), rid, escrow, {"stellar_secret": ledger.payer.secret}, from_task=True)
 
 
-def test_task_escrow_at_the_grid_price_is_paid(ledger):  # noqa: F811
+def test_task_escrow_at_the_grid_price_is_paid(ledger):
     explorer = explorer_with_node()
     rid, price = _reservation(explorer)
     assert _pay_task(ledger, explorer, rid, price)["amount"] == _stellar.stroops_to_amount(price)
@@ -103,7 +101,7 @@ def test_task_escrow_at_the_grid_price_is_paid(ledger):  # noqa: F811
     (dict(asset="TFTA:" + Keypair.random().public_key), "escrow_mismatch", "not a currency reservation"),
     (dict(address="GNOTANADDRESS"), "invalid_escrow", "not a Stellar account address"),
 ])
-def test_task_escrow_contradicting_the_grid_is_refused(ledger, bend, code, fragment):  # noqa: F811
+def test_task_escrow_contradicting_the_grid_is_refused(ledger, bend, code, fragment):
     explorer = explorer_with_node()
     rid, price = _reservation(explorer)
     with pytest.raises(PaymentError) as info:
@@ -113,7 +111,7 @@ def test_task_escrow_contradicting_the_grid_is_refused(ledger, bend, code, fragm
     assert ledger.submissions == 0
 
 
-def test_task_escrow_below_the_grid_price_pays_it_with_a_warning(ledger):  # noqa: F811
+def test_task_escrow_below_the_grid_price_pays_it_with_a_warning(ledger):
     explorer = explorer_with_node()
     rid, price = _reservation(explorer)
     session = session_on(explorer)
