@@ -31,6 +31,7 @@ import tempfile
 from typing import Any, Iterable, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import MASK
 
 KEY_CONTEXT = b"threefold.grid wireguard v1"
 PORT_CONTEXT = b"threefold.grid wireguard-port v1"
@@ -122,6 +123,22 @@ def wg_quick_config(address: str, peer_public_key: str, allowed_ips: Iterable[st
         lines.append("Endpoint = %s" % endpoint)
     lines.append("PersistentKeepalive = %d" % KEEPALIVE_SECONDS)
     return "\n".join(lines) + "\n"
+
+
+def masked_config(text: str) -> str:
+    """`text` with the value of its PrivateKey line masked, for task output and logs."""
+    return "\n".join("PrivateKey = %s" % MASK if line.startswith("PrivateKey = ") else line
+                     for line in text.split("\n"))
+
+
+def remove_private_file(path: str, check_mode: bool = False) -> bool:
+    """Remove the file at `path`; True when it existed (and was, or would be, removed)."""
+    path = os.path.abspath(path)
+    if not os.path.lexists(path):
+        return False
+    if not check_mode:
+        os.unlink(path)
+    return True
 
 
 def write_private_file(path: str, text: str, check_mode: bool = False) -> bool:

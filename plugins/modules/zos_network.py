@@ -104,7 +104,8 @@ options:
     description:
       - Write the wg-quick configuration of O(access) to this local file (mode C(0600)), for example
         V(~/.config/wireguard/grid.conf). The file is only rewritten when its content changes.
-      - When set, RV(access_config) is not returned, so the private key it holds stays out of task output.
+      - When set, RV(access_config) is not returned. With O(state=absent) the file is removed, since it holds the
+        private key of a network that no longer exists.
     type: path
 extends_documentation_fragment:
   - threefold.grid.explorer
@@ -118,7 +119,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Nodes and the live network are read; nothing is registered, paid, cancelled or written to O(access_config_path).
+      - Nodes and the live network are read; nothing is registered, paid, cancelled, or written to or removed from
+        O(access_config_path).
   diff_mode:
     support: full
     details:
@@ -126,8 +128,8 @@ attributes:
   idempotent:
     support: full
 notes:
-  - RV(access_config) holds a WireGuard private key when the module derived it. Use O(access_config_path), or
-    C(no_log) on the task, to keep it out of logs.
+  - The private key of a derived access key pair is only ever written to O(access_config_path) (mode C(0600));
+    RV(access_config) shows it masked.
   - On 0-OS v0.3 nodes the network id is derived from the owner and O(name), which is how a new reservation of the same
     name updates the network in place.
   - A renewal (O(renew_before)) registers a new reservation with the same network, subnets, WireGuard keys and
@@ -303,15 +305,16 @@ action:
   sample: create
 access_config:
   description:
-    - The wg-quick configuration for the machine of O(access). It contains the machine's private key when the
-      module derived it (no O(access.wg_public_key)).
+    - The wg-quick configuration for the machine of O(access). When the module derived the machine's key pair
+      (no O(access.wg_public_key)), the value of its C(PrivateKey) line is masked as C(********): a private key
+      never goes to task output or logs. Use O(access_config_path) to get a usable file.
     - Not returned when O(access_config_path) is set.
   returned: when O(access) is set and O(access_config_path) is not
   type: str
   sample: |
     [Interface]
     Address = 100.64.20.3/32
-    PrivateKey = <base64 private key>
+    PrivateKey = ********
 
     [Peer]
     PublicKey = 6Dtj5KbAkk6Y0GfAL2gYhUcXoplOM7hKzb8BYpWnKwE=
@@ -323,6 +326,11 @@ access_config_path:
   returned: when O(access_config_path) is set and O(state=present)
   type: str
   sample: /home/me/.config/wireguard/demo-net.conf
+config_removed:
+  description: Whether O(state=absent) removed (or, in check mode, would remove) the file at O(access_config_path).
+  returned: when O(access_config_path) is set and O(state=absent)
+  type: bool
+  sample: true
 cancelled:
   description: Ids of the reservations cancelled by O(state=absent).
   returned: when O(state=absent)
@@ -344,7 +352,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Netw
 from ansible_collections.threefold.grid.plugins.module_utils._network import check_options, deployed_layout, plan_network
 from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
-from ansible_collections.threefold.grid.plugins.module_utils._wireguard import routing_address, write_private_file
+from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
+    masked_config, remove_private_file, routing_address, write_private_file)
 
 
 def argument_spec():
@@ -411,6 +420,19 @@ class NetworkRunner(ResourceRunner):
         # The network is gone from every node; the cancelled reservation ids say what was removed.
         return {"network": None, "cancelled": outcome.cancelled}
 
+    def absent(self):
+        result = super(NetworkRunner, self).absent()
+        path = self.params["access_config_path"]
+        if path:
+            # The access file holds the machine's private key for a network that no longer exists.
+            try:
+                removed = remove_private_file(path, self.check_mode)
+            except (IOError, OSError) as error:
+                raise NetworkSpecError("access_config_path: cannot remove %s: %s" % (path, error.strerror or error))
+            result["changed"] = result["changed"] or removed
+            result["config_removed"] = removed
+        return result
+
     def directory(self):
         """Directory records of the nodes (known and up), and the currency their reservation must offer."""
         lookup = self.lifecycle.lookup
@@ -461,7 +483,10 @@ class NetworkRunner(ResourceRunner):
     def deliver_access_config(self, text):
         path = self.params["access_config_path"]
         if not path:
-            return {"access_config": text}
+            if text != masked_config(text):
+                self.session.warn("access_config: the private key of the access configuration is masked in the task "
+                                  "result; set access_config_path to get it in a 0600 file")
+            return {"access_config": masked_config(text)}
         try:
             written = write_private_file(path, text, self.check_mode)
         except (IOError, OSError) as error:

@@ -117,7 +117,8 @@ def test_access_config_is_returned_and_stable(network, explorer):
     args = net_args(PUBLIC_1, HIDDEN_3, access={"node_id": PUBLIC_1["node_id"], "ipv4": True})
     first = network(args)
     config = first["access_config"]
-    assert config.startswith("[Interface]\nAddress = 100.64.30.3/32\nPrivateKey = ")
+    assert config.startswith("[Interface]\nAddress = 100.64.30.3/32\nPrivateKey = ********\n")
+    assert "private key of the access configuration is masked" in str(first["warnings"])
     assert "AllowedIPs = 10.30.0.0/16, 100.64.0.0/16\n" in config
     port = first["network"]["nodes"][0]["wireguard_listen_port"]
     assert "Endpoint = 198.51.100.21:%d\n" % port in config
@@ -144,6 +145,18 @@ def test_access_config_path_is_written_0600_and_not_returned(network, explorer, 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert network(args)["changed"] is True
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_absent_removes_the_access_file(network, explorer, tmp_path):
+    path = str(tmp_path / "net1.conf")
+    network(net_args(PUBLIC_1, access={"node_id": PUBLIC_1["node_id"]}, access_config_path=path))
+    absent = {"name": "net1", "state": "absent", "wait_sleep": 0, "access_config_path": path}
+    preview = network(absent, check_mode=True)
+    assert preview["changed"] is True and preview["config_removed"] is True and os.path.exists(path)
+    removed = network(absent)
+    assert removed["changed"] is True and removed["config_removed"] is True and not os.path.exists(path)
+    again = network(absent)
+    assert again["changed"] is False and again["config_removed"] is False
 
 
 def test_absent_cancels_and_is_idempotent(network, explorer):
