@@ -1,4 +1,4 @@
-"""localgrid's own admin routes (/localgrid): what is running where, and the grid clock."""
+"""localgrid's own admin routes (/localgrid): what is running where, container output, and the grid clock."""
 
 import json
 
@@ -30,6 +30,7 @@ def routes(state):
                 "payment_mode": settings.payment_mode,
                 "now": state.clock.now(),
                 "faults": state.faults.describe() if state.faults is not None else None,
+                "runtime": state.runtime.describe(),
             }
         )
 
@@ -49,8 +50,16 @@ def routes(state):
         digests = NodeState(state.store, request.path_params["node_id"]).secret_env_digests(request.path_params["gwid"])
         return _json({"secret_env_sha256": digests})
 
+    async def output(request):
+        # What the container's entrypoint printed (and each exit the runtime saw), like 0-OS's log file.
+        text = state.runtime.output(request.path_params["node_id"], request.path_params["gwid"])
+        if text is None:
+            return _json({"error": "no output: the container does not run on this localgrid's runtime"}, 404)
+        return Response(text, media_type="text/plain; charset=utf-8")
+
     return [
         Route("/info", info, methods=["GET"]),
+        Route("/nodes/{node_id}/workloads/{gwid}/output", output, methods=["GET"]),
         Route("/clock", clock, methods=["POST"]),
         Route("/nodes/{node_id}/workloads/{gwid}/secret_env", secret_env, methods=["GET"]),
     ]

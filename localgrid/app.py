@@ -20,6 +20,7 @@ from localgrid.explorer.wallets import Wallets
 from localgrid.faults import FaultPlan
 from localgrid.grid import load_grid
 from localgrid.node.agent import NodeAgent
+from localgrid.runtime import choice
 from localgrid.stellar import horizon
 from localgrid.stellar.ledger import Ledger
 from localgrid.store import Store
@@ -40,6 +41,7 @@ class AppState:
     wallets: Wallets
     escrow: object
     reservations: Reservations
+    runtime: object
     agents: list = dataclasses.field(default_factory=list)
     escrow_loop: EscrowLoop = None
     wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)
@@ -65,8 +67,9 @@ def build_state(settings):
     escrow.reservations = reservations
     seed_directory(store, grid, phonebook, directory, wallets)
     faults = FaultPlan(settings.faults) if settings.faults is not None else None
+    runtime = choice.build(settings)
     return AppState(
-        settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations,
+        settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations, runtime,
         wakeup=wakeup, faults=faults,
     )
 
@@ -75,13 +78,15 @@ def start_background(state):
     settings = state.settings
     state.escrow_loop = EscrowLoop(state.escrow, settings.profile.escrow_scan_interval)
     state.escrow_loop.start()
+    state.runtime.recover()
     for node in state.grid["nodes"]:
         if node["down"]:
             continue
         agent = NodeAgent(
             node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"],
-            wakeup=state.wakeup,
+            wakeup=state.wakeup, runtime=state.runtime,
         )
+        agent.restore()
         agent.start()
         state.agents.append(agent)
     state.started.set()
@@ -96,6 +101,7 @@ def stop_agents(state):
 
 def stop_background(state):
     stop_agents(state)
+    state.runtime.shutdown()
     if state.escrow_loop is not None:
         state.escrow_loop.stop()
     state.store.close()

@@ -1,4 +1,4 @@
-"""Command line: `python -m localgrid serve ...` and `python -m localgrid info --url URL`."""
+"""Command line: `python -m localgrid serve ...`, `info --url URL` and `flist build SOURCE NAME`."""
 
 import argparse
 import json
@@ -8,6 +8,9 @@ import httpx
 
 from localgrid.config import DEFAULT_PORT, PAYMENT_MODES, PROFILES, Settings
 from localgrid.faults import FaultSpecError, parse_spec
+from localgrid.runtime import flists
+from localgrid.runtime.choice import CHOICES, RuntimeUnavailable
+from localgrid.runtime.choice import resolve as resolve_runtime
 
 
 def _parser():
@@ -32,8 +35,16 @@ def _parser():
         "and of connections dropped, latency added to every request, share of those faults injected after "
         "the request was applied (answer lost), and the seed (random when omitted; /localgrid/info shows it)",
     )
+    serve.add_argument("--runtime", choices=CHOICES, default=None,
+                       help="namespaces: really run containers (needs root); default: namespaces when possible")
     info = commands.add_parser("info", help="print the /localgrid/info of a running localgrid")
     info.add_argument("--url", default="http://127.0.0.1:%d" % DEFAULT_PORT)
+    flist = commands.add_parser("flist", help="make flists localgrid's hub serves").add_subparsers(
+        dest="flist_command", required=True)
+    build = flist.add_parser("build", help="pack a root filesystem (directory or tar) as a hub flist")
+    build.add_argument("source", help="directory or tar archive holding the root filesystem")
+    build.add_argument("name", help="flist name under /hub, e.g. alice/app (.flist is added)")
+    build.add_argument("--hub", default="localgrid-state.db.hub", help="hub directory (serve's --hub or <state>.hub)")
     return parser
 
 
@@ -55,12 +66,21 @@ def _announce(state):
     faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""
     print("  profile %s, payment %s, state %s%s" % (settings.profile.name, settings.payment_mode, settings.state_path,
                                                     faults))
+    if settings.runtime == "namespaces":
+        print("  runtime:   namespaces (containers really run; images cached in %s)" % settings.cache_dir)
+    else:
+        print("  runtime:   simulated, containers do not run: %s" % settings.runtime_reason)
     sys.stdout.flush()
 
 
 def serve(args):
     from localgrid.server import bind, make_server  # the app stack is only needed to serve
 
+    try:
+        runtime, reason = resolve_runtime(args.runtime)
+    except RuntimeUnavailable as error:
+        print("localgrid: %s" % error, file=sys.stderr)
+        return 2
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -71,6 +91,8 @@ def serve(args):
         hub_path=args.hub,
         access_log=args.access_log,
         faults=args.faults,
+        runtime=runtime,
+        runtime_reason=reason,
     )
     sock, settings = bind(settings)
     server, _app = make_server(settings, on_started=_announce)
@@ -87,6 +109,16 @@ def info(args):
     return 0
 
 
+def flist_build(args):
+    try:
+        relative, size, md5 = flists.build(args.source, args.name, args.hub)
+    except flists.FlistError as error:
+        print("localgrid: %s" % error, file=sys.stderr)
+        return 2
+    print("built /hub/%s (%d bytes, md5 %s) in %s" % (relative, size, md5, args.hub))
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
-    return serve(args) if args.command == "serve" else info(args)
+    return {"serve": serve, "info": info, "flist": flist_build}[args.command](args)

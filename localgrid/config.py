@@ -1,6 +1,7 @@
 """Settings of one localgrid process and its timing profiles."""
 
 import dataclasses
+import os
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +40,21 @@ class Settings:
     hub_path: str = ""  # empty: "<state_path>.hub/"
     access_log: bool = False
     faults: object = None  # a faults.FaultSpec, or None
+    runtime: str = "simulated"  # "namespaces" really runs containers (`serve` picks it when the machine can)
+    runtime_reason: str = ""
+    cache_path: str = ""  # empty: $LOCALGRID_CACHE or ~/.cache/localgrid (unpacked flist images)
 
     @property
     def hub_dir(self):
         return self.hub_path or self.state_path + ".hub"
+
+    @property
+    def runtime_dir(self):
+        return self.state_path + ".runtime"
+
+    @property
+    def cache_dir(self):
+        return self.cache_path or os.environ.get("LOCALGRID_CACHE") or os.path.expanduser("~/.cache/localgrid")
 
     @property
     def base_url(self):

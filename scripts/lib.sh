@@ -63,3 +63,14 @@ ensure_shellcheck() {
     fi
     command -v shellcheck >/dev/null || log "WARNING: shellcheck is not installed; ansible-test will skip its shellcheck sanity test"
 }
+
+# localgrid's namespaces runtime and its tests need a few Debian packages (busybox-static for the tests'
+# tiny root filesystem); installed when this machine allows, else the runtime tests say what is missing.
+ensure_runtime_packages() {
+    command -v busybox >/dev/null && return 0
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || return 0
+    log "Installing busybox-static (Debian package) for localgrid's runtime tests"
+    apt-get install -y -qq busybox-static >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq busybox-static >/dev/null 2>&1; } || true
+    command -v busybox >/dev/null || log "WARNING: busybox-static is not installed; localgrid's runtime tests will fail"
+}

@@ -14,6 +14,7 @@ STAGES=(standalone package localgrid units sanity integration lint docs ee units
 "$REPO_ROOT/scripts/venv.sh" --with-219
 install_get_pip_standin
 ensure_shellcheck
+ensure_runtime_packages
 export PATH="$VENV/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 

@@ -18,6 +18,7 @@ from localgrid.node.provision import container, kubernetes, network, volume, zdb
 from localgrid.node.provision.base import NodeContext, ProvisionError
 from localgrid.node.secrets import node_box
 from localgrid.node.state import NodeState
+from localgrid.runtime.base import Runtime
 from localgrid.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ UPTIME_EVERY_POLLS = 30
 
 class NodeAgent:
     def __init__(
-        self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None, wakeup=None
+        self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None, wakeup=None,
+        runtime=None,
     ):
         self.signing_key = node_signing_key(node["seed"])
         self.node_id = node_id_of(self.signing_key.verify_key)
@@ -62,6 +64,7 @@ class NodeAgent:
             flist_catalogue=list(flist_catalogue or []),
             http=self.client.http,
             reserved_ports=tuple(node.get("wg_ports") or ()),
+            runtime=runtime or Runtime(),
         )
         self._started_at = clock.now()
         # Notified by the explorer when it has new work; an agent of its own is only woken to stop.
@@ -121,6 +124,16 @@ class NodeAgent:
         except Exception:
             log.exception("node %s: %s crashed", self.name, what)
         return False
+
+    def restore(self):
+        """After a restart: bring back what the cache says is deployed (0-OS does so at boot)."""
+        for category in ORDER:
+            again = getattr(PROVISIONERS[category], "restore", None)
+            for cached in self.state.workloads(category) if again else ():
+                try:
+                    again(self.ctx, cached)
+                except Exception:
+                    log.exception("node %s: cannot restore workload %s", self.name, cached["gwid"])
 
     # one poll --------------------------------------------------------------------------------
     def poll_once(self):

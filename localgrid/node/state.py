@@ -87,6 +87,13 @@ class NodeState:
                  *(float(usage.get(kind, 0)) for kind in RESOURCE_KINDS), json.dumps(data)),
             )
 
+    def workloads(self, category):
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM node_workloads WHERE node_id = ? AND category = ? ORDER BY rowid", (self.node_id, category)
+            ).fetchall()
+        return [_workload_row(row) for row in rows]
+
     def mark_reported(self, gwid):
         with self.store.transaction() as conn:
             conn.execute(

@@ -4,6 +4,8 @@ import dataclasses
 import ipaddress
 import hashlib
 
+from localgrid.runtime.base import Runtime
+
 DISK_TYPES = {0: "HDD", 1: "SSD"}
 # Disk kind -> the total_resources counter it is carved from (GB; localgrid counts a GiB as a GB).
 STORAGE_COUNTER = {"HDD": "hru", "SSD": "sru"}
@@ -40,6 +42,7 @@ class NodeContext:
     flist_catalogue: list
     http: object = None  # httpx.Client used to download flists from the hub
     reserved_ports: tuple = ()  # WireGuard ports the grid file says are taken outside localgrid's networks
+    runtime: Runtime = dataclasses.field(default_factory=Runtime)  # what really runs the workloads
 
 
 def disk_type_name(value, what="disk"):

@@ -1,4 +1,5 @@
-"""Volume: a btrfs subvolume named after the workload on a pool of the requested type."""
+"""Volume: a btrfs subvolume named after the workload on a pool of the requested type (a directory
+of the runtime, bind-mounted into the containers that use it)."""
 
 from localgrid.node.provision.base import Deployment, ProvisionError, STORAGE_COUNTER, disk_type_name, storage_shortage
 
@@ -12,6 +13,7 @@ def provision(ctx, workload):
     if shortage:
         raise ProvisionError(shortage)
     ctx.state.add_volume(gwid, workload["user"], size, kind)
+    ctx.runtime.create_volume(ctx.node_id, gwid)
     return Deployment(
         data={"volume_id": gwid},
         usage={STORAGE_COUNTER[kind]: size},
@@ -20,4 +22,6 @@ def provision(ctx, workload):
 
 
 def decommission(ctx, cached):
-    ctx.state.remove_volume(cached["data"]["details"]["volume_id"])
+    volume_id = cached["data"]["details"]["volume_id"]
+    ctx.state.remove_volume(volume_id)
+    ctx.runtime.remove_volume(ctx.node_id, volume_id)

@@ -1,0 +1,1 @@
+"""What runs a node's workloads on this machine: nothing (simulated) or Linux namespaces."""

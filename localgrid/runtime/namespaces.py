@@ -1,0 +1,250 @@
+"""The namespaces runtime: every container really runs, as PID 1 of its own namespaces.
+
+Restart policy: 0-OS creates each container with containerd's restart monitor set to keep the
+task running (threefoldtech/zos pkg/container/container.go, ``restart.WithStatus(Running)``:
+"restarted automatically if it gets killed for whatever reason"), whatever the exit status.
+localgrid does the same after ``restart_delay`` seconds (containerd checks every 10 s) and writes
+each exit to the container's output. Deleting follows 0-OS too: no more restarts, SIGTERM to PID 1,
+SIGKILL after ``stop_grace`` seconds. One difference: an entrypoint that exits within
+``start_grace`` seconds of its first start fails the workload instead of restarting for ever.
+"""
+
+import dataclasses
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+from localgrid.runtime import entrypoint, launch, netns
+from localgrid.runtime.base import Runtime, StartError
+from localgrid.runtime.cgroups import Cgroups
+from localgrid.runtime.images import ImageCache
+from localgrid.runtime.layout import RuntimeDir, read_record, write_record
+from localgrid.runtime.probe import tool_paths
+
+log = logging.getLogger(__name__)
+MONITOR_INTERVAL = 0.2
+OUTPUT_TAIL_BYTES = 2048
+
+
+@dataclasses.dataclass
+class Running:
+    spec: object
+    layout: object
+    netns: str
+    cgroup_procs: str
+    mounts: list
+    process: object = None
+    exited_at: float = None
+    restarts: int = 0
+
+
+class NamespaceRuntime(Runtime):
+    name = "namespaces"
+
+    def __init__(self, runtime_dir, cache_dir, hub_base_url, start_grace=1.0, stop_grace=3.0, restart_delay=1.0):
+        super().__init__("root, unshare and /dev/net/tun are available")
+        self.tools = tool_paths()
+        self.dir = RuntimeDir(runtime_dir)
+        self.images = ImageCache(cache_dir, hub_base_url, self.tools["tar"])
+        self.cgroups = Cgroups(self.dir.cgroup_group())
+        self.start_grace = start_grace
+        self.stop_grace = stop_grace
+        self.restart_delay = restart_delay
+        self._running = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, name="runtime-monitor", daemon=True)
+        self._monitor.start()
+
+    def describe(self):
+        with self._lock:
+            running = sum(1 for item in self._running.values() if item.process and item.process.poll() is None)
+        return {"name": self.name, "reason": self.reason, "cgroup_limits": self.cgroups.status,
+                "state_dir": self.dir.path, "images_dir": self.images.images_dir, "running_containers": running}
+
+    # volumes ----------------------------------------------------------------------------------
+    def create_volume(self, node_id, volume_id):
+        os.makedirs(self.dir.volume(node_id, volume_id), exist_ok=True)
+
+    def remove_volume(self, node_id, volume_id):
+        shutil.rmtree(self.dir.volume(node_id, volume_id), ignore_errors=True)
+
+    # containers -------------------------------------------------------------------------------
+    def start_container(self, spec, http):
+        if spec.interactive:
+            log.warning("container %s: interactive (coreX) containers are not run by localgrid yet", spec.gwid)
+            return ""
+        lower = self.images.rootfs(spec.flist_url, http, spec.image)
+        if lower is None:
+            log.warning("container %s: localgrid has no image of %s; it is deployed but not run", spec.gwid,
+                        spec.flist_url)
+            return ""
+        entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
+        self.remove_container(spec.node_id, spec.gwid, keep_files=True)
+        running = self._prepare(spec, lower)
+        try:
+            self._launch(running)
+            self._wait_started(running)
+        except (StartError, OSError, netns.CommandError) as error:
+            self._teardown(running)
+            shutil.rmtree(running.layout.home, ignore_errors=True)
+            if isinstance(error, StartError):
+                raise
+            raise StartError("error starting container: %s" % error) from None
+        with self._lock:
+            self._running[(spec.node_id, spec.gwid)] = running
+        return os.path.basename(lower)
+
+    def _prepare(self, spec, lower):
+        layout = self.dir.container(spec.node_id, spec.gwid, lower)
+        layout.create()
+        mounts = []
+        for volume_id, mountpoint in spec.volumes:
+            self.create_volume(spec.node_id, volume_id)
+            mounts.append((self.dir.volume(spec.node_id, volume_id), mountpoint))
+        name = self.dir.netns_name(spec.node_id, spec.gwid)
+        running = Running(spec, layout, name, None, mounts)
+        try:
+            netns.add(self.tools["ip"], name)
+        except netns.CommandError as error:
+            raise StartError("error starting container: cannot create its network namespace: %s" % error) from None
+        running.cgroup_procs = self.cgroups.create(name, spec.cpu, spec.memory_mib)
+        return running
+
+    def _launch(self, running):
+        argv = launch.command(self.tools, running.layout, netns.path(running.netns), running.cgroup_procs,
+                              running.spec.gwid, running.mounts, running.spec.argv)
+        with open(running.layout.output, "ab") as output:
+            running.process = subprocess.Popen(
+                argv, env=running.spec.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True)
+        running.exited_at = None
+        write_record(running.layout.record, {
+            "pid": running.process.pid, "start_ticks": launch.start_ticks(running.process.pid),
+            "netns": running.netns, "cgroup": running.netns if running.cgroup_procs else None,
+        })
+
+    def _wait_started(self, running):
+        try:
+            status = running.process.wait(self.start_grace)
+        except subprocess.TimeoutExpired:
+            return
+        raise StartError("error starting container: %s exited at once with status %d%s" % (
+            running.spec.argv[0], status, _last_line(running.layout.output)))
+
+    def remove_container(self, node_id, gwid, keep_files=False):
+        with self._lock:
+            running = self._running.pop((node_id, gwid), None)
+        if running is not None:
+            self._teardown(running)
+        if not keep_files:
+            shutil.rmtree(self.dir.container(node_id, gwid).home, ignore_errors=True)
+
+    def _teardown(self, running):
+        """Stop the processes, then remove the namespace, cgroup and record (not the files)."""
+        process = running.process
+        if process is not None and process.poll() is None:
+            inits = launch.children(process.pid)
+            for pid in inits:
+                launch.kill(pid, signal.SIGTERM)
+            try:
+                process.wait(self.stop_grace)
+            except subprocess.TimeoutExpired:
+                for pid in [process.pid] + inits:
+                    launch.kill(pid, signal.SIGKILL)  # SIGKILL of PID 1 ends its whole PID namespace
+                process.wait(30)
+            launch.wait_gone(inits, 30)
+        _release(self.tools["ip"], self.cgroups, running.netns, running.cgroup_procs and running.netns)
+        try:
+            os.unlink(running.layout.record)
+        except FileNotFoundError:
+            pass
+
+    def output(self, node_id, gwid):
+        try:
+            with open(self.dir.container(node_id, gwid).output, "rb") as handle:
+                return handle.read().decode(errors="replace")
+        except FileNotFoundError:
+            return None
+
+    # restarts ---------------------------------------------------------------------------------
+    def _watch(self):
+        while not self._stop.wait(MONITOR_INTERVAL):
+            with self._lock:
+                for running in list(self._running.values()):
+                    self._restart_if_exited(running)
+
+    def _restart_if_exited(self, running):
+        status = running.process.poll()
+        if status is None:
+            return
+        now = time.monotonic()
+        if running.exited_at is None:
+            running.exited_at = now
+            _append(running.layout.output, "[localgrid] %s exited with status %d; restarting in %.1f s\n" % (
+                running.spec.argv[0], status, self.restart_delay))
+            return
+        if now - running.exited_at >= self.restart_delay:
+            running.restarts += 1
+            try:
+                self._launch(running)
+            except OSError as error:
+                running.exited_at = now
+                _append(running.layout.output, "[localgrid] restart failed: %s\n" % error)
+
+    # process lifecycle ------------------------------------------------------------------------
+    def recover(self):
+        """Kill processes and remove namespaces a previous run of this state recorded (it crashed)."""
+        cleaned = []
+        for path, record in self.dir.records():
+            pid = record.get("pid")
+            if isinstance(pid, int) and launch.same_process(pid, record.get("start_ticks")):
+                pids = [pid] + launch.children(pid)
+                for each in pids:
+                    launch.kill(each, signal.SIGKILL)
+                launch.wait_gone(pids, 30)
+                cleaned.append("process %d" % pid)
+            _release(self.tools["ip"], self.cgroups, record.get("netns"), record.get("cgroup"))
+            if record.get("netns"):
+                cleaned.append("netns %s" % record["netns"])
+            os.unlink(path)
+        if cleaned:
+            log.warning("runtime: cleaned up after the previous run: %s", ", ".join(cleaned))
+        return cleaned
+
+    def shutdown(self):
+        self._stop.set()
+        self._monitor.join(timeout=5)
+        with self._lock:
+            running, self._running = list(self._running.values()), {}
+        for item in running:
+            self._teardown(item)
+
+
+def _release(ip, cgroups, netns_name, cgroup_name):
+    if netns_name and netns_name.startswith("lgc"):
+        try:
+            netns.delete(ip, netns_name)
+        except netns.CommandError as error:
+            log.warning("runtime: %s", error)
+    if cgroup_name:
+        cgroups.remove(cgroup_name)
+
+
+def _append(path, text):
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _last_line(path):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - OUTPUT_TAIL_BYTES))
+            lines = handle.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return ": %s" % lines[-1] if lines else ""

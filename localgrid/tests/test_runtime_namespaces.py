@@ -1,0 +1,194 @@
+"""The namespaces runtime for real: containers deployed through the explorer run as PID 1 of their
+own namespaces with their env, secret env and volume; failures are the node's error; delete and
+restart leave nothing behind; a crashed localgrid's leftovers are cleaned up on its next start."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+
+import httpx
+import pytest
+
+from localgrid.config import Settings
+from localgrid.grid import load_grid
+from localgrid.runtime import launch, netns
+from localgrid.runtime.layout import RuntimeDir, read_record
+from localgrid.tests.conftest import volume, wait_for
+from localgrid.tests.runtime_support import Deployer, publish, require_namespaces
+from localgrid.tests.test_node_e2e import seal
+
+TOKEN = b"s3cret-token-value"
+
+
+@pytest.fixture
+def deployer(start_localgrid, tmp_path):
+    require_namespaces()
+    lg = start_localgrid(payment="free", runtime="namespaces")
+    deployer = Deployer(lg, "runtime%d.3bot" % os.getpid())
+    deployer.flist = publish(lg, tmp_path)
+    yield deployer
+    deployer.close()
+
+
+def _record(deployer, gwid):
+    return launch_record(deployer.lg.settings.runtime_dir, deployer.node["node_id"], gwid)
+
+
+def launch_record(runtime_dir, node_id, gwid):
+    return read_record(RuntimeDir(runtime_dir).container(node_id, gwid).record)
+
+
+def _files_containing(root, needle):
+    found = []
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(directory, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as handle:
+                if needle in handle.read():
+                    found.append(path)
+    return found
+
+
+def test_container_runs_as_pid1_with_its_env_secret_and_volume_then_delete_removes_it(deployer):
+    node = deployer.node
+    box = deployer.container(deployer.flist, entrypoint="/bin/app", environment={"GREETING": "hello"},
+                             secret_environment={"TOKEN": seal(node, TOKEN)},
+                             volumes=[{"volume_id": "-2", "mountpoint": "/data"}])
+    rid = deployer.reserve(containers=[box], volumes=[volume(2, node["node_id"], size=1)],
+                           networks=[deployer.network()])
+    results = deployer.results(rid, 3)
+    gwid = "%d-3" % rid
+    assert all(r["state"] == 1 for r in results.values()), results
+    text = wait_for(lambda: (out := deployer.output(gwid)) and "interfaces=" in out and out)
+    assert "start pid=1 host=%s greeting=hello" % gwid in text
+    assert "token sha256=%s" % hashlib.sha256(TOKEN).hexdigest() in text
+    assert "interfaces=lo " in text  # its own network namespace
+    volume_dir = os.path.join(deployer.lg.settings.runtime_dir, "volumes", node["node_id"], "%d-2" % rid)
+    with open(os.path.join(volume_dir, "hello"), encoding="utf-8") as handle:
+        assert handle.read() == "written by hello\n"
+    record = _record(deployer, gwid)
+    assert launch.same_process(record["pid"], record["start_ticks"]) and netns.exists(record["netns"])
+    # The secret value is in no file localgrid wrote and on no command line.
+    settings = deployer.lg.settings
+    for root in (settings.runtime_dir, os.path.dirname(settings.state_path)):
+        assert _files_containing(root, TOKEN) == []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                assert TOKEN not in handle.read()
+        except OSError:
+            continue
+    info = httpx.get(deployer.lg.base_url + "/localgrid/info").json()["runtime"]
+    assert info["name"] == "namespaces" and info["running_containers"] == 1
+
+    deployer.delete(rid)
+    wait_for(lambda: not launch.same_process(record["pid"], record["start_ticks"]))
+    wait_for(lambda: not os.path.exists(volume_dir))
+    assert not netns.exists(record["netns"])
+    assert deployer.output(gwid) is None  # its files are gone too
+
+
+def test_an_entrypoint_that_exits_later_is_restarted_and_its_exit_logged(deployer):
+    rid = deployer.reserve(containers=[deployer.container(deployer.flist, entrypoint="/bin/app",
+                                                          environment={"EXIT_AFTER": "1.5", "GREETING": "again"})],
+                           networks=[deployer.network()])
+    results = deployer.results(rid, 2)
+    assert [r["state"] for r in results.values()] == [1, 1], results
+    gwid = "%d-3" % rid
+    text = wait_for(lambda: (out := deployer.output(gwid)) and out.count("start pid=1") >= 2 and out, timeout=30)
+    assert "[localgrid] /bin/app exited with status 7; restarting" in text
+
+
+@pytest.mark.parametrize("entrypoint, flist_name, message", [
+    ("/bin/nope", None, 'error starting container: exec: "/bin/nope": stat /bin/nope: no such file or directory'),
+    ("nope --flag", None, 'error starting container: exec: "nope": executable file not found in $PATH'),
+    ("/bin/not-executable", None, 'error starting container: exec: "/bin/not-executable": permission denied'),
+    ("/bin/sh -c 'echo bye; exit 3'", None, "error starting container: /bin/sh exited at once with status 3: bye"),
+    ("/bin/app", "broken", "is not a root filesystem archive"),
+])
+def test_a_container_that_cannot_start_fails_with_the_cause_and_leaves_nothing(deployer, entrypoint, flist_name, message):
+    flist = deployer.flist
+    if flist_name:
+        hub = deployer.lg.settings.hub_dir
+        with open(os.path.join(hub, "broken.flist"), "wb") as handle:
+            handle.write(b"not a tar archive")
+        flist = deployer.lg.settings.hub_url.rstrip("/") + "/broken.flist"
+    rid = deployer.reserve(containers=[deployer.container(flist, entrypoint=entrypoint)], networks=[deployer.network()])
+    result = deployer.results(rid, 2)["%d-3" % rid]
+    assert result["state"] == 0 and message in result["message"], result
+    runtime = deployer.lg.app_state.runtime
+    assert runtime.describe()["running_containers"] == 0
+    assert not netns.exists(runtime.dir.netns_name(deployer.node["node_id"], "%d-3" % rid))
+    assert not os.path.exists(runtime.dir.container(deployer.node["node_id"], "%d-3" % rid).home)
+
+
+class _Remote:
+    """What Deployer needs of a localgrid that runs in another process."""
+
+    def __init__(self, url, state):
+        port = int(url.rsplit(":", 1)[1])
+        self.settings = Settings(port=port, state_path=state)
+        self.base_url = self.settings.base_url
+        self.explorer_url = self.settings.explorer_url
+        self.app_state = types.SimpleNamespace(grid=load_grid(), clock=types.SimpleNamespace(now=time.time))
+
+
+def _serve(state, port_file):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    output = open(port_file, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localgrid", "serve", "--port", "0", "--state", state, "--payment", "free",
+         "--runtime", "namespaces"], stdout=output, stderr=subprocess.STDOUT, env=env)
+    output.close()
+
+    def url():
+        with open(port_file, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("localgrid listening on "):
+                    return line.split()[-1]
+        assert process.poll() is None, open(port_file, encoding="utf-8").read()
+        return None
+
+    return process, wait_for(url, timeout=120)
+
+
+def test_after_a_sigkill_the_next_start_cleans_up_and_brings_containers_back(tmp_path):
+    require_namespaces()
+    state = str(tmp_path / "state.db")
+    process, url = _serve(state, tmp_path / "first.log")
+    try:
+        lg = _Remote(url, state)
+        deployer = Deployer(lg, "crash%d.3bot" % os.getpid())
+        flist = publish(lg, tmp_path)
+        rid = deployer.reserve(containers=[deployer.container(flist, entrypoint="/bin/app", environment={"GREETING": "hi"},
+                                                              volumes=[{"volume_id": "-2", "mountpoint": "/data"}])],
+                               volumes=[volume(2, deployer.node["node_id"], size=1)], networks=[deployer.network()])
+        assert {r["state"] for r in deployer.results(rid, 3).values()} == {1}
+        gwid = "%d-3" % rid
+        first = wait_for(lambda: launch_record(lg.settings.runtime_dir, deployer.node["node_id"], gwid))
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        assert launch.same_process(first["pid"], first["start_ticks"])  # orphaned, still running
+    finally:
+        if process.poll() is None:
+            process.kill()
+    process, url = _serve(state, tmp_path / "second.log")
+    try:
+        assert not launch.same_process(first["pid"], first["start_ticks"])
+        second = wait_for(lambda: launch_record(lg.settings.runtime_dir, deployer.node["node_id"], gwid))
+        assert second["pid"] != first["pid"] and netns.exists(second["netns"])
+        hello = os.path.join(lg.settings.runtime_dir, "volumes", deployer.node["node_id"], "%d-2" % rid, "hello")
+        wait_for(lambda: open(hello, encoding="utf-8").read() == "written by hi\nwritten by hi\n")
+        with open(tmp_path / "second.log", encoding="utf-8") as handle:
+            assert "cleaned up after the previous run: process %d, netns %s" % (first["pid"], first["netns"]) in handle.read()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+        deployer.close()
+    assert not launch.same_process(second["pid"], second["start_ticks"]) and not netns.exists(second["netns"])
