@@ -64,13 +64,22 @@ ensure_shellcheck() {
     command -v shellcheck >/dev/null || log "WARNING: shellcheck is not installed; ansible-test will skip its shellcheck sanity test"
 }
 
-# localgrid's namespaces runtime and its tests need a few Debian packages (busybox-static for the tests'
-# tiny root filesystem); installed when this machine allows, else the runtime tests say what is missing.
+# localgrid's namespaces runtime needs userspace WireGuard (the kernel module is not assumed) and its tests a
+# static busybox for their tiny root filesystem: Debian packages, installed when this machine allows; else
+# `serve` says why it simulates and the runtime tests say what is missing.
 ensure_runtime_packages() {
-    command -v busybox >/dev/null && return 0
-    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || return 0
-    log "Installing busybox-static (Debian package) for localgrid's runtime tests"
-    apt-get install -y -qq busybox-static >/dev/null 2>&1 ||
-        { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq busybox-static >/dev/null 2>&1; } || true
-    command -v busybox >/dev/null || log "WARNING: busybox-static is not installed; localgrid's runtime tests will fail"
+    local missing=() program package
+    for program in wireguard-go:wireguard-go wg:wireguard-tools busybox:busybox-static; do
+        package="${program#*:}"
+        command -v "${program%%:*}" >/dev/null || missing+=("$package")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+        log "WARNING: not installed: ${missing[*]} (localgrid's namespaces runtime needs them; it will simulate)"
+        return 0
+    fi
+    log "Installing ${missing[*]} (Debian packages) for localgrid's namespaces runtime"
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } ||
+        log "WARNING: could not install ${missing[*]}"
 }

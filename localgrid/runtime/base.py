@@ -26,6 +26,7 @@ class ContainerSpec:
     memory_mib: int
     interactive: bool = False
     image: str = ""  # content hash of the rootfs a previous start used: a restart needs no hub
+    network: tuple = ()  # (node-side network id, ipv4, ipv6) of its network_connection
 
 
 class Runtime:
@@ -51,6 +52,12 @@ class Runtime:
         return ""
 
     def remove_container(self, node_id, gwid):
+        pass
+
+    def network_up(self, node_id, config):
+        """Create or update a network resource (networks.NetworkConfig); raises StartError."""
+
+    def network_down(self, node_id, net_id):
         pass
 
     def output(self, node_id, gwid):

@@ -22,7 +22,8 @@ from localgrid.runtime import entrypoint, launch, netns
 from localgrid.runtime.base import Runtime, StartError
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.images import ImageCache
-from localgrid.runtime.layout import RuntimeDir, read_record, write_record
+from localgrid.runtime.layout import RuntimeDir, short_hash, write_record
+from localgrid.runtime.networks import NetworkResources
 from localgrid.runtime.probe import tool_paths
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class NamespaceRuntime(Runtime):
         self.dir = RuntimeDir(runtime_dir)
         self.images = ImageCache(cache_dir, hub_base_url, self.tools["tar"])
         self.cgroups = Cgroups(self.dir.cgroup_group())
+        self.networks = NetworkResources(self.tools, self.dir)
         self.start_grace = start_grace
         self.stop_grace = stop_grace
         self.restart_delay = restart_delay
@@ -72,6 +74,13 @@ class NamespaceRuntime(Runtime):
 
     def remove_volume(self, node_id, volume_id):
         shutil.rmtree(self.dir.volume(node_id, volume_id), ignore_errors=True)
+
+    # networks ---------------------------------------------------------------------------------
+    def network_up(self, node_id, config):
+        self.networks.up(node_id, config)
+
+    def network_down(self, node_id, net_id):
+        self.networks.down(node_id, net_id)
 
     # containers -------------------------------------------------------------------------------
     def start_container(self, spec, http):
@@ -113,6 +122,15 @@ class NamespaceRuntime(Runtime):
         except netns.CommandError as error:
             raise StartError("error starting container: cannot create its network namespace: %s" % error) from None
         running.cgroup_procs = self.cgroups.create(name, spec.cpu, spec.memory_mib)
+        if spec.network:
+            net_id, ipv4, ipv6 = spec.network
+            veth = "v" + short_hash(self.dir.path, spec.node_id, spec.gwid)[:12]
+            try:
+                attached = self.networks.attach(spec.node_id, net_id, name, veth, ipv4, ipv6)
+            except netns.CommandError as error:
+                raise StartError("error starting container: cannot join network %s: %s" % (net_id, error)) from None
+            if not attached:
+                log.warning("container %s: network %s does not run here; the container has no eth0", spec.gwid, net_id)
         return running
 
     def _launch(self, running):
@@ -212,6 +230,7 @@ class NamespaceRuntime(Runtime):
             if record.get("netns"):
                 cleaned.append("netns %s" % record["netns"])
             os.unlink(path)
+        cleaned += self.networks.recover()
         if cleaned:
             log.warning("runtime: cleaned up after the previous run: %s", ", ".join(cleaned))
         return cleaned
@@ -223,6 +242,7 @@ class NamespaceRuntime(Runtime):
             running, self._running = list(self._running.values()), {}
         for item in running:
             self._teardown(item)
+        self.networks.shutdown()
 
 
 def _release(ip, cgroups, netns_name, cgroup_name):

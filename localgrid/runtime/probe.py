@@ -4,9 +4,9 @@ import os
 import shutil
 import subprocess
 
-TOOLS = ("unshare", "nsenter", "ip", "chroot", "mount", "tar")
+TOOLS = ("unshare", "nsenter", "ip", "chroot", "mount", "tar", "wireguard-go", "wg")
 TOOL_PACKAGES = {"unshare": "util-linux", "nsenter": "util-linux", "ip": "iproute2", "chroot": "coreutils",
-                 "mount": "mount", "tar": "tar"}
+                 "mount": "mount", "tar": "tar", "wireguard-go": "wireguard-go", "wg": "wireguard-tools"}
 
 
 def tool_paths():
@@ -15,6 +15,8 @@ def tool_paths():
 
 def missing_requirement():
     """None when the namespaces runtime can work here, else why it cannot."""
+    if not hasattr(os, "setns"):
+        return "Python 3.12 or later is needed (os.setns)"
     if os.geteuid() != 0:
         return "not running as root (mount, PID and network namespaces need root)"
     paths = tool_paths()

@@ -68,7 +68,7 @@ def test_container_runs_as_pid1_with_its_env_secret_and_volume_then_delete_remov
     text = wait_for(lambda: (out := deployer.output(gwid)) and "interfaces=" in out and out)
     assert "start pid=1 host=%s greeting=hello" % gwid in text
     assert "token sha256=%s" % hashlib.sha256(TOKEN).hexdigest() in text
-    assert "interfaces=lo " in text  # its own network namespace
+    assert "interfaces=eth0 lo " in text  # its own network namespace, plugged into its network
     volume_dir = os.path.join(deployer.lg.settings.runtime_dir, "volumes", node["node_id"], "%d-2" % rid)
     with open(os.path.join(volume_dir, "hello"), encoding="utf-8") as handle:
         assert handle.read() == "written by hello\n"

@@ -11,10 +11,15 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import logging
 
 from localgrid.keys import b58encode
 from localgrid.node.provision.base import Deployment, ProvisionError
 from localgrid.node.secrets import DecryptError, open_hex
+from localgrid.runtime.base import StartError
+from localgrid.runtime.networks import NetworkConfig
+
+log = logging.getLogger(__name__)
 
 
 def network_id(user_tid, name):
@@ -80,7 +85,25 @@ def _create_resource(ctx, network, net_id):
         subnet = ipaddress.ip_interface(resource["iprange"]).network
     except ValueError as error:
         raise ProvisionError("invalid network resource subnet: %s" % error) from None
-    return resource, port, str(subnet)
+    return resource, port, str(subnet), key_text.decode()
+
+
+def loopback_endpoint(ctx):
+    """The node's public IPv4 when it is an address of this machine (127/8): where its relay listens."""
+    try:
+        address = ipaddress.ip_interface((ctx.public_config or {}).get("ipv4") or "").ip
+    except ValueError:
+        return ""
+    return str(address) if address.is_loopback else ""
+
+
+def _run(ctx, net_id, resource, port, subnet, private_key):
+    config = NetworkConfig(net_id=net_id, subnet=subnet, private_key=private_key, listen_port=port,
+                           peers=list(resource.get("peers") or []), endpoint=loopback_endpoint(ctx))
+    try:
+        ctx.runtime.network_up(ctx.node_id, config)
+    except StartError as error:
+        raise ProvisionError(error.message) from None
 
 
 def provision(ctx, workload):
@@ -90,7 +113,8 @@ def provision(ctx, workload):
         raise ProvisionError("validation of the network resource failed: %s" % problem)
     net_id = network_id(workload["user"], network["name"])
     try:
-        resource, port, subnet = _create_resource(ctx, network, net_id)
+        resource, port, subnet, private_key = _create_resource(ctx, network, net_id)
+        _run(ctx, net_id, resource, port, subnet, private_key)
     except ProvisionError as error:
         raise ProvisionError("failed to create network resource for network %s: %s" % (net_id, error)) from None
     # Same user + same name = same net id: a later reservation updates the resource in place.
@@ -98,7 +122,20 @@ def provision(ctx, workload):
         net_id, workload["user"], network["name"], workload["workload_id"], network["iprange"],
         subnet, port, resource["wireguard_public_key"],
     )
-    return Deployment(data=None, details={"net_id": net_id})
+    return Deployment(data=None, details={"net_id": net_id, "network": network})
+
+
+def restore(ctx, cached):
+    """Bring the resource up again after a localgrid restart (its key decrypted anew)."""
+    details = cached["data"].get("details") or {}
+    net_id = details.get("net_id")
+    current = ctx.state.network(net_id) if net_id else None
+    if current is None or current["gwid"] != cached["gwid"] or "network" not in details:
+        return
+    try:
+        _run(ctx, net_id, *_create_resource(ctx, details["network"], net_id))
+    except ProvisionError as error:
+        log.warning("network resource %s could not be brought up again: %s", net_id, error.message)
 
 
 def decommission(ctx, cached):
@@ -106,3 +143,4 @@ def decommission(ctx, cached):
     current = ctx.state.network(net_id)
     if current and current["gwid"] == cached["gwid"]:
         ctx.state.remove_network(net_id)
+        ctx.runtime.network_down(ctx.node_id, net_id)
