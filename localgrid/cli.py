@@ -8,7 +8,8 @@ import httpx
 
 from localgrid.config import DEFAULT_PORT, PAYMENT_MODES, PROFILES, Settings
 from localgrid.faults import FaultSpecError, parse_spec
-from localgrid.runtime import flists
+from localgrid.runtime import flists, recipes
+from localgrid.runtime.base import StartError
 from localgrid.runtime.choice import CHOICES, RuntimeUnavailable
 from localgrid.runtime.choice import resolve as resolve_runtime
 
@@ -45,6 +46,11 @@ def _parser():
     build.add_argument("source", help="directory or tar archive holding the root filesystem")
     build.add_argument("name", help="flist name under /hub, e.g. alice/app (.flist is added)")
     build.add_argument("--hub", default="localgrid-state.db.hub", help="hub directory (serve's --hub or <state>.hub)")
+    image = commands.add_parser("image", help="images localgrid builds for catalogue flists").add_subparsers(
+        dest="image_command", required=True)
+    image_build = image.add_parser("build", help="build (once) an image from Debian packages, showing progress")
+    image_build.add_argument("name", choices=sorted(recipes.RECIPES))
+    image_build.add_argument("--cache", default="", help="image cache (default: $LOCALGRID_CACHE or ~/.cache/localgrid)")
     return parser
 
 
@@ -68,6 +74,11 @@ def _announce(state):
                                                     faults))
     if settings.runtime == "namespaces":
         print("  runtime:   namespaces (containers really run; images cached in %s)" % settings.cache_dir)
+        for entry in state.grid["flists"]:
+            name = entry.get("image") if isinstance(entry, dict) else None
+            if name in recipes.RECIPES and not recipes.built(settings.images_dir, name):
+                print("  image %s for %s is not built: its containers will not run until "
+                      "`python -m localgrid image build %s`" % (name, entry["url"], name))
     else:
         print("  runtime:   simulated, containers do not run: %s" % settings.runtime_reason)
     sys.stdout.flush()
@@ -119,6 +130,20 @@ def flist_build(args):
     return 0
 
 
+def image_build(args):
+    images_dir = Settings(cache_path=args.cache).images_dir
+    if recipes.built(images_dir, args.name):
+        print("image %s is already built: %s" % (args.name, recipes.built(images_dir, args.name)))
+        return 0
+    print("building image %s from Debian packages (first time only; a few minutes)" % args.name, flush=True)
+    try:
+        recipes.build(images_dir, args.name, lambda line: print("  " + line, flush=True))
+    except StartError as error:
+        print("localgrid: %s" % error.message, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
-    return {"serve": serve, "info": info, "flist": flist_build}[args.command](args)
+    return {"serve": serve, "info": info, "flist": flist_build, "image": image_build}[args.command](args)

@@ -57,6 +57,10 @@ class Settings:
         return self.cache_path or os.environ.get("LOCALGRID_CACHE") or os.path.expanduser("~/.cache/localgrid")
 
     @property
+    def images_dir(self):
+        return os.path.join(self.cache_dir, "images")
+
+    @property
     def base_url(self):
         return "http://%s:%d" % (self.host, self.port)
 

@@ -2,13 +2,13 @@
 # `make bench`: the speed and memory benchmarks of localgrid and of the collection. Each one starts its
 # own localgrid on a free 127.0.0.1 port, prints one line per metric (a ratio measured within the run,
 # never an absolute timing) and exits non-zero when a target is missed; see bench/README.md.
-# Usage: scripts/bench.sh [--quick] [idle|parallel|memory|idempotent|flat|end_to_end|fleet ...]
+# Usage: scripts/bench.sh [--quick] [idle|parallel|memory|idempotent|flat|end_to_end|fleet|runtime ...]
 #        (default: every benchmark; --quick: small sizes, for development)
 source "$(dirname "$0")/lib.sh"
 
 QUICK=()
 [ "${1:-}" = "--quick" ] && { QUICK=(--quick); shift; }
-ALL=(idle parallel memory idempotent flat end_to_end fleet)
+ALL=(idle parallel memory idempotent flat end_to_end fleet runtime)
 BENCHES=("${ALL[@]}")
 [ "$#" -gt 0 ] && BENCHES=("$@")
 

@@ -26,6 +26,7 @@ class ContainerSpec:
     memory_mib: int
     interactive: bool = False
     image: str = ""  # content hash of the rootfs a previous start used: a restart needs no hub
+    recipe: str = ""  # name of the image recipe that stands in for a catalogue flist (recipes.py)
     network: tuple = ()  # (node-side network id, ipv4, ipv6) of its network_connection
 
 

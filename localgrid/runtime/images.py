@@ -14,6 +14,7 @@ import tempfile
 
 import httpx
 
+from localgrid.runtime import recipes
 from localgrid.runtime.base import StartError
 
 MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -25,11 +26,12 @@ class ImageCache:
         self.hub_base_url = hub_base_url.rstrip("/") + "/"
         self.tar_path = tar_path
 
-    def rootfs(self, url, http, known=""):
-        """The unpacked rootfs of a hub flist, or None for a flist localgrid has no image of.
-
-        ``known`` is the hash a previous start used: when still cached, the hub is not asked.
+    def rootfs(self, url, http, known="", recipe=""):
+        """The unpacked rootfs of a hub flist or of a catalogue flist's built recipe, or None when there
+        is none (yet). ``known`` is the hash a previous start used: when still cached, the hub is not asked.
         """
+        if recipe:
+            return recipes.built(self.images_dir, recipe)
         if MD5.match(known or "") and os.path.isdir(self._image_dir(known)):
             return self._image_dir(known)
         if not url.startswith(self.hub_base_url):

@@ -10,6 +10,8 @@ import hashlib
 import json
 import os
 
+from localgrid.runtime import launch
+
 
 def short_hash(*parts):
     return hashlib.sha1("\0".join(parts).encode()).hexdigest()
@@ -43,6 +45,7 @@ class ContainerLayout:
     def create(self):
         for path in (self.upper, self.work, self.merged):
             os.makedirs(path, exist_ok=True)
+        launch.prepare_upper(self.upper)
 
 
 class RuntimeDir:

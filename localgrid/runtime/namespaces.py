@@ -87,10 +87,11 @@ class NamespaceRuntime(Runtime):
         if spec.interactive:
             log.warning("container %s: interactive (coreX) containers are not run by localgrid yet", spec.gwid)
             return ""
-        lower = self.images.rootfs(spec.flist_url, http, spec.image)
+        lower = self.images.rootfs(spec.flist_url, http, spec.image, spec.recipe)
         if lower is None:
-            log.warning("container %s: localgrid has no image of %s; it is deployed but not run", spec.gwid,
-                        spec.flist_url)
+            hint = " (build it with: python -m localgrid image build %s)" % spec.recipe if spec.recipe else ""
+            log.warning("container %s: localgrid has no image of %s%s; it is deployed but not run", spec.gwid,
+                        spec.flist_url, hint)
             return ""
         entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
         self.remove_container(spec.node_id, spec.gwid, keep_files=True)
@@ -106,7 +107,7 @@ class NamespaceRuntime(Runtime):
             raise StartError("error starting container: %s" % error) from None
         with self._lock:
             self._running[(spec.node_id, spec.gwid)] = running
-        return os.path.basename(lower)
+        return "" if spec.recipe else os.path.basename(lower)
 
     def _prepare(self, spec, lower):
         layout = self.dir.container(spec.node_id, spec.gwid, lower)
@@ -181,6 +182,11 @@ class NamespaceRuntime(Runtime):
             os.unlink(running.layout.record)
         except FileNotFoundError:
             pass
+
+    def container_pids(self):
+        """The pid of each running container's ``unshare`` process (its container's processes descend from it)."""
+        with self._lock:
+            return [item.process.pid for item in self._running.values() if item.process.poll() is None]
 
     def output(self, node_id, gwid):
         try:

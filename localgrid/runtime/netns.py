@@ -1,9 +1,19 @@
-"""Named network namespaces (``ip netns``), created and deleted only by the names localgrid recorded."""
+"""Named network namespaces (as ``ip netns`` names them), created and deleted only by the names localgrid
+recorded. Creation is done in-process (unshare + bind mount + lo up, what ``ip netns add`` does): two
+``ip`` runs per container would be a third of its start time."""
 
+import ctypes
+import fcntl
 import os
+import socket
+import struct
 import subprocess
+import threading
 
 NETNS_DIR = "/run/netns"
+MS_BIND = 4096
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class CommandError(Exception):
@@ -25,12 +35,42 @@ def exists(name):
     return os.path.exists(path(name))
 
 
+def _create(target):
+    """In a throw-away thread: a new network namespace, bound at ``target``, its loopback up."""
+    os.unshare(os.CLONE_NEWNET)
+    if _libc.mount(b"/proc/thread-self/ns/net", target.encode(), None, MS_BIND, None) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, "bind mount of a new network namespace on %s: %s" % (target, os.strerror(error)))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
 def add(ip, name):
-    if not exists(name):
-        run([ip, "netns", "add", name])
-    run([ip, "-n", name, "link", "set", "lo", "up"])
+    if exists(name):
+        return
+    os.makedirs(NETNS_DIR, exist_ok=True)
+    target = path(name)
+    with open(target, "x"):
+        pass
+    failure = []
+
+    def create():
+        try:
+            _create(target)
+        except OSError as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=create, name="netns-" + name)
+    thread.start()
+    thread.join()
+    if failure:
+        delete(ip, name)
+        raise CommandError("cannot create network namespace %s: %s" % (name, failure[0]))
 
 
 def delete(ip, name):
+    """``ip netns delete``: unmount and remove the name (the namespace goes with its last process)."""
     if exists(name):
         run([ip, "netns", "delete", name])

@@ -4,9 +4,9 @@ import os
 import shutil
 import subprocess
 
-TOOLS = ("unshare", "nsenter", "ip", "chroot", "mount", "tar", "wireguard-go", "wg")
-TOOL_PACKAGES = {"unshare": "util-linux", "nsenter": "util-linux", "ip": "iproute2", "chroot": "coreutils",
-                 "mount": "mount", "tar": "tar", "wireguard-go": "wireguard-go", "wg": "wireguard-tools"}
+TOOLS = ("unshare", "nsenter", "ip", "tar", "busybox", "wireguard-go", "wg")
+TOOL_PACKAGES = {"unshare": "util-linux", "nsenter": "util-linux", "ip": "iproute2", "tar": "tar",
+                 "busybox": "busybox-static", "wireguard-go": "wireguard-go", "wg": "wireguard-tools"}
 
 
 def tool_paths():

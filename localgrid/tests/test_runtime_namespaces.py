@@ -15,10 +15,10 @@ import pytest
 
 from localgrid.config import Settings
 from localgrid.grid import load_grid
-from localgrid.runtime import launch, netns
+from localgrid.runtime import launch, netns, recipes
 from localgrid.runtime.layout import RuntimeDir, read_record
 from localgrid.tests.conftest import volume, wait_for
-from localgrid.tests.runtime_support import Deployer, publish, require_namespaces
+from localgrid.tests.runtime_support import Deployer, busybox_rootfs, publish, require_namespaces
 from localgrid.tests.test_node_e2e import seal
 
 TOKEN = b"s3cret-token-value"
@@ -192,3 +192,23 @@ def test_after_a_sigkill_the_next_start_cleans_up_and_brings_containers_back(tmp
         process.wait(60)
         deployer.close()
     assert not launch.same_process(second["pid"], second["start_ticks"]) and not netns.exists(second["netns"])
+
+
+def test_a_catalogue_flist_runs_its_recipe_image_once_built(deployer, tmp_path):
+    seed = "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist"
+    rid = deployer.reserve(containers=[deployer.container(seed, entrypoint="/sbin/my_init")],
+                           networks=[deployer.network()])
+    assert {r["state"] for r in deployer.results(rid, 2).values()} == {1}
+    assert deployer.output("%d-3" % rid) is None  # not built: deployed, not run
+
+    # Stand in for the built debian-ssh image with the busybox rootfs (its /sbin/my_init is the test app).
+    images_dir = deployer.lg.settings.images_dir
+    rootfs = busybox_rootfs(tmp_path / "seed")
+    (rootfs / "sbin").mkdir()
+    os.symlink("/bin/app", rootfs / "sbin" / "my_init")
+    os.makedirs(images_dir, exist_ok=True)
+    os.rename(rootfs, recipes.image_dir(images_dir, recipes.RECIPES["debian-ssh"]))
+    rid = deployer.reserve(containers=[deployer.container(seed, entrypoint="/sbin/my_init", ip="10.240.1.6",
+                                                          environment={"GREETING": "seed"})])
+    assert deployer.results(rid, 1)["%d-3" % rid]["state"] == 1
+    assert "greeting=seed" in wait_for(lambda: deployer.output("%d-3" % rid))

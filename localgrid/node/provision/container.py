@@ -101,7 +101,8 @@ def _launch(ctx, gwid, run, secrets):
     spec = ContainerSpec(
         node_id=ctx.node_id, gwid=gwid, flist_url=run["flist"], argv=run["argv"], env=env,
         volumes=[tuple(pair) for pair in run["volumes"]], cpu=run["cpu"], memory_mib=run["memory_mib"],
-        interactive=run["interactive"], image=run.get("image", ""), network=tuple(run.get("network") or ()),
+        interactive=run["interactive"], image=run.get("image", ""), recipe=run.get("recipe", ""),
+        network=tuple(run.get("network") or ()),
     )
     try:
         return ctx.runtime.start_container(spec, ctx.http)
@@ -146,6 +147,7 @@ def provision(ctx, workload):
         "flist": content["flist"], "argv": argv, "env": content.get("environment") or {},
         "secret_environment": content.get("secret_environment") or {}, "volumes": mounts, "cpu": cpu,
         "memory_mib": memory_mib, "interactive": interactive, "network": [net_id, ipv4, ipv6],
+        "recipe": flist_entry.get("image", ""),
     }
     run["image"] = _launch(ctx, gwid, run, secrets)
     ctx.state.set_secret_env_digests(gwid, {name: hashlib.sha256(value).hexdigest() for name, value in secrets.items()})
