@@ -69,7 +69,8 @@ ensure_shellcheck() {
 # `serve` says why it simulates and the runtime tests say what is missing.
 ensure_runtime_packages() {
     local missing=() program package
-    for program in wireguard-go:wireguard-go wg:wireguard-tools busybox:busybox-static; do
+    for program in wireguard-go:wireguard-go wg:wireguard-tools wg-quick:wireguard-tools busybox:busybox-static \
+        mmdebstrap:mmdebstrap ssh:openssh-client; do
         package="${program#*:}"
         command -v "${program%%:*}" >/dev/null || missing+=("$package")
     done
@@ -82,4 +83,11 @@ ensure_runtime_packages() {
     apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
         { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } ||
         log "WARNING: could not install ${missing[*]}"
+}
+
+# The image localgrid runs for the seed flist (Debian with sshd and Python, built once with mmdebstrap, about
+# 2 minutes, cached in ~/.cache/localgrid); only where localgrid can run containers (root).
+ensure_seed_image() {
+    [ "$(id -u)" -eq 0 ] || return 0
+    PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgrid image build debian-ssh
 }

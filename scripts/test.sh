@@ -31,6 +31,7 @@ stage_localgrid()    { cd "$REPO_ROOT" && python -m pytest -q -p no:cacheprovide
 stage_units()        { cd "$COLL" && ansible-test units --local --python 3.13 --color no; }
 stage_sanity()       { cd "$COLL" && ansible-test sanity --venv --python 3.13 --color no; }
 stage_integration()  {
+    ensure_seed_image || { log "the seed image could not be built (see above)"; return 1; }
     cd "$COLL" && "$REPO_ROOT/scripts/with-localgrid.sh" bash -c \
         '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no "${@:1}"' \
         "$REPO_ROOT" ${INTEGRATION_ARGS:-}
