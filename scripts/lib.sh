@@ -70,7 +70,7 @@ ensure_shellcheck() {
 ensure_runtime_packages() {
     local missing=() program package
     for program in wireguard-go:wireguard-go wg:wireguard-tools wg-quick:wireguard-tools busybox:busybox-static \
-        mmdebstrap:mmdebstrap ssh:openssh-client; do
+        mmdebstrap:mmdebstrap ssh:openssh-client redis-server:redis-server; do
         package="${program#*:}"
         command -v "${program%%:*}" >/dev/null || missing+=("$package")
     done
@@ -80,9 +80,15 @@ ensure_runtime_packages() {
         return 0
     fi
     log "Installing ${missing[*]} (Debian packages) for localgrid's namespaces runtime"
+    # The tests start their own redis-server: keep the package from starting a system one (policy-rc.d).
+    local policy=/usr/sbin/policy-rc.d own_policy=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    fi
     apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
         { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } ||
         log "WARNING: could not install ${missing[*]}"
+    [ -z "$own_policy" ] || rm -f "$policy"
 }
 
 # The image localgrid runs for the seed flist (Debian with sshd and Python, built once with mmdebstrap, about

@@ -27,6 +27,7 @@ class ContainerSpec:
     interactive: bool = False
     image: str = ""  # content hash of the rootfs a previous start used: a restart needs no hub
     recipe: str = ""  # name of the image recipe that stands in for a catalogue flist (recipes.py)
+    logs: list = ()  # the workload's `logs` entries (redis channels for stdout/stderr)
     network: tuple = ()  # (node-side network id, ipv4, ipv6) of its network_connection
 
 

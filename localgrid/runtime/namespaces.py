@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from localgrid.runtime import entrypoint, launch, netns
+from localgrid.runtime import entrypoint, launch, logs, netns
 from localgrid.runtime.base import Runtime, StartError
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.images import ImageCache
@@ -38,9 +38,19 @@ class Running:
     netns: str
     cgroup_procs: str
     mounts: list
+    output: object = None  # logs.OutputFile
+    channels: tuple = ((), ())  # redis channels of stdout, stderr
     process: object = None
+    pumps: list = dataclasses.field(default_factory=list)
     exited_at: float = None
     restarts: int = 0
+
+    def note(self, text):
+        """A line of the runtime's own (an exit, a restart) in the output and on the stderr channels."""
+        line = ("[localgrid] " + text).encode()
+        self.output.write(line + b"\n")
+        for channel in self.channels[1]:
+            channel.publish(line)
 
 
 class NamespaceRuntime(Runtime):
@@ -117,7 +127,7 @@ class NamespaceRuntime(Runtime):
             self.create_volume(spec.node_id, volume_id)
             mounts.append((self.dir.volume(spec.node_id, volume_id), mountpoint))
         name = self.dir.netns_name(spec.node_id, spec.gwid)
-        running = Running(spec, layout, name, None, mounts)
+        running = Running(spec, layout, name, None, mounts, logs.OutputFile(layout.output), logs.channels(spec.logs))
         try:
             netns.add(self.tools["ip"], name)
         except netns.CommandError as error:
@@ -137,10 +147,11 @@ class NamespaceRuntime(Runtime):
     def _launch(self, running):
         argv = launch.command(self.tools, running.layout, netns.path(running.netns), running.cgroup_procs,
                               running.spec.gwid, running.mounts, running.spec.argv)
-        with open(running.layout.output, "ab") as output:
-            running.process = subprocess.Popen(
-                argv, env=running.spec.env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True)
+        running.process = subprocess.Popen(
+            argv, env=running.spec.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, close_fds=True)
+        running.pumps = [logs.pump(running.process.stdout, running.output, running.channels[0]),
+                         logs.pump(running.process.stderr, running.output, running.channels[1])]
         running.exited_at = None
         write_record(running.layout.record, {
             "pid": running.process.pid, "start_ticks": launch.start_ticks(running.process.pid),
@@ -152,6 +163,8 @@ class NamespaceRuntime(Runtime):
             status = running.process.wait(self.start_grace)
         except subprocess.TimeoutExpired:
             return
+        for pump in running.pumps:
+            pump.join(5)
         raise StartError("error starting container: %s exited at once with status %d%s" % (
             running.spec.argv[0], status, _last_line(running.layout.output)))
 
@@ -178,6 +191,8 @@ class NamespaceRuntime(Runtime):
                 process.wait(30)
             launch.wait_gone(inits, 30)
         _release(self.tools["ip"], self.cgroups, running.netns, running.cgroup_procs and running.netns)
+        for channel in running.channels[0] + running.channels[1]:
+            channel.close()
         try:
             os.unlink(running.layout.record)
         except FileNotFoundError:
@@ -209,7 +224,7 @@ class NamespaceRuntime(Runtime):
         now = time.monotonic()
         if running.exited_at is None:
             running.exited_at = now
-            _append(running.layout.output, "[localgrid] %s exited with status %d; restarting in %.1f s\n" % (
+            running.note("%s exited with status %d; restarting in %.1f s" % (
                 running.spec.argv[0], status, self.restart_delay))
             return
         if now - running.exited_at >= self.restart_delay:
@@ -218,7 +233,7 @@ class NamespaceRuntime(Runtime):
                 self._launch(running)
             except OSError as error:
                 running.exited_at = now
-                _append(running.layout.output, "[localgrid] restart failed: %s\n" % error)
+                running.note("restart failed: %s" % error)
 
     # process lifecycle ------------------------------------------------------------------------
     def recover(self):
@@ -259,11 +274,6 @@ def _release(ip, cgroups, netns_name, cgroup_name):
             log.warning("runtime: %s", error)
     if cgroup_name:
         cgroups.remove(cgroup_name)
-
-
-def _append(path, text):
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 def _last_line(path):

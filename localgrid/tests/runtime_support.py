@@ -23,6 +23,7 @@ trap 'echo "got SIGTERM"; exit 0' TERM
 echo "start pid=$$ host=$(hostname) greeting=$GREETING"
 echo "token sha256=$(printf %s "$TOKEN" | sha256sum | cut -c1-64)"
 echo "interfaces=$(ls /sys/class/net | tr '\\n' ' ')"
+echo "hello on stderr" >&2
 mkdir -p /data && echo "written by $GREETING" >> /data/hello
 if [ -n "$EXIT_AFTER" ]; then sleep "$EXIT_AFTER"; exit 7; fi
 while true; do sleep 1; done

@@ -18,6 +18,7 @@ from localgrid.grid import load_grid
 from localgrid.runtime import launch, netns, recipes
 from localgrid.runtime.layout import RuntimeDir, read_record
 from localgrid.tests.conftest import volume, wait_for
+from localgrid.tests.redis_server import RedisServer
 from localgrid.tests.runtime_support import Deployer, busybox_rootfs, publish, require_namespaces
 from localgrid.tests.test_node_e2e import seal
 
@@ -212,3 +213,24 @@ def test_a_catalogue_flist_runs_its_recipe_image_once_built(deployer, tmp_path):
                                                           environment={"GREETING": "seed"})])
     assert deployer.results(rid, 1)["%d-3" % rid]["state"] == 1
     assert "greeting=seed" in wait_for(lambda: deployer.output("%d-3" % rid))
+
+
+def test_output_goes_to_the_redis_log_channels_with_each_exit(deployer):
+    redis = RedisServer()
+    subscriber = redis.subscribe("box-stdout", "box-stderr")
+    try:
+        logs = [{"type": "redis", "data": {"stdout": redis.url("box-stdout"), "stderr": redis.url("box-stderr")}},
+                {"type": "redis", "data": {"stdout": "redis://192.0.2.1:6379/elsewhere", "stderr": ""}}]
+        box = deployer.container(deployer.flist, entrypoint="/bin/app", logs=logs,
+                                 environment={"EXIT_AFTER": "1.5", "GREETING": "redis"})
+        rid = deployer.reserve(containers=[box], networks=[deployer.network()])
+        assert {r["state"] for r in deployer.results(rid, 2).values()} == {1}
+        wait_for(lambda: b"exited with status 7" in subscriber.read(), timeout=30)
+        messages = subscriber.messages()
+        assert ("box-stdout", b"start pid=1 host=%d-3 greeting=redis" % rid) in messages
+        assert ("box-stderr", b"hello on stderr") in messages
+        assert ("box-stderr", b"[localgrid] /bin/app exited with status 7; restarting in 1.0 s") in messages
+        assert all(channel in ("box-stdout", "box-stderr") for channel, _line in messages)
+    finally:
+        subscriber.close()
+        redis.stop()

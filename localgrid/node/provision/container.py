@@ -102,7 +102,7 @@ def _launch(ctx, gwid, run, secrets):
         node_id=ctx.node_id, gwid=gwid, flist_url=run["flist"], argv=run["argv"], env=env,
         volumes=[tuple(pair) for pair in run["volumes"]], cpu=run["cpu"], memory_mib=run["memory_mib"],
         interactive=run["interactive"], image=run.get("image", ""), recipe=run.get("recipe", ""),
-        network=tuple(run.get("network") or ()),
+        network=tuple(run.get("network") or ()), logs=list(run.get("logs") or []),
     )
     try:
         return ctx.runtime.start_container(spec, ctx.http)
@@ -147,7 +147,7 @@ def provision(ctx, workload):
         "flist": content["flist"], "argv": argv, "env": content.get("environment") or {},
         "secret_environment": content.get("secret_environment") or {}, "volumes": mounts, "cpu": cpu,
         "memory_mib": memory_mib, "interactive": interactive, "network": [net_id, ipv4, ipv6],
-        "recipe": flist_entry.get("image", ""),
+        "recipe": flist_entry.get("image", ""), "logs": content.get("logs") or [],
     }
     run["image"] = _launch(ctx, gwid, run, secrets)
     ctx.state.set_secret_env_digests(gwid, {name: hashlib.sha256(value).hexdigest() for name, value in secrets.items()})
