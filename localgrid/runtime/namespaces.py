@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from localgrid.runtime import entrypoint, launch, logs, netns
+from localgrid.runtime import corex, entrypoint, launch, logs, netns
 from localgrid.runtime.base import Runtime, StartError
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.images import ImageCache
@@ -38,6 +38,7 @@ class Running:
     netns: str
     cgroup_procs: str
     mounts: list
+    argv: list = dataclasses.field(default_factory=list)
     output: object = None  # logs.OutputFile
     channels: tuple = ((), ())  # redis channels of stdout, stderr
     process: object = None
@@ -94,16 +95,14 @@ class NamespaceRuntime(Runtime):
 
     # containers -------------------------------------------------------------------------------
     def start_container(self, spec, http):
-        if spec.interactive:
-            log.warning("container %s: interactive (coreX) containers are not run by localgrid yet", spec.gwid)
-            return ""
         lower = self.images.rootfs(spec.flist_url, http, spec.image, spec.recipe)
         if lower is None:
             hint = " (build it with: python -m localgrid image build %s)" % spec.recipe if spec.recipe else ""
             log.warning("container %s: localgrid has no image of %s%s; it is deployed but not run", spec.gwid,
                         spec.flist_url, hint)
             return ""
-        entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
+        if not spec.interactive:  # an interactive container runs coreX, whatever its entrypoint
+            entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
         self.remove_container(spec.node_id, spec.gwid, keep_files=True)
         running = self._prepare(spec, lower)
         try:
@@ -126,8 +125,13 @@ class NamespaceRuntime(Runtime):
         for volume_id, mountpoint in spec.volumes:
             self.create_volume(spec.node_id, volume_id)
             mounts.append((self.dir.volume(spec.node_id, volume_id), mountpoint))
+        argv = spec.argv
+        if spec.interactive:
+            mounts.append((corex.directory(layout.home, self.tools["busybox"]), "/corex"))
+            argv = corex.ARGV
         name = self.dir.netns_name(spec.node_id, spec.gwid)
-        running = Running(spec, layout, name, None, mounts, logs.OutputFile(layout.output), logs.channels(spec.logs))
+        running = Running(spec, layout, name, None, mounts, argv, logs.OutputFile(layout.output),
+                          logs.channels(spec.logs))
         try:
             netns.add(self.tools["ip"], name)
         except netns.CommandError as error:
@@ -146,7 +150,7 @@ class NamespaceRuntime(Runtime):
 
     def _launch(self, running):
         argv = launch.command(self.tools, running.layout, netns.path(running.netns), running.cgroup_procs,
-                              running.spec.gwid, running.mounts, running.spec.argv)
+                              running.spec.gwid, running.mounts, running.argv)
         running.process = subprocess.Popen(
             argv, env=running.spec.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, close_fds=True)
@@ -166,7 +170,7 @@ class NamespaceRuntime(Runtime):
         for pump in running.pumps:
             pump.join(5)
         raise StartError("error starting container: %s exited at once with status %d%s" % (
-            running.spec.argv[0], status, _last_line(running.layout.output)))
+            running.argv[0], status, _last_line(running.layout.output)))
 
     def remove_container(self, node_id, gwid, keep_files=False):
         with self._lock:
@@ -225,7 +229,7 @@ class NamespaceRuntime(Runtime):
         if running.exited_at is None:
             running.exited_at = now
             running.note("%s exited with status %d; restarting in %.1f s" % (
-                running.spec.argv[0], status, self.restart_delay))
+                running.argv[0], status, self.restart_delay))
             return
         if now - running.exited_at >= self.restart_delay:
             running.restarts += 1

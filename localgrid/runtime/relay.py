@@ -16,15 +16,16 @@ log = logging.getLogger(__name__)
 MAX_DATAGRAM = 65535
 
 
-def socket_in(netns_path):
-    """A UDP socket created inside the network namespace at ``netns_path`` (by a throw-away thread)."""
+def socket_in(netns_path, kind=socket.SOCK_DGRAM):
+    """A socket (UDP unless ``kind`` says otherwise) created inside the network namespace at ``netns_path``,
+    by a throw-away thread."""
     made = {}
 
     def make():
         try:
             with open(netns_path, "rb") as handle:
                 os.setns(handle.fileno(), os.CLONE_NEWNET)
-            made["socket"] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            made["socket"] = socket.socket(socket.AF_INET, kind)
         except OSError as error:
             made["error"] = error
 

@@ -3,8 +3,10 @@ own namespaces with their env, secret env and volume; failures are the node's er
 restart leave nothing behind; a crashed localgrid's leftovers are cleaned up on its next start."""
 
 import hashlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ from localgrid.config import Settings
 from localgrid.grid import load_grid
 from localgrid.runtime import launch, netns, recipes
 from localgrid.runtime.layout import RuntimeDir, read_record
+from localgrid.runtime.relay import socket_in
 from localgrid.tests.conftest import volume, wait_for
 from localgrid.tests.redis_server import RedisServer
 from localgrid.tests.runtime_support import Deployer, busybox_rootfs, publish, require_namespaces
@@ -234,3 +237,45 @@ def test_output_goes_to_the_redis_log_channels_with_each_exit(deployer):
     finally:
         subscriber.close()
         redis.stop()
+
+
+def _http_get_in(namespace, address, path):
+    """GET http://address:7681/path from inside ``namespace`` (where the container's network is routed)."""
+    sock = socket_in(netns.path(namespace), socket.SOCK_STREAM)
+    with sock:
+        sock.settimeout(10)
+        sock.connect((address, 7681))
+        sock.sendall(b"GET %s HTTP/1.0\r\nHost: corex\r\n\r\n" % path.encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _sep, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode()
+
+
+def test_an_interactive_container_runs_corex_on_port_7681(deployer):
+    box = deployer.container(deployer.flist, entrypoint="/bin/ignored", interactive=True)
+    rid = deployer.reserve(containers=[box], networks=[deployer.network()])
+    assert {r["state"] for r in deployer.results(rid, 2).values()} == {1}
+    agent = next(a for a in deployer.lg.app_state.agents if a.node_id == deployer.node["node_id"])
+    namespace = deployer.lg.app_state.runtime.networks.namespace(deployer.node["node_id"],
+                                                                agent.state.networks()[0]["net_id"])
+
+    def processes():
+        try:
+            return _http_get_in(namespace, "10.240.1.5", "/api/processes")
+        except OSError:
+            return None
+
+    status, body = wait_for(processes)
+    assert status == 200
+    listed = json.loads(body)
+    assert {"pid": 1, "cmdline": "/corex/busybox nc -ll -p 7681 -e /corex/handler"} in listed
+    status, body = _http_get_in(namespace, "10.240.1.5",
+                                "/api/process/start?arg[]=/bin/sh&arg[]=-c&arg[]=echo%20hello%20corex%3B%20sleep%20600")
+    assert status == 200
+    pid = json.loads(body)["id"]
+    assert wait_for(lambda: _http_get_in(namespace, "10.240.1.5", "/api/process/logs?id=%d" % pid)[1]) == "hello corex\n"
+    assert any(p["pid"] == pid for p in json.loads(_http_get_in(namespace, "10.240.1.5", "/api/processes")[1]))
+    assert _http_get_in(namespace, "10.240.1.5", "/api/process/kill?id=%d" % pid) == (200, '{"killed": %d}' % pid)
+    assert _http_get_in(namespace, "10.240.1.5", "/nope")[0] == 404
