@@ -1,8 +1,8 @@
 """localgrid's stand-in for coreX, the process manager 0-OS runs as PID 1 of an interactive container.
 
 0-OS bind-mounts its coreX binary at /corex and runs it instead of the entrypoint; it serves HTTP on
-port 7681 of the container's address. localgrid bind-mounts a directory holding a static busybox and
-the handler below at /corex (read-only), and PID 1 is busybox's ``nc`` serving port 7681, one handler
+port 7681 of the container's address. localgrid bind-mounts a directory of the container's own, holding a static
+busybox and the handler below, at /corex, and PID 1 is busybox's ``nc`` serving port 7681, one handler
 per connection. What it offers (JSON unless noted), a subset of coreX's API:
 
 - ``GET /api/processes``: ``[{"pid": N, "cmdline": "..."}]`` of every process in the container;
@@ -101,9 +101,8 @@ esac
 """
 
 
-def directory(runtime_dir, busybox):
-    """The host directory mounted at /corex (made once per runtime directory)."""
-    path = os.path.join(runtime_dir, "corex")
+def install(path, busybox):
+    """Fill the container's own directory that is mounted at /corex (once)."""
     handler = os.path.join(path, "handler")
     if not os.path.exists(handler):
         os.makedirs(path, exist_ok=True)
@@ -112,4 +111,3 @@ def directory(runtime_dir, busybox):
             out.write(HANDLER)
         os.chmod(handler + ".tmp", 0o755)
         os.replace(handler + ".tmp", handler)
-    return path

@@ -104,13 +104,17 @@ class NamespaceRuntime(Runtime):
         if not spec.interactive:  # an interactive container runs coreX, whatever its entrypoint
             entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
         self.remove_container(spec.node_id, spec.gwid, keep_files=True)
-        running = self._prepare(spec, lower)
+        layout = self.dir.container(spec.node_id, spec.gwid, lower)
+        first_start = not os.path.isdir(layout.home)  # a restart keeps the container's writes, even if it fails
+        running = self._describe(spec, layout)
         try:
+            self._prepare(running)
             self._launch(running)
             self._wait_started(running)
         except (StartError, OSError, netns.CommandError) as error:
             self._teardown(running)
-            shutil.rmtree(running.layout.home, ignore_errors=True)
+            if first_start:
+                shutil.rmtree(layout.home, ignore_errors=True)
             if isinstance(error, StartError):
                 raise
             raise StartError("error starting container: %s" % error) from None
@@ -118,35 +122,37 @@ class NamespaceRuntime(Runtime):
             self._running[(spec.node_id, spec.gwid)] = running
         return "" if spec.recipe else os.path.basename(lower)
 
-    def _prepare(self, spec, lower):
-        layout = self.dir.container(spec.node_id, spec.gwid, lower)
-        layout.create()
-        mounts = []
-        for volume_id, mountpoint in spec.volumes:
-            self.create_volume(spec.node_id, volume_id)
-            mounts.append((self.dir.volume(spec.node_id, volume_id), mountpoint))
+    def _describe(self, spec, layout):
+        mounts = [(self.dir.volume(spec.node_id, volume_id), mountpoint) for volume_id, mountpoint in spec.volumes]
         argv = spec.argv
         if spec.interactive:
-            mounts.append((corex.directory(layout.home, self.tools["busybox"]), "/corex"))
+            mounts.append((os.path.join(layout.home, "corex"), "/corex"))
             argv = corex.ARGV
-        name = self.dir.netns_name(spec.node_id, spec.gwid)
-        running = Running(spec, layout, name, None, mounts, argv, logs.OutputFile(layout.output),
-                          logs.channels(spec.logs))
+        return Running(spec, layout, self.dir.netns_name(spec.node_id, spec.gwid), None, mounts, argv,
+                       logs.OutputFile(layout.output), logs.channels(spec.logs))
+
+    def _prepare(self, running):
+        """Files, network namespace (with eth0 on its network) and cgroup of a container about to start."""
+        spec = running.spec
+        running.layout.create()
+        for volume_id, _mountpoint in spec.volumes:
+            self.create_volume(spec.node_id, volume_id)
+        if spec.interactive:
+            corex.install(os.path.join(running.layout.home, "corex"), self.tools["busybox"])
         try:
-            netns.add(self.tools["ip"], name)
+            netns.add(self.tools["ip"], running.netns)
         except netns.CommandError as error:
             raise StartError("error starting container: cannot create its network namespace: %s" % error) from None
-        running.cgroup_procs = self.cgroups.create(name, spec.cpu, spec.memory_mib)
+        running.cgroup_procs = self.cgroups.create(running.netns, spec.cpu, spec.memory_mib)
         if spec.network:
             net_id, ipv4, ipv6 = spec.network
             veth = "v" + short_hash(self.dir.path, spec.node_id, spec.gwid)[:12]
             try:
-                attached = self.networks.attach(spec.node_id, net_id, name, veth, ipv4, ipv6)
+                attached = self.networks.attach(spec.node_id, net_id, running.netns, veth, ipv4, ipv6)
             except netns.CommandError as error:
                 raise StartError("error starting container: cannot join network %s: %s" % (net_id, error)) from None
             if not attached:
                 log.warning("container %s: network %s does not run here; the container has no eth0", spec.gwid, net_id)
-        return running
 
     def _launch(self, running):
         argv = launch.command(self.tools, running.layout, netns.path(running.netns), running.cgroup_procs,
@@ -265,6 +271,11 @@ class NamespaceRuntime(Runtime):
         self._monitor.join(timeout=5)
         with self._lock:
             running, self._running = list(self._running.values()), {}
+        # Every container gets its SIGTERM first, so stopping them all takes one grace period, not one each.
+        for item in running:
+            if item.process is not None and item.process.poll() is None:
+                for pid in launch.children(item.process.pid):
+                    launch.kill(pid, signal.SIGTERM)
         for item in running:
             self._teardown(item)
         self.networks.shutdown()
