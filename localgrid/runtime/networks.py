@@ -110,8 +110,8 @@ class NetworkResources:
             try:
                 resource.relay = UdpRelay(config.endpoint, config.listen_port, netns.path(resource.netns))
             except OSError as error:
-                raise StartError("failed to create network resource: cannot listen on %s:%d: %s" % (
-                    config.endpoint, config.listen_port, error)) from None
+                raise StartError("failed to create network resource: cannot listen on %s:%d (is another localgrid "
+                                 "of this machine using it?): %s" % (config.endpoint, config.listen_port, error)) from None
         resource.config = config
 
     def namespace(self, node_id, net_id):

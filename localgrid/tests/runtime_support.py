@@ -4,8 +4,10 @@ The tests need root, unshare and busybox-static; on a machine without them they 
 missing, unless LOCALGRID_RUNTIME_UNAVAILABLE=1 says the runtime cannot work here (then they skip).
 """
 
+import ipaddress
 import os
 import shutil
+import socket
 import stat
 
 import httpx
@@ -28,6 +30,13 @@ mkdir -p /data && echo "written by $GREETING" >> /data/hello
 if [ -n "$EXIT_AFTER" ]; then sleep "$EXIT_AFTER"; exit 7; fi
 while true; do sleep 1; done
 """
+
+
+def free_udp_port(node):
+    endpoint = ipaddress.ip_interface(node["public_config"]["ipv4"]).ip
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((str(endpoint), 0))
+        return probe.getsockname()[1]
 
 
 def require_namespaces():
@@ -91,7 +100,11 @@ class Deployer:
         return e2e_container(self.node, flist, **fields)
 
     def network(self):
-        return sealed_network(self.node)
+        """The e2e network on this node, on a UDP port free at the node's loopback endpoint (its relay binds
+        it, and other localgrids of this machine may be using the default one)."""
+        network = sealed_network(self.node)
+        network["network_resources"][0]["wireguard_listen_port"] = free_udp_port(self.node)
+        return network
 
     def delete(self, rid):
         signature = self.customer.delete_signature(rid, self.bodies[rid]["json"])

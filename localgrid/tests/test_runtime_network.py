@@ -3,30 +3,18 @@ reached through the node's loopback endpoint; a user's tunnel reaches a containe
 the host itself gets no route to the private range."""
 
 import base64
+import ipaddress
 import socket
 import subprocess
 
 import nacl.public
 import pytest
-import yaml
 
-from localgrid.config import PROFILES, Settings
-from localgrid.grid import DEFAULT_GRID
 from localgrid.runtime import netns
-from localgrid.server import start_server
 from localgrid.tests.conftest import wait_for
-from localgrid.tests.runtime_support import Deployer, publish, require_namespaces
+from localgrid.tests.runtime_support import Deployer, free_udp_port, publish, require_namespaces
 from localgrid.tests.test_node_e2e import seal
 from localgrid.tests.wireguard_client import WireguardClient
-
-ENDPOINT = "127.0.1.11"
-
-
-def _free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((ENDPOINT, 0))
-        return probe.getsockname()[1]
-
 
 def _keypair():
     private = nacl.public.PrivateKey.generate()
@@ -34,21 +22,10 @@ def _keypair():
 
 
 @pytest.fixture
-def loopback_localgrid(tmp_path):
-    """A localgrid (namespaces runtime) whose free nodes' public IPv4 is a loopback address."""
+def loopback_localgrid(start_localgrid):
+    """A localgrid (namespaces runtime) of the default grid, whose public nodes' IPv4 are loopback addresses."""
     require_namespaces()
-    with open(DEFAULT_GRID, encoding="utf-8") as handle:
-        grid = yaml.safe_load(handle)
-    for node in grid["nodes"]:
-        if node.get("public_config"):
-            node["public_config"]["ipv4"] = ENDPOINT + "/24"
-    grid_path = tmp_path / "grid.yml"
-    grid_path.write_text(yaml.safe_dump(grid))
-    lg = start_server(Settings(port=0, state_path=str(tmp_path / "state.db"), grid_path=str(grid_path),
-                               profile=PROFILES["fast"], payment_mode="free", runtime="namespaces",
-                               cache_path=str(tmp_path / "cache")))
-    yield lg
-    lg.stop()
+    return start_localgrid(payment="free", runtime="namespaces")
 
 
 def _host_routes():
@@ -63,7 +40,9 @@ def test_a_user_tunnel_through_the_loopback_endpoint_reaches_the_container(loopb
     client = WireguardClient()
     try:
         node = deployer.node
-        port = _free_udp_port()
+        endpoint = str(ipaddress.ip_interface(node["public_config"]["ipv4"]).ip)
+        assert ipaddress.ip_address(endpoint).is_loopback
+        port = free_udp_port(node)
         node_private, node_public = _keypair()
         user_private, user_public = _keypair()
         network = {
@@ -78,7 +57,7 @@ def test_a_user_tunnel_through_the_loopback_endpoint_reaches_the_container(loopb
         box = deployer.container(publish(lg, tmp_path), entrypoint="/bin/app", environment={"GREETING": "net"})
         rid = deployer.reserve(containers=[box], networks=[network])
         assert {r["state"] for r in deployer.results(rid, 2).values()} == {1}
-        client.connect(user_private, "10.240.2.2/32", node_public, "%s:%d" % (ENDPOINT, port), ["10.240.1.0/24"])
+        client.connect(user_private, "10.240.2.2/32", node_public, "%s:%d" % (endpoint, port), ["10.240.1.0/24"])
         assert wait_for(lambda: client.ping("10.240.1.5"), timeout=30)
         assert "10.240." not in _host_routes()
 
@@ -87,7 +66,7 @@ def test_a_user_tunnel_through_the_loopback_endpoint_reaches_the_container(loopb
         deployer.delete(rid)
         wait_for(lambda: not netns.exists(resource_ns))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
-            again.bind((ENDPOINT, port))  # the relay let go of the endpoint
+            again.bind((endpoint, port))  # the relay let go of the endpoint
     finally:
         client.close()
         deployer.close()
