@@ -1,7 +1,7 @@
 """Root filesystems of flists, unpacked once per content hash into a cache shared by localgrid runs.
 
 A flist of localgrid's hub is a (gzipped) tar of a root filesystem next to ``<name>.flist.md5``,
-which 0-OS also fetches first to find a flist in its cache (zos-sdk-and-node §4.2). Unpacking goes
+which 0-OS also fetches first to find a flist in its cache (docs/contract/node.md §3). Unpacking goes
 to a temporary directory renamed into place, so parallel nodes never see a half-written image.
 """
 

@@ -1,8 +1,8 @@
 """The namespaces runtime: every container really runs, as PID 1 of its own namespaces.
 
-Restart policy: 0-OS creates each container with containerd's restart monitor set to keep the
-task running (threefoldtech/zos pkg/container/container.go, ``restart.WithStatus(Running)``:
-"restarted automatically if it gets killed for whatever reason"), whatever the exit status.
+Restart policy (docs/contract/node.md §3): 0-OS creates each container with containerd's restart
+monitor set to keep the task running (zos ``pkg/container/container.go``, ``restart.WithStatus(Running)``),
+whatever the exit status.
 localgrid does the same after ``restart_delay`` seconds (containerd checks every 10 s) and writes
 each exit to the container's output. Deleting follows 0-OS too: no more restarts, SIGTERM to PID 1,
 SIGKILL after ``stop_grace`` seconds. One difference: an entrypoint that exits within
