@@ -69,9 +69,6 @@ def _announce(state):
     print("  friendbot: %s/friendbot?addr=G..." % settings.horizon_url)
     print("  hub:       %s" % settings.hub_url)
     print("  info:      %s/localgrid/info" % settings.base_url)
-    faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""
-    print("  profile %s, payment %s, state %s%s" % (settings.profile.name, settings.payment_mode, settings.state_path,
-                                                    faults))
     if settings.runtime == "namespaces":
         print("  runtime:   namespaces (containers really run; images cached in %s)" % settings.cache_dir)
         for entry in state.grid["flists"]:
@@ -81,6 +78,9 @@ def _announce(state):
                       "`python -m localgrid image build %s`" % (name, entry["url"], name))
     else:
         print("  runtime:   simulated, containers do not run: %s" % settings.runtime_reason)
+    faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""
+    print("  profile %s, payment %s, state %s%s" % (settings.profile.name, settings.payment_mode, settings.state_path,
+                                                    faults))
     sys.stdout.flush()
 
 

@@ -50,9 +50,9 @@ def test_flist_build_refuses_bad_input_and_writes_nothing(tmp_path, source, name
 
 
 def test_serve_says_it_simulates_when_asked_to(tmp_path):
-    process, base, _announced = _serve(tmp_path, "--runtime", "simulated")
+    process, base, announced = _serve(tmp_path, "--runtime", "simulated")
     try:
-        assert process.stdout.readline() == "  runtime:   simulated, containers do not run: chosen with --runtime simulated\n"
+        assert "  runtime:   simulated, containers do not run: chosen with --runtime simulated\n" in announced
         runtime = httpx.get(base + "/localgrid/info", timeout=10).json()["runtime"]
         assert runtime == {"name": "simulated", "reason": "chosen with --runtime simulated"}
     finally:
