@@ -28,13 +28,8 @@ def load_vector(name):
     return json.loads((VECTORS_DIR / name).read_text(encoding="utf-8"))
 
 
-<<<<<<< HEAD
 def launch(directory, payment="stellar", quiet=False, state=None, **settings):
     """Start a localgrid with its files in ``directory``; the caller stops it. ``settings``: more Settings fields."""
-=======
-def launch(directory, payment="stellar", quiet=False, state=None, runtime="simulated"):
-    """Start a localgrid with its files in ``directory``; the caller stops it."""
->>>>>>> 08563de (localgrid runtime: containers really run in namespaces (serve --runtime), local flists, restart policy, crash recovery)
     grid_path = ""
     if quiet:
         with open(DEFAULT_GRID, encoding="utf-8") as handle:
@@ -51,12 +46,7 @@ def launch(directory, payment="stellar", quiet=False, state=None, runtime="simul
         grid_path=grid_path,
         profile=PROFILES["fast"],
         payment_mode=payment,
-<<<<<<< HEAD
         **settings,
-=======
-        runtime=runtime,
-        cache_path=str(directory / "cache"),
->>>>>>> 08563de (localgrid runtime: containers really run in namespaces (serve --runtime), local flists, restart policy, crash recovery)
     )
     return start_server(settings)
 
@@ -64,11 +54,11 @@ def launch(directory, payment="stellar", quiet=False, state=None, runtime="simul
 @pytest.fixture
 def start_localgrid(tmp_path):
     """Factory: start_localgrid(payment="stellar", quiet=False, state=None, runtime="simulated") -> running handle
-    (stopped at teardown)."""
+    (stopped at teardown); its flist images are cached under the test's directory."""
     handles = []
 
     def start(payment="stellar", quiet=False, state=None, runtime="simulated"):
-        lg = launch(tmp_path, payment, quiet, state, runtime)
+        lg = launch(tmp_path, payment, quiet, state, runtime=runtime, cache_path=str(tmp_path / "cache"))
         handles.append(lg)
         return lg
 
