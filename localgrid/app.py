@@ -14,10 +14,12 @@ from localgrid.explorer.api import explorer_app
 from localgrid.explorer.bootstrap import seed_directory
 from localgrid.explorer.directory import Directory
 from localgrid.explorer.escrow import EscrowLoop, FreeEscrow, StellarEscrow
+from localgrid.explorer.gateways import GatewayDirectory
 from localgrid.explorer.phonebook import Phonebook
 from localgrid.explorer.reservations import Reservations
 from localgrid.explorer.wallets import Wallets
 from localgrid.faults import FaultPlan
+from localgrid.gateway.agent import GatewayAgent
 from localgrid.grid import load_grid
 from localgrid.node.agent import NodeAgent
 from localgrid.runtime import choice
@@ -56,7 +58,7 @@ def build_state(settings):
     ledger = Ledger(store, clock)
     grid = load_grid(settings.grid_path)
     phonebook = Phonebook(store)
-    directory = Directory(store, clock)
+    directory = Directory(store, clock, GatewayDirectory(store, clock))
     wallets = Wallets(store, ledger)
     if settings.payment_mode == "free":
         escrow = FreeEscrow()
@@ -87,6 +89,14 @@ def start_background(state):
             wakeup=state.wakeup, runtime=state.runtime,
         )
         agent.restore()
+        agent.start()
+        state.agents.append(agent)
+    for gateway in state.grid.get("gateways") or []:
+        if gateway["down"]:
+            continue
+        agent = GatewayAgent(
+            gateway, settings.explorer_url, state.store, state.clock, settings.profile, wakeup=state.wakeup,
+        )
         agent.start()
         state.agents.append(agent)
     state.started.set()

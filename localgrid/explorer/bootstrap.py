@@ -1,4 +1,4 @@
-"""Startup seeding of the explorer from the grid file: farmer users, farm wallets, farms, nodes."""
+"""Startup seeding of the explorer from the grid file: farmer users, farm wallets, farms, nodes, gateways."""
 
 import nacl.signing
 
@@ -23,9 +23,11 @@ def farmer_user(store, phonebook, farm):
 
 
 def seed_directory(store, grid, phonebook, directory, wallets):
-    """Upsert the grid file's farms and nodes (state from a previous run is kept)."""
+    """Upsert the grid file's farms, nodes and gateways (state from a previous run is kept)."""
     for farm in grid["farms"]:
         user = farmer_user(store, phonebook, farm)
         directory.upsert_farm(farm, user["id"], wallets.wallet_addresses(int(farm["id"])))
     for node in grid["nodes"]:
         directory.upsert_node(node)
+    for gateway in grid.get("gateways") or []:
+        directory.gateways.upsert(gateway)

@@ -81,7 +81,7 @@ def _check_fields(body):
 
 
 def _check_nodes(data, directory):
-    """Directory nodes used by the reservation (gateway ids must be gateways: localgrid has none)."""
+    """Directory nodes and gateways used by the reservation; an unknown id fails as the Mongo lookup does."""
     node_ids = []
     for key in ("containers", "volumes", "zdbs", "kubernetes"):
         node_ids += [workload["node_id"] for workload in data[key] or []]
@@ -93,8 +93,12 @@ def _check_nodes(data, directory):
         if node is None:
             raise ApiError(500, "mongo: no documents in result")
         nodes.append(node)
-    if any(data[key] for key in GATEWAY_KEYS):
-        raise ApiError(500, "mongo: no documents in result")
+    for key in GATEWAY_KEYS:
+        for workload in data[key] or []:
+            gateway = directory.gateways.get(workload["node_id"])
+            if gateway is None:
+                raise ApiError(500, "mongo: no documents in result")
+            nodes.append(gateway)
     return nodes
 
 

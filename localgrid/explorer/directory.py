@@ -1,4 +1,4 @@
-"""Directory: farms and nodes, seeded from the grid file, updated by node telemetry (docs/contract/explorer.md §3.2-3.3)."""
+"""Directory: farms and nodes (gateways: explorer/gateways.py), seeded from the grid file, updated by node telemetry (docs/contract/explorer.md §3.2-3.3)."""
 
 import json
 
@@ -18,7 +18,7 @@ DOWN_NODE_AGE = 30 * 86400  # a `down: true` node was last seen a month before s
 LOCATION_KEYS = ("city", "country", "continent", "latitude", "longitude")
 
 
-def _location(raw):
+def location_doc(raw):
     raw = raw or {}
     return {
         "city": raw.get("city", ""),
@@ -62,9 +62,10 @@ def _ifaces(raw):
 
 
 class Directory:
-    def __init__(self, store, clock):
+    def __init__(self, store, clock, gateways=None):
         self.store = store
         self.clock = clock
+        self.gateways = gateways  # the GatewayDirectory (explorer/gateways.py) of the same store
         store.migrate("explorer_directory", _TABLES)
 
     # -- seeding from the grid file -------------------------------------------------------
@@ -75,7 +76,7 @@ class Directory:
             "iyo_organization": "",
             "name": entry["name"],
             "wallet_addresses": wallet_addresses,
-            "location": _location(entry.get("location")),
+            "location": location_doc(entry.get("location")),
             "email": entry.get("email", ""),
             "resource_prices": [
                 {
@@ -104,7 +105,7 @@ class Directory:
             "farm_id": int(entry["farm_id"]),
             "os_version": "localgrid",
             "address": "",
-            "location": _location(entry.get("location")),
+            "location": location_doc(entry.get("location")),
             "total_resources": _resources(entry.get("total_resources")),
             "ifaces": _ifaces(entry.get("ifaces")),
             "public_config": _public_config(entry.get("public_config")),

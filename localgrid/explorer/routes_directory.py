@@ -4,6 +4,7 @@ from starlette.routing import Route
 
 from localgrid.explorer import httpsig
 from localgrid.explorer.errors import ApiError, bad_request, not_found
+from localgrid.explorer.gateways import render_gateway
 from localgrid.explorer.gojson import decode_bytes
 from localgrid.explorer.gostr import parse_int
 from localgrid.explorer.responses import handled, json_response, paginate
@@ -65,11 +66,16 @@ def routes(directory):
         return json_response(render_node(node, request.query_params.get("proofs") == "true"))
 
     async def list_gateways(request):
-        page, headers = paginate([], request.query_params)
-        return json_response(page, headers=headers)
+        query = request.query_params
+        gateways = directory.gateways.find(country=query.get("country", ""), city=query.get("city", ""))
+        page, headers = paginate(gateways, query)
+        return json_response([render_gateway(g) for g in page], headers=headers)
 
     async def get_gateway(request):
-        raise not_found()
+        gateway = directory.gateways.get(request.path_params["node_id"])
+        if gateway is None:
+            raise not_found()
+        return json_response(render_gateway(gateway))
 
     def node_signed(action, mismatch, spec, apply, status=200):
         async def endpoint(request):
@@ -96,6 +102,14 @@ def routes(directory):
         "ports", "trying to register ports for nodeID", PORTS_BODY,
         lambda node_id, body: directory.set_ports(node_id, body["ports"]),
     )
+    gateway_uptime = node_signed(
+        "gateway_uptime", "trying to register uptime for nodeID", UPTIME_BODY,
+        lambda node_id, body: directory.gateways.set_uptime(node_id, body["uptime"]),
+    )
+    gateway_reserved = node_signed(
+        "gateway_reserved_resources", "trying to update reserved capacity for nodeID", USED_RESOURCES_BODY,
+        directory.gateways.set_reserved_resources,
+    )
 
     return [
         Route("/farms", handled(list_farms), methods=["GET"]),
@@ -107,4 +121,6 @@ def routes(directory):
         Route("/nodes/{node_id}/ports", ports, methods=["POST"]),
         Route("/gateways", handled(list_gateways), methods=["GET"]),
         Route("/gateways/{node_id}", handled(get_gateway), methods=["GET"]),
+        Route("/gateways/{node_id}/uptime", gateway_uptime, methods=["POST"]),
+        Route("/gateways/{node_id}/reserved_resources", gateway_reserved, methods=["POST"]),
     ]

@@ -40,7 +40,21 @@ USED_COUNTER_NAMES = {
 UPTIME_EVERY_POLLS = 30
 
 
+def zos_version(text):
+    """"v0.3.5" -> (0, 3, 5); nodes without one behave as v0.3.4, the release the contract follows."""
+    if not text:
+        return (0, 3, 4)
+    return tuple(int(part) for part in str(text).lstrip("v").split("."))
+
+
 class NodeAgent:
+    # What this kind of box deploys, in which order, and how it names its counters; the gateway
+    # agent (localgrid/gateway/agent.py) swaps these for tfgateway's.
+    provisioners = PROVISIONERS
+    order = ORDER
+    counter_names = USED_COUNTER_NAMES
+    directory_kind = "nodes"
+
     def __init__(
         self, node, explorer_url, hub_base_url, store, clock, profile, flist_catalogue, transport=None, wakeup=None,
         runtime=None,
@@ -52,7 +66,9 @@ class NodeAgent:
         self.clock = clock
         self.profile = profile
         self.state = NodeState(store, self.node_id)
-        self.client = ExplorerClient(explorer_url, self.node_id, self.signing_key, clock.now, transport=transport)
+        self.client = ExplorerClient(
+            explorer_url, self.node_id, self.signing_key, clock.now, transport=transport, kind=self.directory_kind,
+        )
         self.ctx = NodeContext(
             node_id=self.node_id,
             signing_key=self.signing_key,
@@ -65,6 +81,7 @@ class NodeAgent:
             http=self.client.http,
             reserved_ports=tuple(node.get("wg_ports") or ()),
             runtime=runtime or Runtime(),
+            zos_version=zos_version(node.get("zos_version")),
         )
         self._started_at = clock.now()
         # Notified by the explorer when it has new work; an agent of its own is only woken to stop.
@@ -129,7 +146,7 @@ class NodeAgent:
         """After a restart: bring back what the cache says is deployed (0-OS does so at boot)."""
         for category in ORDER:
             again = getattr(PROVISIONERS[category], "restore", None)
-            for cached in self.state.workloads(category) if again else ():
+            for cached in self.state.deployed([category]) if again else ():
                 try:
                     again(self.ctx, cached)
                 except Exception:
@@ -141,8 +158,8 @@ class NodeAgent:
         self.retry_unreported()
         cursor = self.state.cursor()
         workloads, next_cursor = self.client.poll(cursor)
-        mine = [w for w in workloads if w.get("node_id") == self.node_id and w.get("type") in PROVISIONERS]
-        mine.sort(key=lambda w: ORDER.index(w["type"]))
+        mine = [w for w in workloads if w.get("node_id") == self.node_id and w.get("type") in self.provisioners]
+        mine.sort(key=lambda w: self.order.index(w["type"]))
         for workload in mine:
             try:
                 self.handle(workload)
@@ -170,7 +187,7 @@ class NodeAgent:
         if self.state.workload(gwid) is not None:
             return
         category = workload["type"]
-        provisioner = PROVISIONERS[category]
+        provisioner = self.provisioners[category]
         try:
             deployment = provisioner.provision(self.ctx, workload)
         except ProvisionError as error:
@@ -203,7 +220,7 @@ class NodeAgent:
     def decommission(self, gwid):
         cached = self.state.workload(gwid)
         if cached is not None:
-            undo = getattr(PROVISIONERS[cached["category"]], "decommission", None)
+            undo = getattr(self.provisioners[cached["category"]], "decommission", None)
             if undo is not None:
                 undo(self.ctx, cached)  # idempotent, so a retry after a failed DELETE is harmless
         # Reported even when it was never deployed (failed workloads are not cached).
@@ -229,7 +246,7 @@ class NodeAgent:
 
     def report_used_resources(self):
         used = self.state.used_resources()
-        counts = {USED_COUNTER_NAMES[category]: n for category, n in used["counts"].items()}
+        counts = {self.counter_names[category]: n for category, n in used["counts"].items()}
         self.client.post_used_resources(used, counts)
 
     def report_ports(self):

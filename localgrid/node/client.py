@@ -15,9 +15,12 @@ class ExplorerUnavailable(Exception):
 
 
 class ExplorerClient:
-    def __init__(self, explorer_url, node_id, signing_key, now, transport=None, timeout=10.0):
+    def __init__(self, explorer_url, node_id, signing_key, now, transport=None, timeout=10.0, kind="nodes"):
         self.base = explorer_url.rstrip("/")
         self.node_id = node_id
+        # A gateway reports under /gateways/{id} and calls its counters reserved_resources.
+        self.telemetry = "/%s/%s/" % (kind, node_id)
+        self.used_path = self.telemetry + ("used_resources" if kind == "nodes" else "reserved_resources")
         self.http = httpx.Client(timeout=timeout, transport=transport)
         self._auth = NodeSignatureAuth(signing_key, node_id, now)
 
@@ -53,10 +56,10 @@ class ExplorerClient:
         body = {kind: used[kind] for kind in ("cru", "mru", "hru", "sru")}
         body["cru"] = int(round(body["cru"]))
         body.update({name: int(counts.get(name, 0)) for name in USED_RESOURCE_COUNTERS})
-        self._call("POST", "/nodes/%s/used_resources" % self.node_id, 200, auth=self._auth, json=body)
+        self._call("POST", self.used_path, 200, auth=self._auth, json=body)
 
     def post_uptime(self, seconds):
-        self._call("POST", "/nodes/%s/uptime" % self.node_id, 200, auth=self._auth, json={"uptime": int(seconds)})
+        self._call("POST", self.telemetry + "uptime", 200, auth=self._auth, json={"uptime": int(seconds)})
 
     def post_ports(self, ports):
         self._call("POST", "/nodes/%s/ports" % self.node_id, 200, auth=self._auth, json={"ports": sorted(ports)})

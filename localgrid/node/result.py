@@ -12,6 +12,11 @@ CONTAINER = 1
 VOLUME = 2
 NETWORK = 3
 KUBERNETES = 4
+PROXY = 5
+REVERSE_PROXY = 6
+SUBDOMAIN = 7
+DELEGATE = 8
+GATEWAY4TO6 = 9
 
 # What 0-OS sends as data_json when a primitive fails: the Go zero value of its result struct.
 ZERO_DATA = {
@@ -20,6 +25,12 @@ ZERO_DATA = {
     VOLUME: {"volume_id": ""},
     NETWORK: None,
     KUBERNETES: {"id": "", "ip": ""},
+    # tfgateway's DNS and proxy primitives return no result; 4to6 returns its (empty) peer config.
+    PROXY: None,
+    REVERSE_PROXY: None,
+    SUBDOMAIN: None,
+    DELEGATE: None,
+    GATEWAY4TO6: {"ips": None, "peers": None},
 }
 
 

@@ -87,10 +87,13 @@ class NodeState:
                  *(float(usage.get(kind, 0)) for kind in RESOURCE_KINDS), json.dumps(data)),
             )
 
-    def workloads(self, category):
+    def deployed(self, categories):
+        """Cached workloads of the given categories, oldest first (a gateway's DNS and proxy table)."""
+        marks = ",".join("?" * len(categories))
         with self.store.transaction() as conn:
             rows = conn.execute(
-                "SELECT * FROM node_workloads WHERE node_id = ? AND category = ? ORDER BY rowid", (self.node_id, category)
+                "SELECT * FROM node_workloads WHERE node_id = ? AND category IN (%s) ORDER BY rowid" % marks,
+                (self.node_id, *categories),
             ).fetchall()
         return [_workload_row(row) for row in rows]
 

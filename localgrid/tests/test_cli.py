@@ -86,8 +86,8 @@ def test_access_log_prints_one_line_per_request(tmp_path):
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    # the simulated nodes' own polls and reports are logged too
-    lines = [line for line in out.splitlines() if not re.search(r"/reservations/workloads/|/nodes/\w+/", line)]
+    # the simulated nodes' and gateways' own polls and reports are logged too
+    lines = [line for line in out.splitlines() if not re.search(r"/reservations/workloads/|/(nodes|gateways)/\w+/", line)]
     pattern = r"(GET|POST) (\S+) (\d{3}) \d+\.\dms"
     assert [re.fullmatch(pattern, line).groups() for line in lines] == [
         ("GET", "/explorer/nodes?farm=1", "200"),

@@ -198,7 +198,11 @@ def test_telemetry_int_fields_are_strict(explorer, body):
     assert response.status_code == 400
 
 
-def test_gateways_are_empty(explorer):
-    response = explorer.get("/gateways")
-    assert response.json() == [] and response.headers["pages"] == "0"
+def test_gateways_page_and_filter_like_nodes(explorer):
+    first = explorer.get("/gateways", params={"page": 1, "size": 1})
+    assert len(first.json()) == 1 and first.headers["pages"] == "2"
+    second = explorer.get("/gateways", params={"page": 2, "size": 1}).json()
+    assert second[0]["node_id"] != first.json()[0]["node_id"]
+    assert [g["location"]["city"] for g in explorer.get("/gateways", params={"country": "Egypt"}).json()] == ["Cairo"]
+    assert explorer.get("/gateways", params={"city": "Nowhere"}).json() == []
     assert explorer.get("/gateways/x").status_code == 404

@@ -343,6 +343,16 @@ def test_zdb_success_shape(ctx):
     assert deployment.usage == {"sru": 10}
 
 
+def test_zdb_result_of_a_v035_node_lists_ips(ctx):
+    ctx.zos_version = (0, 3, 5)
+    deployment = zdb.provision(ctx, workload(ctx, "7-4", 0, zdb_content()))
+    assert list(deployment.data) == ["Namespace", "IPs", "Port"]
+    assert len(deployment.data["IPs"]) == 1 and deployment.data["IPs"][0].startswith("2001:db8:5e:0:")
+    with pytest.raises(ProvisionError) as error:
+        zdb.provision(ctx, workload(ctx, "7-4", 0, zdb_content(size=101)))
+    assert error.value.data == {"Namespace": "", "IPs": None, "Port": 0}
+
+
 def test_zdb_errors(ctx):
     stranger = node_id_of(nacl.signing.SigningKey.generate().verify_key)
     assert failure(zdb, ctx, workload(ctx, "7-4", 0, zdb_content(password=seal(stranger, b"pw")))) == (

@@ -43,6 +43,7 @@ class NodeContext:
     http: object = None  # httpx.Client used to download flists from the hub
     reserved_ports: tuple = ()  # WireGuard ports the grid file says are taken outside localgrid's networks
     runtime: Runtime = dataclasses.field(default_factory=Runtime)  # what really runs the workloads
+    zos_version: tuple = (0, 3, 4)  # the 0-OS release this node behaves as (grid file `zos_version`)
 
 
 def disk_type_name(value, what="disk"):

@@ -24,7 +24,24 @@ def zdb_ip(ctx, volume_seed):
     return str(ipaddress.IPv6Address(b"\xfd" + digest[:15]))
 
 
+def ip_field(ctx, address):
+    """0-OS v0.3.5 reports the container's addresses as a list ``IPs`` (docs/contract/node.md §7)."""
+    if ctx.zos_version >= (0, 3, 5):
+        return {"IPs": [address]}
+    return {"IP": address}
+
+
 def provision(ctx, workload):
+    if ctx.zos_version < (0, 3, 5):
+        return _deploy(ctx, workload)
+    try:
+        return _deploy(ctx, workload)
+    except ProvisionError as error:
+        # The zero value of v0.3.5's result struct: a nil list marshals as null.
+        raise ProvisionError(error.message, {"Namespace": "", "IPs": None, "Port": 0}) from None
+
+
+def _deploy(ctx, workload):
     content = workload["content"]
     gwid = workload["workload_id"]
     if content.get("mode") not in (0, 1):
@@ -38,8 +55,9 @@ def provision(ctx, workload):
     shortage = storage_shortage(ctx, kind, size)
     if shortage:
         raise ProvisionError("failed to allocate storage: %s" % shortage)
+    # One zdb container per pool type stands in for 0-OS's per-volume zdb container.
+    address = zdb_ip(ctx, "zdb-" + kind)
     return Deployment(
-        # One zdb container per pool type stands in for 0-OS's per-volume zdb container.
-        data={"Namespace": gwid, "IP": zdb_ip(ctx, "zdb-" + kind), "Port": ZDB_PORT},
+        data={"Namespace": gwid, **ip_field(ctx, address), "Port": ZDB_PORT},
         usage={STORAGE_COUNTER[kind]: size},
     )
