@@ -210,11 +210,35 @@ def describe_network(workload: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-_DESCRIBERS = {"containers": describe_container, "volumes": describe_volume, "networks": describe_network}
+def describe_zdb(workload: Dict[str, Any]) -> Dict[str, Any]:
+    """0-DB namespace view; the sealed password shows as ``********`` (or "" when there is none)."""
+    return {
+        "workload_id": workload.get("workload_id"),
+        "node_id": workload.get("node_id"),
+        "size": workload.get("size"),
+        "mode": {0: "seq", 1: "user"}.get(workload.get("mode"), workload.get("mode")),
+        "password": MASK if workload.get("password") else "",
+        "disk_type": DISK_TYPE_NAMES.get(workload.get("disk_type"), workload.get("disk_type")),
+        "public": bool(workload.get("public")),
+    }
+
+
+def describe_gateway_workload(workload: Dict[str, Any]) -> Dict[str, Any]:
+    """A gateway workload as sent, without bookkeeping keys; a reverse-proxy secret shows as ``********``."""
+    shown = dict((k, v) for k, v in workload.items() if k not in ("id", "stats_aggregator", "farmer_tid"))
+    if "secret" in shown:
+        shown["secret"] = MASK
+    return shown
+
+
+_DESCRIBERS = {"containers": describe_container, "volumes": describe_volume, "networks": describe_network,
+               "zdbs": describe_zdb, "subdomains": describe_gateway_workload,
+               "domain_delegates": describe_gateway_workload, "proxies": describe_gateway_workload,
+               "reverse_proxies": describe_gateway_workload}
 
 
 def describe_workloads(data_reservation: Dict[str, Any]) -> Dict[str, Any]:
-    """``{"containers": [...], "volumes": [...], "networks": [...]}`` for the lists in use."""
+    """``{"containers": [...], "volumes": [...], "networks": [...], "zdbs": [...]}`` for the lists in use."""
     described = {}
     for key, describe in _DESCRIBERS.items():
         items = data_reservation.get(key) or []
