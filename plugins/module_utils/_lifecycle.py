@@ -278,7 +278,9 @@ class ReservationLifecycle:
             outcome.payment = self.registrar.pay(rid, escrow_information, payment)
             if not wait:
                 return self.reservations.get(rid)
-            reservation, state = self.wait_deployed(rid, wait_timeout, wait_sleep, paying=bool(payment),
+            # Nothing due (gateway workloads are free): the explorer deploys it without a payment.
+            nothing_due = not any(detail.get("total_amount") for detail in escrow_information.get("details") or [])
+            reservation, state = self.wait_deployed(rid, wait_timeout, wait_sleep, paying=bool(payment) or nothing_due,
                                                     escrow_information=escrow_information)
         except LifecycleError as error:
             error.payment = outcome.payment
@@ -305,8 +307,12 @@ class ReservationLifecycle:
         """Escrow estimate; nodes are read for their farm (and free_to_use)."""
         farms = {}
         free = True
+        gateways = _workloads.gateway_ids(data_reservation)
         for node_id in _workloads.workload_nodes(data_reservation):
-            node = explorer_call("read node %s" % node_id, self.session.client.get_node, node_id)
+            if node_id in gateways:
+                node = explorer_call("read gateway %s" % node_id, self.session.client.get, "/gateways/%s" % node_id)
+            else:
+                node = explorer_call("read node %s" % node_id, self.session.client.get_node, node_id)
             farms[node_id] = node.get("farm_id")
             free = free and bool(node.get("free_to_use"))
         estimate = _pricing.estimate(data_reservation, farms, now)

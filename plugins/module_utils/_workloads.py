@@ -48,6 +48,8 @@ SINGLE_NODE_LISTS = (
     "gateway4to6",
 )
 WORKLOAD_LISTS = SINGLE_NODE_LISTS + ("networks",)
+# Lists whose node_id is a gateway's id: read from /gateways, not /nodes (docs/contract/explorer.md §3.4).
+GATEWAY_LISTS = ("proxies", "reverse_proxies", "subdomains", "domain_delegates", "gateway4to6")
 
 MASK = "********"
 COREX_PORT = 7681
@@ -145,6 +147,11 @@ def workload_nodes(data_reservation: Dict[str, Any]) -> List[str]:
         for resource in network.get("network_resources") or []:
             nodes.add(resource["node_id"])
     return sorted(nodes)
+
+
+def gateway_ids(data_reservation: Dict[str, Any]) -> List[str]:
+    """The gateway ids the reservation uses."""
+    return sorted(set(w["node_id"] for key in GATEWAY_LISTS for w in data_reservation.get(key) or []))
 
 
 def describe_container(workload: Dict[str, Any]) -> Dict[str, Any]:

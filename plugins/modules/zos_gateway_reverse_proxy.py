@@ -1,0 +1,181 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_gateway_reverse_proxy
+short_description: Open a reverse TCP tunnel endpoint on a TF gateway
+version_added: 0.2.0
+description:
+  - Registers a named reverse proxy, so that a machine without a public address connects out to the gateway's TCP router
+    client port (RV(threefold.grid.zos_gateway_info#module:gateways[].tcp_router_port)) with O(secret), and the
+    gateway forwards traffic for O(domain) through that tunnel.
+  - O(secret) is sealed for the gateway before it is signed; it must be C(<3Bot id of this identity>:<random>).
+  - O(domain) must be under one of the gateway's managed domains or a domain this identity delegated to it.
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  domain:
+    description:
+      - The name clients connect to.
+      - Required when O(state=present).
+    type: str
+  secret:
+    description:
+      - Tunnel secret, C(<3Bot id>:<random>) with the 3Bot id of the identity; never returned or shown in a diff.
+      - Required when O(state=present).
+    type: str
+extends_documentation_fragment:
+  - threefold.grid.gateway
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The gateway and the live reservation are read; nothing is registered.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+seealso:
+  - module: threefold.grid.zos_gateway_info
+  - module: threefold.grid.zos_gateway_proxy
+"""
+
+EXAMPLES = r"""
+- name: A tunnel endpoint for a machine behind NAT
+  threefold.grid.zos_gateway_reverse_proxy:
+    name: home-tunnel
+    gateway_id: "{{ gateway_id }}"
+    domain: home.ghent.grid.example
+    secret: "{{ identity.user.id }}:{{ vault_tunnel_random }}"
+"""
+
+RETURN = r"""
+reverse_proxy:
+  description:
+    - The reservation. V(null) when O(state=absent) and nothing was found, and in check mode for one that would be
+      created.
+  returned: always
+  type: dict
+  contains:
+    domain:
+      description: The routed name.
+      type: str
+      sample: home.ghent.grid.example
+    secret:
+      description: Always C(********).
+      type: str
+      sample: "********"
+    name:
+      description: O(name).
+      type: str
+      sample: web
+    reservation_id:
+      description: Id of the reservation.
+      type: int
+      sample: 42
+    workload_id:
+      description: Global workload id, C(<reservation id>-<workload id>).
+      type: str
+      sample: 42-1
+    gateway_id:
+      description: The gateway serving it.
+      type: str
+      sample: BmwWovsGEMbHZXvyxJMVJagPYW5ysChUG2o66bCnWPUd
+    state:
+      description: The reservation's next action as the explorer computes it (C(pay), C(deploy), C(delete), C(deleted)).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until the gateway reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description: The escrow of a reservation registered by this run (V(null) otherwise, or when free).
+      type: dict
+      sample: null
+    error:
+      description: The first error the gateway reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
+      type: dict
+      sample: null
+    results:
+      description: The explorer's raw results.
+      type: list
+      elements: dict
+      sample: []
+    replaced:
+      description: Ids of reservations this run cancelled to replace them.
+      type: list
+      elements: int
+      sample: []
+    payment:
+      description: The payment made by this run, or V(null).
+      type: dict
+      sample: null
+action:
+  description: What the module did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel]
+  sample: create
+failure:
+  description: Details of a failed explorer call.
+  returned: on failure, when the explorer answered with an error
+  type: dict
+  sample: {"status": 500, "method": "POST", "path": "/reservations", "message": "mongo: no documents in result"}
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
+from ansible_collections.threefold.grid.plugins.module_utils._gateway import GatewayRunner, check_managed, normalise_domain
+from ansible_collections.threefold.grid.plugins.module_utils._gateway_argspec import gateway_argument_spec, gateway_module_kwargs
+from ansible_collections.threefold.grid.plugins.module_utils._spec import Secret
+
+
+class ReverseProxyRunner(GatewayRunner):
+    kind = "reverse_proxy"
+    workload_list = "reverse_proxies"
+
+    def spec(self, gateway):
+        domain = normalise_domain(self.params["domain"])
+        check_managed(domain, gateway, self.delegated_zones(gateway["node_id"]))
+        secret = self.params["secret"] or ""
+        prefix = "%d:" % self.session.tid
+        # The gateway checks the same prefix after opening the box (docs/contract/gateway.md §3.4).
+        if not secret.startswith(prefix) or len(secret) == len(prefix):
+            raise SpecError("secret: must follow the format '<3Bot id>:<random>' with this identity's 3Bot id (%d)"
+                            % self.session.tid)
+        return {"domain": domain, "secret": Secret(secret)}
+
+    def gateway_fields(self, spec):
+        return {"domain": spec["domain"], "secret": encrypt_for_node(spec["gateway_id"], spec["secret"].value)}
+
+
+def argument_spec():
+    return gateway_argument_spec(
+        domain=dict(type="str"),
+        secret=dict(type="str", no_log=True),
+    )
+
+
+def main():
+    ZosModule(argument_spec(), **gateway_module_kwargs("domain", "secret")).run(ReverseProxyRunner)
+
+
+if __name__ == "__main__":
+    main()

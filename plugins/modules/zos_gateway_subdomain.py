@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_gateway_subdomain
+short_description: Point a domain name to IP addresses on a TF gateway's DNS
+version_added: 0.2.0
+description:
+  - Registers a named subdomain on a gateway, so that the gateway's DNS answers O(domain) with an A record per IPv4 and an
+    AAAA record per IPv6 address of O(ips).
+  - O(domain) must be a name under one of the gateway's managed domains (RV(threefold.grid.zos_gateway_info#module:gateways[].managed_domains))
+    or under a domain this identity delegated to the gateway with M(threefold.grid.zos_gateway_delegate); anything
+    else is refused before anything is signed. A name another user holds is refused by the gateway.
+author:
+  - threefold.grid developers (@threefold-grid)
+options:
+  domain:
+    description:
+      - The full name, for example V(shop.ghent.grid.example).
+      - Required when O(state=present).
+    type: str
+  ips:
+    description:
+      - Addresses the name resolves to.
+      - Required when O(state=present).
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - threefold.grid.gateway
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.lifetime
+  - threefold.grid.payment
+  - threefold.grid.wait
+  - threefold.grid.attributes
+  - threefold.grid.attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The gateway and the live reservation are read; nothing is registered.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+seealso:
+  - module: threefold.grid.zos_gateway_info
+  - module: threefold.grid.zos_gateway_delegate
+"""
+
+EXAMPLES = r"""
+- name: Find a gateway in Belgium
+  threefold.grid.zos_gateway_info:
+    country: Belgium
+    up: true
+  register: gw
+
+- name: Give the web server a public name
+  threefold.grid.zos_gateway_subdomain:
+    name: shop-dns
+    gateway_id: "{{ gw.gateways[0].node_id }}"
+    domain: "shop.{{ gw.gateways[0].managed_domains[0] }}"
+    ips: ["{{ web.container.ipv6 }}"]
+"""
+
+RETURN = r"""
+subdomain:
+  description:
+    - The reservation. V(null) when O(state=absent) and nothing was found, and in check mode for one that would be
+      created.
+  returned: always
+  type: dict
+  contains:
+    domain:
+      description: The name.
+      type: str
+      sample: shop.ghent.grid.example
+    ips:
+      description: The addresses it resolves to.
+      type: list
+      elements: str
+      sample: ["2001:db8::7"]
+    name:
+      description: O(name).
+      type: str
+      sample: web
+    reservation_id:
+      description: Id of the reservation.
+      type: int
+      sample: 42
+    workload_id:
+      description: Global workload id, C(<reservation id>-<workload id>).
+      type: str
+      sample: 42-1
+    gateway_id:
+      description: The gateway serving it.
+      type: str
+      sample: BmwWovsGEMbHZXvyxJMVJagPYW5ysChUG2o66bCnWPUd
+    state:
+      description: The reservation's next action as the explorer computes it (C(pay), C(deploy), C(delete), C(deleted)).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until the gateway reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description: The escrow of a reservation registered by this run (V(null) otherwise, or when free).
+      type: dict
+      sample: null
+    error:
+      description: The first error the gateway reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
+      type: dict
+      sample: null
+    results:
+      description: The explorer's raw results.
+      type: list
+      elements: dict
+      sample: []
+    replaced:
+      description: Ids of reservations this run cancelled to replace them.
+      type: list
+      elements: int
+      sample: []
+    payment:
+      description: The payment made by this run, or V(null).
+      type: dict
+      sample: null
+action:
+  description: What the module did or, in check mode, would do.
+  returned: always
+  type: str
+  choices: [none, create, replace, renew, cancel]
+  sample: create
+failure:
+  description: Details of a failed explorer call.
+  returned: on failure, when the explorer answered with an error
+  type: dict
+  sample: {"status": 500, "method": "POST", "path": "/reservations", "message": "mongo: no documents in result"}
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._gateway import GatewayRunner, check_managed, normalise_domain, normalise_ip_list
+from ansible_collections.threefold.grid.plugins.module_utils._gateway_argspec import gateway_argument_spec, gateway_module_kwargs
+
+
+class SubdomainRunner(GatewayRunner):
+    kind = "subdomain"
+    workload_list = "subdomains"
+
+    def spec(self, gateway):
+        domain = normalise_domain(self.params["domain"])
+        check_managed(domain, gateway, self.delegated_zones(gateway["node_id"]))
+        return {"domain": domain, "ips": normalise_ip_list(self.params["ips"], "ips")}
+
+    def gateway_fields(self, spec):
+        return {"domain": spec["domain"], "ips": list(spec["ips"])}
+
+
+def argument_spec():
+    return gateway_argument_spec(
+        domain=dict(type="str"),
+        ips=dict(type="list", elements="str"),
+    )
+
+
+def main():
+    ZosModule(argument_spec(), **gateway_module_kwargs("domain", "ips")).run(SubdomainRunner)
+
+
+if __name__ == "__main__":
+    main()
