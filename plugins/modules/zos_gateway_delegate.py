@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_gateway_delegate
 short_description: Delegate a domain to a TF gateway's DNS
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers a named delegation, so that the gateway's DNS becomes authoritative for O(domain), so this identity can add
     names under it with M(threefold.grid.zos_gateway_subdomain). Point the domain's NS records at the gateway's

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_gateway_info
 short_description: List and filter the TF gateways of the ThreeFold Grid
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the gateways registered in the explorer directory, filtered by location, liveness and whether they are
     free to use.

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_gateway_proxy
 short_description: Forward a domain's TCP traffic through a TF gateway
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers a named TCP proxy, so that the gateway's TCP router forwards connections for O(domain) (by HTTP Host or
     TLS SNI) to O(addr) on O(port) (plain) and O(port_tls) (TLS).

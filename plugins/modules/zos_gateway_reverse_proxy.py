@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_gateway_reverse_proxy
 short_description: Open a reverse TCP tunnel endpoint on a TF gateway
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers a named reverse proxy, so that a machine without a public address connects out to the gateway's TCP router
     client port (RV(threefold.grid.zos_gateway_info#module:gateways[].tcp_router_port)) with O(secret), and the

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_gateway_subdomain
 short_description: Point a domain name to IP addresses on a TF gateway's DNS
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers a named subdomain on a gateway, so that the gateway's DNS answers O(domain) with an A record per IPv4 and an
     AAAA record per IPv6 address of O(ips).

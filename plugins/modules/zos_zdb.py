@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: zos_zdb
 short_description: Manage a 0-DB namespace on a 0-OS node of the ThreeFold Grid
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers a named 0-DB namespace (O(size) GiB on the node's pool of O(disk_type), served by the node's 0-DB on
     port 9900) in its own reservation, pays it and waits until the node created it.
