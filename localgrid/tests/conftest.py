@@ -1,7 +1,7 @@
 """Shared fixtures for localgrid tests: a real localgrid over HTTP on a free port, and a 3Bot customer.
 
-Servers use the fast profile and a temporary state file. ``quiet`` grids mark every node down,
-so no node agent runs and a test can play the node itself; ``live`` servers run the agents.
+Servers use the fast profile and a temporary state file. ``quiet`` grids mark every node and gateway down,
+so no agent runs and a test can play the node itself; ``live`` servers run the agents.
 Engineers' test modules reuse ``start_localgrid``, ``customer`` and ``sign_reservation``.
 """
 
@@ -34,8 +34,8 @@ def launch(directory, payment="stellar", quiet=False, state=None, **settings):
     if quiet:
         with open(DEFAULT_GRID, encoding="utf-8") as handle:
             grid = yaml.safe_load(handle)
-        for node in grid["nodes"]:
-            node["down"] = True
+        for box in grid["nodes"] + grid.get("gateways", []):
+            box["down"] = True
         grid_path = str(directory / "quiet-grid.yml")
         with open(grid_path, "w", encoding="utf-8") as handle:
             yaml.safe_dump(grid, handle)

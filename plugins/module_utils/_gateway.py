@@ -138,4 +138,3 @@ class GatewayRunner(ResourceRunner):
         shown = dict((k, v) for k, v in workload.items() if k not in ("workload_id", "node_id"))
         return self.resource_view(reservation, replaced, payment, workload_id=gwid,
                                   gateway_id=workload.get("node_id"), results=results, **shown)
-
