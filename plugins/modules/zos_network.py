@@ -306,8 +306,8 @@ action:
 access_config:
   description:
     - The wg-quick configuration for the machine of O(access). When the module derived the machine's key pair
-      (no O(access.wg_public_key)), the value of its C(PrivateKey) line is masked as C(********): a private key
-      never goes to task output or logs. Use O(access_config_path) to get a usable file.
+      (no O(access.wg_public_key)), the value of its C(PrivateKey) line is masked as C(********), so that a
+      private key never goes to task output or logs. Use O(access_config_path) to get a usable file.
     - Not returned when O(access_config_path) is set.
   returned: when O(access) is set and O(access_config_path) is not
   type: str
