@@ -282,12 +282,12 @@ class ExplorerClient:
     def get_reservation(self, rid: int) -> Dict[str, Any]:
         return self.get("/reservations/%d" % int(rid))
 
-    def list_reservations(self, customer_tid: Optional[int] = None,
-                          next_action: Union[int, str, None] = None) -> List[Dict[str, Any]]:
+    def list_reservations(self, customer_tid: Optional[int] = None, next_action: Union[int, str, None] = None,
+                          page_size: int = 100) -> List[Dict[str, Any]]:
         if isinstance(next_action, str):
             next_action = NEXT_ACTION[next_action]
         return self.get_all("/reservations", params=_without_none(
-            {"customer_tid": customer_tid, "next_action": next_action}))
+            {"customer_tid": customer_tid, "next_action": next_action}), page_size=page_size)
 
     def _sign(self, rid, kind, tid, signature_hex):
         body = {"tid": int(tid), "signature": signature_hex, "epoch": int(time.time())}

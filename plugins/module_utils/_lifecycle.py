@@ -156,6 +156,11 @@ class ReservationLifecycle:
                renew_before: Optional[int], payment: Optional[Dict[str, Any]]) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
         metadata = _spec.metadata_tag(name, kind, fp)
+        # The name index spares the listing only when nothing is to be done: any decision to register goes
+        # through a fresh listing, which sees every live reservation of that name (another run's too).
+        cached = self.reservations.cached(name, kind)
+        if cached is not None and self._unchanged(cached, fp, renew_before, payment):
+            return Decision(cached, fp, metadata, "none", False)
         old = self.reservations.find_one(name, kind)
         if old is None:
             return Decision(None, fp, metadata, "create", False)
@@ -225,6 +230,12 @@ class ReservationLifecycle:
         else:  # cancelled or expired meanwhile
             decision.old, decision.action = None, "create"
         return None
+
+    def _unchanged(self, old: Reservation, fp: str, renew_before: Optional[int],
+                   payment: Optional[Dict[str, Any]]) -> bool:
+        """Same fingerprint, not due for renewal, and not an unpaid reservation this task would pay."""
+        return (tag_of(old).get("fp") == fp and not self._needs_renewal(old, renew_before)
+                and not (state_name(old) == "pay" and payment))
 
     def _needs_renewal(self, reservation: Reservation, renew_before: Optional[int]) -> bool:
         if not renew_before:

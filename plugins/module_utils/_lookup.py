@@ -5,7 +5,8 @@
 
 """Finding things on the grid before anything is signed.
 
-Reservations(session): the identity's live reservations (cached per run), found by name tag.
+Reservations(session): the identity's live reservations (cached per run), found by name tag; cached(name,
+kind) finds one through the name index (_name_index.py) with one GET instead of a listing.
 GridLookup(session, reservations): what a container refers to: node(node_id) (exists and is up),
 network_subnet(name, node_id) (its /24 from a live reservation), volume_id(reference, node_id),
 resolve_container(spec) (all of them; volume references become ids).
@@ -23,10 +24,11 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import (
     ExplorerNotFound,
     LifecycleError,
 )
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import MAX_PAGE_SIZE, NEXT_ACTION
+from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex, index_key
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
-    LIVE_STORED_STATES,
     Reservation,
     data_of,
     state_name,
@@ -35,6 +37,11 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 
 NODE_UP_SECONDS = 600  # the SDK's filter_is_up: the node reported within the last 10 minutes
 GLOBAL_ID_RE = re.compile(r"^(\d+)-(\d+)$")
+# The list filter takes one stored next_action (docs/contract/explorer.md §3.5), so live ones take one listing
+# per stored state that can compute to a live one. Create (0) is never stored: create stores the pipeline's
+# answer, sign (1) or pay (2) (explorer.md §6.1, §6.2 step 4). Unfiltered, a listing would page through
+# every deleted reservation of the identity's history.
+LISTED_STORED_STATES = (NEXT_ACTION["sign"], NEXT_ACTION["pay"], NEXT_ACTION["deploy"])
 
 
 def explorer_call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -46,28 +53,74 @@ def explorer_call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any
 
 
 class Reservations:
-    """The identity's reservations as the explorer has them; the live listing is cached until invalidated."""
+    """The identity's reservations as the explorer has them; the live listing is cached until invalidated.
+
+    Every full listing also rewrites the name index, so that later tasks find a name with one GET.
+    """
 
     def __init__(self, session: GridSession) -> None:
         self.session = session
         self._live: Optional[List[Reservation]] = None
+        self._index: Optional[NameIndex] = None
+
+    @property
+    def index(self) -> NameIndex:
+        if self._index is None:
+            self._index = NameIndex(self.session.explorer_url, self.session.tid, self.session.identity.public_key_hex)
+        return self._index
 
     def live(self, refresh: bool = False) -> List[Reservation]:
         """Every live reservation of the identity (computed state), sorted by id."""
         if self._live is None or refresh:
             tid = self.session.tid
             found = {}
-            for stored in LIVE_STORED_STATES:
+            for stored in LISTED_STORED_STATES:
                 for reservation in explorer_call("list the reservations of tid %d" % tid,
                                                  self.session.client.list_reservations, customer_tid=tid,
-                                                 next_action=stored):
+                                                 next_action=stored, page_size=MAX_PAGE_SIZE):
                     if state_name(reservation) in LIVE_STATES:
                         found[reservation["id"]] = reservation
             self._live = [found[rid] for rid in sorted(found)]
+            self._index_names(self._live)
         return self._live
+
+    def _index_names(self, live: List[Reservation]) -> None:
+        """Index the names that one live reservation carries (a duplicated name stays out: it needs the listing)."""
+        names: Dict[str, int] = {}
+        duplicated = set()
+        for reservation in live:
+            tag = tag_of(reservation)
+            if tag:
+                key = index_key(tag["kind"], tag["name"])
+                if key in names:
+                    duplicated.add(key)
+                names[key] = reservation["id"]
+        self.index.replace(dict((key, rid) for key, rid in names.items() if key not in duplicated))
 
     def invalidate(self) -> None:
         self._live = None
+
+    def cached(self, name: str, kind: str) -> Optional[Reservation]:
+        """The reservation the name index points to, read with one GET, when it is live, of this identity and
+        still tagged {name, kind}; else None (the caller lists). It does not prove that no other live
+        reservation carries the name: a decision to register must go through a listing (find_one)."""
+        rid = self.index.get(kind, name)
+        if rid is None:
+            return None
+        try:
+            reservation = self.session.client.get_reservation(rid)
+        except ExplorerError:
+            reservation = None
+        tag = tag_of(reservation) if reservation else None
+        if (not tag or tag["name"] != name or tag["kind"] != kind or state_name(reservation) not in LIVE_STATES
+                or int(reservation.get("customer_tid") or 0) != self.session.tid):
+            self.index.forget(kind, name)
+            return None
+        return reservation
+
+    def find_live(self, name: str, kind: str) -> Optional[Reservation]:
+        """cached(), else find_one() through a listing: for reads that are no decision to register."""
+        return self.cached(name, kind) or self.find_one(name, kind)
 
     def find(self, name: str, kind: str) -> List[Reservation]:
         result = []
@@ -88,6 +141,12 @@ class Reservations:
 
     def get(self, rid: int) -> Reservation:
         return explorer_call("read reservation %d" % rid, self.session.client.get_reservation, rid)
+
+
+def _network_resources(reservation: Reservation, network_name: str) -> List[Dict[str, Any]]:
+    """The network resources of the networks named ``network_name`` in ``reservation``."""
+    return [resource for network in data_of(reservation).get("networks") or [] if network.get("name") == network_name
+            for resource in network.get("network_resources") or []]
 
 
 class GridLookup:
@@ -116,16 +175,18 @@ class GridLookup:
         return self._nodes[node_id]
 
     def network_subnet(self, network_name: str, node_id: str, option: str = "network_connection.name") -> str:
-        """The /24 of ``network_name`` on ``node_id``, from the newest live reservation that has it."""
+        """The /24 of ``network_name`` on ``node_id``: from the zos_network reservation of that name when it has
+        one there (one GET through the name index), else from the newest live reservation that has it."""
+        network = self.reservations.cached(network_name, "network")
+        for resource in _network_resources(network, network_name) if network else []:
+            if resource.get("node_id") == node_id:
+                return resource.get("iprange")
         seen_elsewhere = []
         for reservation in reversed(self.reservations.live()):
-            for network in data_of(reservation).get("networks") or []:
-                if network.get("name") != network_name:
-                    continue
-                for resource in network.get("network_resources") or []:
-                    if resource.get("node_id") == node_id:
-                        return resource.get("iprange")
-                    seen_elsewhere.append(resource.get("node_id"))
+            for resource in _network_resources(reservation, network_name):
+                if resource.get("node_id") == node_id:
+                    return resource.get("iprange")
+                seen_elsewhere.append(resource.get("node_id"))
         if seen_elsewhere:
             raise LifecycleError("%s: network %r has no resource on node %s (it spans %s); add the node to the "
                                  "network first" % (option, network_name, node_id, ", ".join(sorted(set(seen_elsewhere)))))
@@ -135,14 +196,27 @@ class GridLookup:
     def _volumes_by_id(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
         match = GLOBAL_ID_RE.match(reference)
         rid, wid = int(match.group(1)), int(match.group(2))
-        candidates = [r for r in self.reservations.live() if r["id"] == rid]
+        candidates = [r for r in [self._own_live(rid)] if r is not None]
         volumes = [v for r in candidates for v in data_of(r).get("volumes") or [] if v.get("workload_id") == wid]
         if not volumes:
             raise LifecycleError("%s: %r is not a volume of a live reservation of this identity" % (option, reference))
         return rid, volumes
 
+    def _own_live(self, rid: int) -> Optional[Reservation]:
+        """Reservation ``rid`` (one GET) when it is live and this identity's, else None."""
+        try:
+            reservation = self.session.client.get_reservation(rid)
+        except ExplorerNotFound:
+            return None
+        except ExplorerError as error:
+            raise LifecycleError.during("Failed to read reservation %d" % rid, error) from None
+        if state_name(reservation) not in LIVE_STATES or int(reservation.get("customer_tid") or 0) != self.session.tid:
+            return None
+        return reservation
+
     def _volumes_by_name(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
-        matches = self.reservations.find(reference, "volume")
+        cached = self.reservations.cached(reference, "volume")
+        matches = [cached] if cached else self.reservations.find(reference, "volume")
         if len(matches) > 1:
             raise LifecycleError("%s: %d live volume reservations are named %r: %s"
                                  % (option, len(matches), reference, ", ".join(str(r["id"]) for r in matches)))

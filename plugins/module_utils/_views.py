@@ -15,13 +15,11 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import stroops_to_amount
-from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION, NEXT_ACTION_NAMES
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION_NAMES
 
 Reservation = Dict[str, Any]
 
 LIVE_STATES = ("create", "sign", "pay", "deploy")
-# Stored next_action values that can compute to a live state (the list filter uses the stored one).
-LIVE_STORED_STATES = tuple(NEXT_ACTION[name] for name in LIVE_STATES)
 # Before these states the escrow has not seen the whole payment yet.
 PAYABLE_STATES = ("create", "sign", "pay")
 ENDED_STATES = ("delete", "deleted", "invalid")

@@ -449,7 +449,7 @@ class NetworkRunner(ResourceRunner):
 
     def live_layout(self):
         """Subnets, ports and keys the live network already has, so that a new reservation keeps them."""
-        live = self.lifecycle.reservations.find_one(self.name, self.kind)
+        live = self.lifecycle.reservations.find_live(self.name, self.kind)
         networks = [n for n in data_of(live).get("networks") or [] if n.get("name") == self.name] if live else []
         return deployed_layout(networks[0] if networks else None)
 

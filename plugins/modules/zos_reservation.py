@@ -426,7 +426,7 @@ class ReservationRunner(ResourceRunner):
     def _plan_networks(self, names):
         """[(workload id, NetworkPlan)] and {network name: {node_id: /24}} for the networks option."""
         networks, local_networks = [], {}
-        live = self.lifecycle.reservations.find_one(self.name, self.kind)
+        live = self.lifecycle.reservations.find_live(self.name, self.kind)
         # A live network keeps its subnets, keys and listen ports (the node now lists that port as used).
         live_networks = dict((n.get("name"), n) for n in (data_of(live).get("networks") or [])) if live else {}
         identity = self.session.identity

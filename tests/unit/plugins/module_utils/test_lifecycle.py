@@ -171,7 +171,8 @@ def test_renew_before_replaces_a_reservation_expiring_soon(explorer):
     add(explorer, 4, data, tag_for(lc, "web", "container", spec()), **deployed())
     kept = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, renew_before=86400)
     assert kept.changed is False
-    explorer.script[4] = [{"next_action": 6}]
+    # The first read is the name index's GET (the kept run indexed "web"), the second the wait for deletion.
+    explorer.script[4] = [{}, {"next_action": 6}]
     renewed = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
                                 renew_before=7 * 86400, wait=False)
     assert renewed.action == "renew" and renewed.replaced == [4]

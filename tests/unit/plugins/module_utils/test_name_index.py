@@ -1,0 +1,158 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The name index: one GET instead of a listing for an unchanged reservation, a listing for every decision to
+register, and a file that holds no secret and can be deleted at any time."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex, cache_directory
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
+    LIFE,
+    NODE_A,
+    PUBKEY,
+    SEED,
+    TID,
+    add,
+    container,
+    data_with,
+    deployed,
+    grid_explorer,
+    lifecycle,
+    network_data,
+    spec,
+    tag_for,
+)
+
+URL = "http://explorer.test/explorer"
+
+
+@pytest.fixture
+def explorer():
+    return grid_explorer()
+
+
+def listings(explorer):
+    return [call for call in explorer.calls() if call == ("GET", "/reservations")]
+
+
+def check(explorer):
+    """One idempotent task: a fresh lifecycle (a new process) ensures "web" with the same spec."""
+    lc = lifecycle(explorer)
+    return lc.ensure_present("web", "container", lambda: pytest.fail("workloads built"), spec(), LIFE)
+
+
+def test_the_file_is_private_and_holds_no_secret(name_index_dir):
+    index = NameIndex(URL, TID, PUBKEY)
+    index.replace({"container/web": 4})
+    assert os.path.dirname(index.path) == str(name_index_dir)
+    assert stat.S_IMODE(os.stat(index.path).st_mode) == 0o600
+    text = open(index.path).read()
+    assert SEED not in text and '"container/web": 4' in text
+    assert NameIndex(URL, TID, PUBKEY).get("container", "web") == 4
+    NameIndex(URL, TID, PUBKEY).forget("container", "web")
+    assert index.get("container", "web") is None
+
+
+def test_each_explorer_and_identity_has_its_own_index():
+    NameIndex(URL, TID, PUBKEY).replace({"container/web": 4})
+    assert NameIndex("http://other.test/explorer", TID, PUBKEY).get("container", "web") is None
+    assert NameIndex(URL, TID + 1, PUBKEY).get("container", "web") is None
+
+
+def test_a_broken_or_unwritable_index_is_an_empty_one(name_index_dir, tmp_path):
+    index = NameIndex(URL, TID, PUBKEY)
+    os.makedirs(str(name_index_dir))
+    with open(index.path, "w") as handle:
+        handle.write("{not json")
+    assert index.get("container", "web") is None
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    unwritable = NameIndex(URL, TID, PUBKEY, directory=str(blocker / "below"))
+    unwritable.replace({"container/web": 4})
+    assert unwritable.get("container", "web") is None
+
+
+def test_cache_directory_follows_the_environment():
+    assert cache_directory({"TFGRID_CACHE_DIR": "/x/y"}) == "/x/y"
+    assert cache_directory({"XDG_CACHE_HOME": "/c"}) == "/c/threefold.grid"
+
+
+def test_an_unchanged_check_reads_one_reservation_instead_of_listing(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    assert check(explorer).action == "none"
+    assert len(listings(explorer)) == 3  # the first check lists (sign, pay, deploy) and fills the index
+    del explorer.requests[:]
+    second = check(explorer)
+    assert second.action == "none" and second.reservation["id"] == 4
+    assert listings(explorer) == [] and ("GET", "/reservations/4") in explorer.calls()
+
+
+def test_requests_per_check_do_not_grow_with_the_fleet(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    check(explorer)
+    counts = []
+    for others in (10, 300):
+        for _ in range(others - len(explorer.reservations) + 1):
+            explorer.add(data_with(), name="vol%d" % len(explorer.reservations), kind="volume")
+        del explorer.requests[:]
+        check(explorer)
+        counts.append(len(explorer.requests))
+    assert counts[0] == counts[1] == 2  # the phonebook user, reservation 4
+
+
+def test_a_stale_entry_falls_back_to_a_listing(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    check(explorer)
+    explorer.reservations[4]["next_action"] = 6  # cancelled by another run
+    add(explorer, 5, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    del explorer.requests[:]
+    assert check(explorer).reservation["id"] == 5
+    assert len(listings(explorer)) == 3
+    del explorer.requests[:]
+    assert check(explorer).reservation["id"] == 5 and listings(explorer) == []
+
+
+def test_an_entry_pointing_at_another_tag_is_not_trusted(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), _spec.metadata_tag("db", "container", "f"), **deployed())
+    NameIndex(URL, TID, PUBKEY).replace({"container/web": 4})
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    assert result.action == "create" and len(listings(explorer)) == 3
+    assert NameIndex(URL, TID, PUBKEY).get("container", "web") is None
+
+
+def test_a_change_lists_and_sees_another_runs_reservation(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    check(explorer)
+    # Another run registered "web" too; the index still points at 4 (live, same tag).
+    add(explorer, 5, data_with(container(cpu=2)), tag_for(lc, "web", "container", spec(cpu=2)), **deployed())
+    with pytest.raises(LifecycleError, match=r"2 live reservations are named 'web' \(kind container\): 4, 5"):
+        lifecycle(explorer).ensure_present("web", "container", {"containers": [container(cpu=3)]}, spec(cpu=3), LIFE)
+    assert explorer.posts() == []
+
+
+def test_network_and_volume_references_use_the_index(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 1, network_data(), _spec.metadata_tag("net", "network", "f"))
+    data = data_with()
+    data["volumes"] = [_workloads.volume_workload(1, NODE_A, 5)]
+    add(explorer, 6, data, _spec.metadata_tag("data", "volume", "f"))
+    lc.reservations.live()
+    del explorer.requests[:]
+    lookup = lifecycle(explorer).lookup
+    assert lookup.network_subnet("net", NODE_A) == "10.1.3.0/24"
+    assert lookup.volume_id("data", NODE_A, "volumes[0].volume") == "6-1"
+    assert lookup.volume_id("6-1", NODE_A, "volumes[0].volume") == "6-1"
+    assert listings(explorer) == []
