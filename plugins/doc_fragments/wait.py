@@ -22,7 +22,8 @@ options:
     default: 600
   wait_sleep:
     description:
-      - Seconds between two polls of the explorer when O(wait=true); 0 or more.
+      - The longest pause in seconds between two polls of the explorer when O(wait=true); 0 or more.
+      - The first poll follows at once, the next after 0.2 seconds, and the pause doubles up to O(wait_sleep).
     type: int
     default: 5
 """

@@ -40,17 +40,17 @@ def is_transient(error: BaseException) -> bool:
 
 def wait_for(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, sleep: float = 5.0,
              what: str = "the condition", max_sleep: Optional[float] = None, backoff: float = 1.5,
-             transient=is_transient, clock=time.monotonic, sleep_func=time.sleep):
+             transient=is_transient, clock=time.monotonic, sleep_func=time.sleep, first_sleep: Optional[float] = None):
     """Call `fetch()` until `done(state)` is true and return that state.
 
-    The pause starts at `sleep` seconds and grows by `backoff` up to `max_sleep` (default 4 × sleep),
-    never past the deadline. Errors for which `transient(error)` is true are retried; others propagate,
+    The pause starts at `first_sleep` (default `sleep`) seconds and grows by `backoff` up to `max_sleep`
+    (default 4 × sleep), never past the deadline. Errors for which `transient(error)` is true are retried; others propagate,
     as does anything `done` raises (use that to stop early on a failed state). On timeout raises
     WaitTimeout carrying the last state fetched.
     """
     deadline = clock() + timeout
-    interval = max(0.0, float(sleep))
-    ceiling = float(max_sleep) if max_sleep is not None else interval * 4
+    ceiling = float(max_sleep) if max_sleep is not None else max(0.0, float(sleep)) * 4
+    interval = max(0.0, float(sleep if first_sleep is None else first_sleep))
     last_state = None
     last_error = None
     while True:

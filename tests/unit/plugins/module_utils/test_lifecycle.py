@@ -493,3 +493,13 @@ def test_ensure_deployed_waits_through_payment(explorer):
     explorer.script[3] = [{}, {}, {"next_action": 3}, deployed()]
     result = lc.ensure_deployed(3, wait_timeout=600, wait_sleep=1)
     assert result.changed is False and result.reservation["workload_state"] == "ok"
+
+
+def test_wait_polls_soon_after_registering_then_backs_off_to_wait_sleep(explorer):
+    sleeps = []
+    lc = ReservationLifecycle(session(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
+                              sleep=sleeps.append)
+    explorer.escrow = {"address": "", "asset": "", "details": []}
+    explorer.script[1] = [{}] * 6 + [deployed()]
+    lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=True, wait_sleep=3)
+    assert sleeps == pytest.approx([0.2, 0.4, 0.8, 1.6, 3, 3])

@@ -112,3 +112,11 @@ def test_done_may_stop_the_wait_by_raising():
 ])
 def test_is_transient(error, expected):
     assert is_transient(error) is expected
+
+
+def test_first_sleep_starts_short_and_backs_off_to_max_sleep():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout):
+        run(states("pay"), lambda state: False, timeout=20, sleep=5, first_sleep=0.2, max_sleep=5, backoff=2,
+            clock=clock)
+    assert clock.sleeps[:7] == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 5, 5])
