@@ -20,6 +20,7 @@ Reservations are immutable on the grid, so "present" is decide -> plan -> execut
                  register, pay (``payment`` block), wait, then cancel the old one.
     lifecycle.ensure_absent(name, kind, wait=True, ...) -> Outcome   cancels every live one with the tag
     lifecycle.ensure_deployed(reservation_id, ...) -> Outcome       waits (through "pay") until deployed
+    lifecycle.ensure_all_deployed(reservation_ids, ...) -> Outcome  the same for many, one shared deadline
     lifecycle.cancel_id(reservation_id, wait=True, ...) -> Outcome
 
 Failures raise LifecycleError(msg, reservation=view or None, failure=dict or None); its ``payment`` holds
@@ -355,6 +356,37 @@ class ReservationLifecycle:
         if not self.session.check_mode:
             reservation = self.wait_deployed(reservation_id, wait_timeout, wait_sleep, paying=True)[0]
         return Outcome(False, "wait", reservation=view(reservation))
+
+    def ensure_all_deployed(self, reservation_ids: List[int], wait_timeout: int = 600,
+                            wait_sleep: int = 5) -> Outcome:
+        """Wait for many reservations (registered with wait=false) within one ``wait_timeout``.
+
+        They deploy in parallel on the grid, so waiting for them one after the other costs the slowest one
+        plus one read of each other. Every reservation is waited for even when one fails; the failures are
+        raised together, with every reservation's view in ``reservations``.
+        """
+        deadline = self.waiter.monotonic() + wait_timeout
+        outcome = Outcome(False, "wait")
+        failures: List[str] = []
+        not_deployed: List[int] = []
+        for rid in reservation_ids:
+            if self.session.check_mode:
+                outcome.reservations.append(view(self.reservations.get(rid)))
+                continue
+            remaining = max(0, int(deadline - self.waiter.monotonic()))
+            try:
+                reservation = self.wait_deployed(rid, remaining, wait_sleep, paying=True)[0]
+            except LifecycleError as error:
+                failures.append(error.msg)
+                not_deployed.append(rid)
+                continue
+            outcome.reservations.append(view(reservation))
+        if failures:
+            raise LifecycleError("%d of %d reservations were not deployed: %s"
+                                 % (len(failures), len(reservation_ids), "; ".join(failures)),
+                                 failure={"not_deployed": not_deployed,
+                                          "deployed": [r["id"] for r in outcome.reservations]})
+        return outcome
 
     def cancel_id(self, reservation_id: int, wait: bool = True, wait_timeout: int = 600,
                   wait_sleep: int = 5) -> Outcome:

@@ -71,7 +71,7 @@ class ReservationWaiter:
                  sleep: Optional[Callable[[float], None]] = None) -> None:
         self.session = session
         # Looked up when built, so that tests can patch time.sleep.
-        self._monotonic = monotonic or time.monotonic
+        self.monotonic = monotonic or time.monotonic
         self._sleep = sleep or time.sleep
 
     def wait_deployed(self, rid: int, timeout: int, sleep: int, paying: bool,
@@ -116,7 +116,7 @@ class ReservationWaiter:
               escrow_information: Optional[Dict[str, Any]] = None) -> Reservation:
         try:
             return wait_for(lambda: self.session.client.get_reservation(rid), done, timeout, sleep=sleep, what=what,
-                            clock=self._monotonic, sleep_func=self._sleep, first_sleep=min(FIRST_POLL_SECONDS, sleep),
+                            clock=self.monotonic, sleep_func=self._sleep, first_sleep=min(FIRST_POLL_SECONDS, sleep),
                             max_sleep=sleep, backoff=2)
         except WaitTimeout as error:
             last = error.last_state

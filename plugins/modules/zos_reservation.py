@@ -17,6 +17,8 @@ description:
     one; O(state=absent) cancels it.
   - Acts on any reservation of the identity by O(id) too, to wait for its deployment (O(state=deployed), for
     example after M(threefold.grid.zos_payment)) or to cancel it (O(state=absent)).
+  - Waits for many reservations at once with O(ids) and O(state=deployed), for example those a loop of
+    M(threefold.grid.zos_container) registered with O(wait=false).
   - One failing workload makes the grid cancel the whole reservation. Give resources with their own life cycle
     their own reservation (M(threefold.grid.zos_container), M(threefold.grid.zos_volume),
     M(threefold.grid.zos_network)).
@@ -30,15 +32,24 @@ options:
   id:
     description:
       - Id of an existing reservation of the identity, for O(state=deployed) or O(state=absent).
-      - Mutually exclusive with O(name).
+      - Mutually exclusive with O(name) and O(ids).
     type: int
+  ids:
+    description:
+      - Ids of existing reservations of the identity to wait for with O(state=deployed), all within one
+        O(wait_timeout). They deploy in parallel, so this takes about as long as the slowest one.
+      - Every reservation is waited for even when one fails; the task then fails naming each one that was not
+        deployed.
+      - Mutually exclusive with O(name) and O(id).
+    type: list
+    elements: int
   state:
     description:
       - V(present) makes sure a live reservation named O(name) holds these workloads.
       - V(absent) cancels the reservation (by O(name) or O(id)) and waits until the nodes report it deleted.
-      - V(deployed) waits until the reservation O(id) is deployed, also while it still waits for payment (the
-        explorer notices a payment made with M(threefold.grid.zos_payment) within about a minute). O(payment)
-        is not used.
+      - V(deployed) waits until the reservation O(id) (or each of O(ids)) is deployed, also while it still waits
+        for payment (the explorer notices a payment made with M(threefold.grid.zos_payment) within about a
+        minute). O(payment) is not used.
     type: str
     choices: [present, absent, deployed]
     default: present
@@ -274,6 +285,24 @@ EXAMPLES = r"""
     state: deployed
     wait_timeout: 900
 
+- name: Register many containers without waiting for each
+  threefold.grid.zos_container:
+    name: "web-{{ item }}"
+    node_id: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    flist: https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist
+    network_connection:
+      name: blog-net
+      ip_address: "10.30.1.{{ 20 + item }}"
+    duration: 30d
+    wait: false
+  loop: "{{ range(10) | list }}"
+  register: webs
+
+- name: Wait once for all of them
+  threefold.grid.zos_reservation:
+    ids: "{{ webs.results | map(attribute='container.reservation_id') | list }}"
+    state: deployed
+
 - name: Cancel a reservation by id
   threefold.grid.zos_reservation:
     id: 42
@@ -335,6 +364,11 @@ reservation:
     error:
       description: The first error a node reported, or V(null).
       type: dict
+reservations:
+  description: The reservations of O(ids), in the same order, once deployed.
+  returned: when O(ids) is given
+  type: list
+  elements: dict
 containers:
   description: Per container of the reservation, its global workload id and the addresses the node reported.
   returned: when O(state=present) or O(state=deployed)
@@ -527,6 +561,10 @@ class ReservationRunner(ResourceRunner):
         return {"reservation": error.reservation, "payment": error.payment}
 
     def deployed(self):
+        if self.params["ids"] is not None:
+            outcome = self.lifecycle.ensure_all_deployed(self.params["ids"], wait_timeout=self.params["wait_timeout"],
+                                                         wait_sleep=self.params["wait_sleep"])
+            return {"changed": False, "action": "wait", "reservations": outcome.reservations}
         outcome = self.lifecycle.ensure_deployed(self.params["id"], wait_timeout=self.params["wait_timeout"],
                                                  wait_sleep=self.params["wait_sleep"])
         return {"changed": False, "action": "wait", "reservation": outcome.reservation,
@@ -537,6 +575,7 @@ def argument_spec():
     spec = dict(
         name=dict(type="str"),
         id=dict(type="int"),
+        ids=dict(type="list", elements="int"),
         state=dict(type="str", choices=["present", "absent", "deployed"], default="present"),
         networks=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
@@ -564,9 +603,10 @@ def main():
     ZosModule(
         argument_spec(),
         identity=True,
-        required_one_of=[("name", "id")],
-        mutually_exclusive=[("name", "id"), ("duration", "expires_at")],
-        required_if=[("state", "deployed", ("id",)), ("state", "present", ("name",))],
+        required_one_of=[("name", "id", "ids")],
+        mutually_exclusive=[("name", "id", "ids"), ("duration", "expires_at")],
+        required_if=[("state", "deployed", ("id", "ids"), True), ("state", "present", ("name",)),
+                     ("state", "absent", ("name", "id"), True)],
     ).run(ReservationRunner)
 
 

@@ -199,3 +199,11 @@ def test_node_down_is_refused(run, explorer):
     explorer.nodes[0]["updated"] = int(time.time()) - 3600
     result = run(explorer)
     assert result["failed"] and "node_id: node '%s' is down" % NODE in result["msg"]
+
+
+def test_wait_false_registers_and_returns_before_the_node_reports(run, explorer):
+    explorer.nodes_report = False
+    result = run(explorer, wait=False)
+    assert result["changed"] is True and result["container"]["reservation_id"] == 3
+    assert result["container"]["workload_state"] != "ok"
+    assert explorer.calls().count(("GET", "/reservations/3")) == 1

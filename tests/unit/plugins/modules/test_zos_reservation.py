@@ -168,3 +168,29 @@ def test_hdd_volume_is_refused_before_any_request(run, explorer):
     assert "volumes[0].type: 'HDD' volumes are refused by the explorer (since v0.3.2 volumes must be SSD); " \
            "use volumes[0].type=SSD" in result["msg"]
     assert explorer.requests == []
+
+
+def test_deployed_waits_for_many_ids_at_once(run, explorer):
+    first = explorer.add(network_data(), "one", kind="network")
+    second = explorer.add(network_data(), "two", kind="network")
+    result = run(zos_reservation.main, explorer, ids=[first, second], state="deployed")
+    assert result["changed"] is False and result["action"] == "wait"
+    assert [(r["id"], r["state"], r["workload_state"]) for r in result["reservations"]] == \
+        [(first, "deploy", "ok"), (second, "deploy", "ok")]
+    assert explorer.writes() == []
+
+
+def test_deployed_ids_waits_for_every_one_and_names_the_failures(run, explorer):
+    gone = explorer.add(network_data(), "gone", kind="network")
+    fine = explorer.add(network_data(), "fine", kind="network")
+    explorer.script[gone] = [{"next_action": 6}]
+    result = run(zos_reservation.main, explorer, ids=[gone, fine], state="deployed")
+    assert result["failed"]
+    assert result["msg"].startswith("1 of 2 reservations were not deployed: Reservation %d moved to deleted" % gone)
+    assert result["failure"] == {"not_deployed": [gone], "deployed": [fine]}
+
+
+def test_ids_are_only_for_deployed(run, explorer):
+    result = run(zos_reservation.main, explorer, ids=[1], state="absent")
+    assert result["failed"] and "state is absent but any of the following are missing: name, id" in result["msg"]
+    assert explorer.calls() == []
