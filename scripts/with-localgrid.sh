@@ -52,6 +52,8 @@ export TFGRID_LOCALGRID_URL="$url"
 export TFGRID_EXPLORER_URL="$url/explorer"
 export TFGRID_HORIZON_URL="$url/stellar"
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+# The modules' name index of this throw-away grid goes with it (docs: guide_getting_started, "Large fleets").
+export TFGRID_CACHE_DIR="$workdir/name-index"
 log "localgrid running at $url (payment mode ${LOCALGRID_PAYMENT:-stellar}, listening after $((SECONDS - started)) s)"
 
 set +e
