@@ -10,6 +10,7 @@ Usage: python bench/end_to_end_floor.py EXPLORER_URL HORIZON_URL NODE_ID NAME
        (stellar mode when BENCH_STELLAR_SECRET holds the paying wallet's secret). The caller times it.
 """
 
+import base64
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ import httpx
 from stellar_sdk import Asset, Keypair, Server, TransactionBuilder
 
 from harness import Customer, Identity, _workloads
-from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node, wireguard_keypair
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node, wireguard_public_key
 
 POLL = 0.05
 WAIT_TIMEOUT = 300
@@ -83,7 +84,8 @@ def main(argv):
     stellar = Stellar(horizon_url, secret) if secret else None
     with httpx.Client(base_url=explorer_url, timeout=30) as http:
         customer = FloorCustomer(http, name)
-        private_key, public_key = wireguard_keypair()
+        private_key = base64.b64encode(os.urandom(32)).decode()
+        public_key = wireguard_public_key(private_key)
         used_ports = set(http.get("/nodes/%s" % node).json().get("wg_ports") or [])
         port = next(port for port in range(FIRST_WG_PORT, 65536) if port not in used_ports)
         network = {
