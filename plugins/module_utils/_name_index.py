@@ -26,7 +26,8 @@ from typing import Dict, Mapping, Optional
 CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
 
 
-def cache_directory(environ: Mapping[str, str] = os.environ) -> str:
+def cache_directory(environ: Optional[Mapping[str, str]] = None) -> str:
+    environ = os.environ if environ is None else environ
     if environ.get(CACHE_DIR_VARIABLE):
         return environ[CACHE_DIR_VARIABLE]
     base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
