@@ -74,6 +74,8 @@ class PlaybookRunner:
             ANSIBLE_PYTHON_INTERPRETER=sys.executable,
             ANSIBLE_LOCAL_TEMP=str(self.dir / "tmp"),
             ANSIBLE_REMOTE_TEMP=str(self.dir / "tmp"),
+            # The modules' name index of this throw-away grid stays in the run's directory, not in ~/.cache.
+            TFGRID_CACHE_DIR=str(self.dir / "name-index"),
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_RETRY_FILES_ENABLED="0",
             ANSIBLE_HOST_KEY_CHECKING="0",
