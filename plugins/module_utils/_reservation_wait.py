@@ -102,7 +102,7 @@ class ReservationWaiter:
         """The reservation once it no longer waits for payment, or None when it still does after ``timeout``."""
         try:
             return wait_for(lambda: self.session.client.get_reservation(rid), lambda r: state_name(r) != "pay",
-                            timeout, sleep=sleep, what="reservation %d to be paid" % rid, clock=self._monotonic,
+                            timeout, sleep=sleep, what="reservation %d to be paid" % rid, clock=self.monotonic,
                             sleep_func=self._sleep)
         except WaitTimeout:
             return None

@@ -125,7 +125,7 @@ def test_a_stale_entry_falls_back_to_a_listing(explorer):
 
 def test_an_entry_pointing_at_another_tag_is_not_trusted(explorer):
     lc = lifecycle(explorer)
-    add(explorer, 4, data_with(container()), _spec.metadata_tag("db", "container", "f"), **deployed())
+    add(explorer, 4, data_with(container(ip="10.1.3.11")), _spec.metadata_tag("db", "container", "f"), **deployed())
     NameIndex(URL, TID, PUBKEY).replace({"container/web": 4})
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
     assert result.action == "create" and len(listings(explorer)) == 3
