@@ -363,7 +363,7 @@ class ReservationLifecycle:
 
         They deploy in parallel on the grid, so waiting for them one after the other costs the slowest one
         plus one read of each other. Every reservation is waited for even when one fails; the failures are
-        raised together, with every reservation's view in ``reservations``.
+        raised together, the ids deployed and not deployed in the error's ``failure``.
         """
         deadline = self.waiter.monotonic() + wait_timeout
         outcome = Outcome(False, "wait")
