@@ -61,6 +61,32 @@ def _ifaces(raw):
     ]
 
 
+
+# Nodes and gateways are both JSON documents keyed by node id (the table names are constants).
+def read_document(store, table, node_id):
+    with store.transaction() as conn:
+        row = conn.execute("SELECT doc FROM %s WHERE node_id = ?" % table, (node_id,)).fetchone()
+    return json.loads(row["doc"]) if row else None
+
+
+def update_document(store, table, what, node_id, change):
+    """Apply ``change(doc)`` to the stored document in one transaction; 404 when there is none."""
+    with store.transaction() as conn:
+        row = conn.execute("SELECT id, doc FROM %s WHERE node_id = ?" % table, (node_id,)).fetchone()
+        if row is None:
+            raise ApiError(404, "%s '%s' not found" % (what, node_id))
+        doc = json.loads(row["doc"])
+        change(doc)
+        conn.execute("UPDATE %s SET doc = ? WHERE id = ?" % table, (json.dumps(doc), row["id"]))
+
+
+def uptime_change(clock, uptime):
+    """The change an uptime report makes: the uptime, and `updated` (what "up recently" reads)."""
+    def change(doc):
+        doc["uptime"] = uptime
+        doc["updated"] = int(clock.now())
+    return change
+
 class Directory:
     def __init__(self, store, clock, gateways=None):
         self.store = store
@@ -179,25 +205,13 @@ class Directory:
 
     def node(self, node_id):
         """The node document, or None."""
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT doc FROM directory_nodes WHERE node_id = ?", (node_id,)).fetchone()
-        return json.loads(row["doc"]) if row else None
+        return read_document(self.store, "directory_nodes", node_id)
 
     def _update_node(self, node_id, change):
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT id, doc FROM directory_nodes WHERE node_id = ?", (node_id,)).fetchone()
-            if row is None:
-                raise ApiError(404, "node '%s' not found" % node_id)
-            doc = json.loads(row["doc"])
-            change(doc)
-            conn.execute("UPDATE directory_nodes SET doc = ? WHERE id = ?", (json.dumps(doc), row["id"]))
+        update_document(self.store, "directory_nodes", "node", node_id, change)
 
     def set_uptime(self, node_id, uptime):
-        def change(doc):
-            doc["uptime"] = uptime
-            doc["updated"] = int(self.clock.now())
-
-        self._update_node(node_id, change)
+        self._update_node(node_id, uptime_change(self.clock, uptime))
 
     def set_used_resources(self, node_id, body):
         # The explorer stores the node's counters as reserved_resources; localgrid mirrors them

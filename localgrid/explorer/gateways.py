@@ -3,8 +3,7 @@
 
 import json
 
-from localgrid.explorer.directory import DOWN_NODE_AGE, location_doc
-from localgrid.explorer.errors import ApiError
+from localgrid.explorer.directory import DOWN_NODE_AGE, location_doc, read_document, update_document, uptime_change
 from localgrid.explorer.schema import WORKLOAD_COUNTER_KEYS
 
 _TABLES = """
@@ -83,25 +82,13 @@ class GatewayDirectory:
 
     def get(self, node_id):
         """The gateway document, or None."""
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT doc FROM directory_gateways WHERE node_id = ?", (node_id,)).fetchone()
-        return json.loads(row["doc"]) if row else None
+        return read_document(self.store, "directory_gateways", node_id)
 
     def _update(self, node_id, change):
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT id, doc FROM directory_gateways WHERE node_id = ?", (node_id,)).fetchone()
-            if row is None:
-                raise ApiError(404, "gateway '%s' not found" % node_id)
-            doc = json.loads(row["doc"])
-            change(doc)
-            conn.execute("UPDATE directory_gateways SET doc = ? WHERE id = ?", (json.dumps(doc), row["id"]))
+        update_document(self.store, "directory_gateways", "gateway", node_id, change)
 
     def set_uptime(self, node_id, uptime):
-        def change(doc):
-            doc["uptime"] = uptime
-            doc["updated"] = int(self.clock.now())
-
-        self._update(node_id, change)
+        self._update(node_id, uptime_change(self.clock, uptime))
 
     def set_reserved_resources(self, node_id, body):
         def change(doc):
