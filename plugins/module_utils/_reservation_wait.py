@@ -101,9 +101,7 @@ class ReservationWaiter:
     def wait_past_payment(self, rid: int, timeout: float, sleep: int) -> Optional[Reservation]:
         """The reservation once it no longer waits for payment, or None when it still does after ``timeout``."""
         try:
-            return wait_for(lambda: self.session.client.get_reservation(rid), lambda r: state_name(r) != "pay",
-                            timeout, sleep=sleep, what="reservation %d to be paid" % rid, clock=self.monotonic,
-                            sleep_func=self._sleep)
+            return self._poll(rid, lambda r: state_name(r) != "pay", timeout, sleep, "reservation %d to be paid" % rid)
         except WaitTimeout:
             return None
         except ExplorerError as error:
@@ -112,12 +110,16 @@ class ReservationWaiter:
     def wait_deleted(self, rid: int, timeout: int, sleep: int) -> Reservation:
         return self._wait(rid, lambda r: state_name(r) == "deleted", timeout, sleep, "reservation %d to be deleted" % rid)
 
+    def _poll(self, rid: int, done: Callable[[Reservation], bool], timeout: float, sleep: int, what: str) -> Reservation:
+        """Read the reservation until ``done``: soon at first, then backing off up to ``sleep``."""
+        return wait_for(lambda: self.session.client.get_reservation(rid), done, timeout, sleep=sleep, what=what,
+                        clock=self.monotonic, sleep_func=self._sleep, first_sleep=min(FIRST_POLL_SECONDS, sleep),
+                        max_sleep=sleep, backoff=2)
+
     def _wait(self, rid: int, done: Callable[[Reservation], bool], timeout: int, sleep: int, what: str,
               escrow_information: Optional[Dict[str, Any]] = None) -> Reservation:
         try:
-            return wait_for(lambda: self.session.client.get_reservation(rid), done, timeout, sleep=sleep, what=what,
-                            clock=self.monotonic, sleep_func=self._sleep, first_sleep=min(FIRST_POLL_SECONDS, sleep),
-                            max_sleep=sleep, backoff=2)
+            return self._poll(rid, done, timeout, sleep, what)
         except WaitTimeout as error:
             last = error.last_state
             described = "never read" if last is None else "%s, workloads %s" % (state_name(last), workload_state(last))
