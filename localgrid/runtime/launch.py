@@ -1,45 +1,29 @@
-"""The command that starts one container, and how to recognise its processes later.
+"""How a container's PID 1 starts, and how to recognise its processes later.
 
-``sh`` joins the cgroup (when limits apply), ``nsenter`` enters the container's network namespace,
-``unshare`` makes new mount, UTS, IPC and PID namespaces and forks; its child (PID 1 of the new PID
-namespace) mounts the overlay root, volumes, /proc, /dev/pts and /sys, then execs ``chroot`` which
-execs the entrypoint, so the entrypoint is PID 1. That setup runs in busybox's shell, whose applets
-need no exec (a container starts within 2x of unshare + exec by hand, bench/localgrid_runtime.py);
-the device nodes and directories it needs are made beforehand in the overlay's upper layer.
-Mounts live only in the container's mount namespace: when its last process exits they are gone,
-nothing to unmount on the host. The environment of the exec is the container's own (secret values
-travel only there, never on a command line or in a file). ``--kill-child`` ties PID 1 to the
-``unshare`` process: killing that one process stops the container.
+A throw-away thread of localgrid enters the container's network namespace, makes new mount, UTS,
+IPC and PID namespaces for itself (mounts private), mounts the overlay root, volumes, /dev/pts and
+/sys there, sets the hostname, then spawns busybox's shell: the first process of the new PID
+namespace, so PID 1. That shell joins the cgroup (when limits apply), mounts /proc (it must be done
+from inside the PID namespace) and execs ``chroot``, an applet that execs the entrypoint, which so
+stays PID 1. Two execs in all, where ``unshare`` + ``chroot`` by hand takes three (start time:
+bench/localgrid_runtime.py). The device nodes and directories the root needs are made beforehand
+in the overlay's upper layer. Mounts live only in the container's mount namespace: when its last
+process exits they are gone, nothing to unmount on the host. The environment of the exec is the
+container's own (secret values travel only there, never on a command line or in a file). Killing
+PID 1 with SIGKILL ends every process of its PID namespace.
 """
 
 import os
+import socket
 import stat
+import subprocess
 import time
 
-JOIN_CGROUP = 'echo $$ > "$1"; shift; exec "$@"'
+from localgrid.runtime.syscalls import (
+    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, in_throwaway_thread, mount)
 
-SETUP_ROOT = r"""
-set -e
-lower=$1 upper=$2 work=$3 root=$4 host=$5 nvol=$6
-shift 6
-entry_path=$PATH
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
-mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root"
-while [ "$nvol" -gt 0 ]; do
-    mkdir -p "$root$2"
-    mount -o bind "$1" "$root$2"
-    shift 2
-    nvol=$((nvol - 1))
-done
-shift
-mount -t proc proc "$root/proc"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
-echo "$host" > /proc/sys/kernel/hostname
-PATH=$entry_path
-exec chroot "$root" "$@"
-"""
-
+PID1 = '[ -z "$1" ] || echo 0 > "$1"; mount -t proc proc "$2/proc"; root=$2; shift 3; exec chroot "$root" "$@"'
+NEW_NAMESPACES = os.CLONE_NEWNS | os.CLONE_NEWUTS | os.CLONE_NEWIPC | os.CLONE_NEWPID
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DIRECTORIES = ("proc", "sys", "tmp", "dev/pts", "dev/shm")
 
@@ -60,17 +44,34 @@ def prepare_upper(upper):
         os.symlink("pts/ptmx", ptmx)
 
 
-def command(tools, layout, netns_path, cgroup_procs, hostname, mounts, argv):
-    """argv of the process to start; ``mounts`` are (host directory, absolute mountpoint) pairs."""
-    volume_args = [part for pair in mounts for part in pair]
-    join = ["/bin/sh", "-c", JOIN_CGROUP, "join-cgroup", cgroup_procs] if cgroup_procs else []
-    return join + [
-        tools["nsenter"], "--net=" + netns_path,
-        tools["unshare"], "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child=SIGKILL",
-        tools["busybox"], "sh", "-c", SETUP_ROOT, "setup-root",
-        layout.lower, layout.upper, layout.work, layout.merged, hostname, str(len(mounts)),
-        *volume_args, "--", *argv,
-    ]
+def _mount_root(layout, mounts):
+    root = layout.merged
+    mount(None, "/", flags=MS_REC | MS_PRIVATE)  # nothing below propagates to the host
+    mount("overlay", root, "overlay", data="lowerdir=%s,upperdir=%s,workdir=%s" % (
+        layout.lower, layout.upper, layout.work))
+    for source, mountpoint in mounts:
+        target = root + mountpoint
+        os.makedirs(target, exist_ok=True)
+        mount(source, target, flags=MS_BIND)
+    mount("devpts", root + "/dev/pts", "devpts", data="newinstance,ptmxmode=0666,mode=620")
+    mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def start(busybox, layout, netns_path, cgroup_procs, hostname, mounts, argv, env, streams):
+    """Start the container; returns the Popen of its PID 1. ``mounts`` are (host directory, absolute
+    mountpoint) pairs, ``streams`` its (stdout, stderr): a file or ``subprocess.PIPE`` each."""
+    def spawn():
+        with open(netns_path, "rb") as handle:
+            os.setns(handle.fileno(), os.CLONE_NEWNET)
+        os.unshare(NEW_NAMESPACES)
+        _mount_root(layout, mounts)
+        socket.sethostname(hostname)
+        return subprocess.Popen(
+            [busybox, "sh", "-c", PID1, "pid1", cgroup_procs or "", layout.merged, "--", *argv], env=env,
+            stdin=subprocess.DEVNULL, stdout=streams[0], stderr=streams[1], start_new_session=True,
+            close_fds=True)
+
+    return in_throwaway_thread(spawn, "start-" + hostname)
 
 
 def start_ticks(pid):
@@ -85,14 +86,6 @@ def start_ticks(pid):
 def same_process(pid, ticks):
     """Whether ``pid`` still is the (living, not zombie) process that started at ``ticks``."""
     return ticks is not None and start_ticks(pid) == ticks and _alive(pid)
-
-
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid), encoding="ascii") as handle:
-            return [int(part) for part in handle.read().split()]
-    except OSError:
-        return []
 
 
 def kill(pid, sig):

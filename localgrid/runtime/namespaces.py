@@ -155,13 +155,15 @@ class NamespaceRuntime(Runtime):
                 log.warning("container %s: network %s does not run here; the container has no eth0", spec.gwid, net_id)
 
     def _launch(self, running):
-        argv = launch.command(self.tools, running.layout, netns.path(running.netns), running.cgroup_procs,
-                              running.spec.gwid, running.mounts, running.argv)
-        running.process = subprocess.Popen(
-            argv, env=running.spec.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, close_fds=True)
-        running.pumps = [logs.pump(running.process.stdout, running.output, running.channels[0]),
-                         logs.pump(running.process.stderr, running.output, running.channels[1])]
+        # A stream with no redis channel goes straight to the output file (appending, like the notes):
+        # no pipe, no thread copying it.
+        with open(running.layout.output, "ab") as direct:
+            streams = [subprocess.PIPE if channels else direct for channels in running.channels]
+            running.process = launch.start(self.tools["busybox"], running.layout, netns.path(running.netns),
+                                           running.cgroup_procs, running.spec.gwid, running.mounts, running.argv,
+                                           running.spec.env, streams)
+        piped = zip((running.process.stdout, running.process.stderr), running.channels)
+        running.pumps = [logs.pump(stream, running.output, channels) for stream, channels in piped if stream]
         running.exited_at = None
         write_record(running.layout.record, {
             "pid": running.process.pid, "start_ticks": launch.start_ticks(running.process.pid),
@@ -190,16 +192,12 @@ class NamespaceRuntime(Runtime):
         """Stop the processes, then remove the namespace, cgroup and record (not the files)."""
         process = running.process
         if process is not None and process.poll() is None:
-            inits = launch.children(process.pid)
-            for pid in inits:
-                launch.kill(pid, signal.SIGTERM)
+            launch.kill(process.pid, signal.SIGTERM)
             try:
                 process.wait(self.stop_grace)
             except subprocess.TimeoutExpired:
-                for pid in [process.pid] + inits:
-                    launch.kill(pid, signal.SIGKILL)  # SIGKILL of PID 1 ends its whole PID namespace
+                launch.kill(process.pid, signal.SIGKILL)  # SIGKILL of PID 1 ends its whole PID namespace
                 process.wait(30)
-            launch.wait_gone(inits, 30)
         _release(self.tools["ip"], self.cgroups, running.netns, running.cgroup_procs and running.netns)
         for channel in running.channels[0] + running.channels[1]:
             channel.close()
@@ -209,7 +207,7 @@ class NamespaceRuntime(Runtime):
             pass
 
     def container_pids(self):
-        """The pid of each running container's ``unshare`` process (its container's processes descend from it)."""
+        """The host pid of each running container's PID 1 (its container's processes descend from it)."""
         with self._lock:
             return [item.process.pid for item in self._running.values() if item.process.poll() is None]
 
@@ -252,10 +250,8 @@ class NamespaceRuntime(Runtime):
         for path, record in self.dir.records():
             pid = record.get("pid")
             if isinstance(pid, int) and launch.same_process(pid, record.get("start_ticks")):
-                pids = [pid] + launch.children(pid)
-                for each in pids:
-                    launch.kill(each, signal.SIGKILL)
-                launch.wait_gone(pids, 30)
+                launch.kill(pid, signal.SIGKILL)
+                launch.wait_gone([pid], 30)
                 cleaned.append("process %d" % pid)
             _release(self.tools["ip"], self.cgroups, record.get("netns"), record.get("cgroup"))
             if record.get("netns"):
@@ -274,8 +270,7 @@ class NamespaceRuntime(Runtime):
         # Every container gets its SIGTERM first, so stopping them all takes one grace period, not one each.
         for item in running:
             if item.process is not None and item.process.poll() is None:
-                for pid in launch.children(item.process.pid):
-                    launch.kill(pid, signal.SIGTERM)
+                launch.kill(item.process.pid, signal.SIGTERM)
         for item in running:
             self._teardown(item)
         self.networks.shutdown()

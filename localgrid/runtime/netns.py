@@ -2,18 +2,16 @@
 recorded. Creation is done in-process (unshare + bind mount + lo up, what ``ip netns add`` does): two
 ``ip`` runs per container would be a third of its start time."""
 
-import ctypes
 import fcntl
 import os
 import socket
 import struct
 import subprocess
-import threading
+
+from localgrid.runtime.syscalls import MS_BIND, in_throwaway_thread, mount
 
 NETNS_DIR = "/run/netns"
-MS_BIND = 4096
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class CommandError(Exception):
@@ -38,9 +36,7 @@ def exists(name):
 def _create(target):
     """In a throw-away thread: a new network namespace, bound at ``target``, its loopback up."""
     os.unshare(os.CLONE_NEWNET)
-    if _libc.mount(b"/proc/thread-self/ns/net", target.encode(), None, MS_BIND, None) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, "bind mount of a new network namespace on %s: %s" % (target, os.strerror(error)))
+    mount("/proc/thread-self/ns/net", target, flags=MS_BIND)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
@@ -54,20 +50,11 @@ def add(ip, name):
     target = path(name)
     with open(target, "x"):
         pass
-    failure = []
-
-    def create():
-        try:
-            _create(target)
-        except OSError as error:
-            failure.append(error)
-
-    thread = threading.Thread(target=create, name="netns-" + name)
-    thread.start()
-    thread.join()
-    if failure:
+    try:
+        in_throwaway_thread(lambda: _create(target), "netns-" + name)
+    except OSError as error:
         delete(ip, name)
-        raise CommandError("cannot create network namespace %s: %s" % (name, failure[0]))
+        raise CommandError("cannot create network namespace %s: %s" % (name, error)) from None
 
 
 def delete(ip, name):

@@ -12,29 +12,20 @@ import selectors
 import socket
 import threading
 
+from localgrid.runtime.syscalls import in_throwaway_thread
+
 log = logging.getLogger(__name__)
 MAX_DATAGRAM = 65535
 
 
 def socket_in(netns_path, kind=socket.SOCK_DGRAM):
-    """A socket (UDP unless ``kind`` says otherwise) created inside the network namespace at ``netns_path``,
-    by a throw-away thread."""
-    made = {}
-
+    """A socket (UDP unless ``kind`` says otherwise) created inside the network namespace at ``netns_path``."""
     def make():
-        try:
-            with open(netns_path, "rb") as handle:
-                os.setns(handle.fileno(), os.CLONE_NEWNET)
-            made["socket"] = socket.socket(socket.AF_INET, kind)
-        except OSError as error:
-            made["error"] = error
+        with open(netns_path, "rb") as handle:
+            os.setns(handle.fileno(), os.CLONE_NEWNET)
+        return socket.socket(socket.AF_INET, kind)
 
-    thread = threading.Thread(target=make, name="netns-socket")
-    thread.start()
-    thread.join()
-    if "error" in made:
-        raise made["error"]
-    return made["socket"]
+    return in_throwaway_thread(make, "netns-socket")
 
 
 class UdpRelay:
