@@ -1,10 +1,13 @@
 """Network resources of the namespaces runtime: one namespace per network resource per node.
 
-Inside it: wireguard-go's interface with the node's decrypted key, listen port and peers, a
-route per peer's allowed range through it, and a bridge holding the gateway ``<subnet>.1`` where
-containers plug their veth. The 10.x addresses exist only in these namespaces and the
-containers'; the host reaches them only through a WireGuard tunnel of its own, whose datagrams
-enter through the relay on the node's loopback endpoint (see relay.py).
+Inside it, as 0-OS sets it up (zos ``pkg/network/nr/net_resource.go``, ``pkg/network/wireguard``):
+wireguard-go's interface with the node's decrypted key, listen port and peers (each with a 20 s
+persistent keepalive), the address ``100.64.<b>.<c>/16`` for the subnet ``10.<b>.<c>.0/24``, a
+route for each peer's allowed subnet via that peer's ``100.64`` address, and a bridge holding the
+gateway ``<subnet>.1`` where containers plug their veth. The 10.x addresses exist only in these
+namespaces and the containers'; the host reaches them only through a WireGuard tunnel of its own,
+whose datagrams enter through the relay on the node's loopback endpoint, and a resource reaches a
+peer node's loopback endpoint through a peer relay (see relay.py).
 """
 
 import dataclasses
@@ -19,7 +22,7 @@ import threading
 from localgrid.runtime import launch, netns, wireguard
 from localgrid.runtime.base import StartError
 from localgrid.runtime.layout import read_record, short_hash, write_record
-from localgrid.runtime.relay import UdpRelay
+from localgrid.runtime.relay import PeerRelay, UdpRelay
 
 log = logging.getLogger(__name__)
 BRIDGE = "br0"
@@ -43,6 +46,7 @@ class Resource:
     ifname: str
     process: object = None
     relay: object = None
+    peer_relays: dict = dataclasses.field(default_factory=dict)  # (source, (host, port)) -> PeerRelay
 
     @property
     def gateway(self):
@@ -93,15 +97,17 @@ class NetworkResources:
                    "echo 1 > /proc/sys/net/ipv4/ip_forward"])
 
     def _configure(self, resource, config):
-        wireguard.configure(self.tools, resource.ifname, config.private_key, config.listen_port, config.peers)
+        try:
+            peers = self._through_relays(resource, config)
+        except OSError as error:
+            raise StartError("failed to create network resource: cannot relay to a peer: %s" % error) from None
+        wireguard.configure(self.tools, resource.ifname, config.private_key, config.listen_port, peers)
         ip = [self.tools["ip"], "-n", resource.netns]
-        netns.run(ip + ["route", "flush", "dev", resource.ifname])
-        own = ipaddress.ip_network(config.subnet, strict=False)
-        for peer in config.peers:
-            for allowed in peer.get("allowed_iprange") or []:
-                network = ipaddress.ip_network(allowed, strict=False)
-                if network.version == 4 and not network.overlaps(own):
-                    netns.run(ip + ["route", "replace", str(network), "dev", resource.ifname])
+        netns.run(ip + ["addr", "replace", "%s/16" % wireguard_address(config.subnet), "dev", resource.ifname])
+        netns.run(ip + ["route", "flush", "dev", resource.ifname, "proto", "static"])
+        for destination, gateway in peer_routes(config.subnet, config.peers):
+            via = ["via", gateway] if gateway else []
+            netns.run(ip + ["route", "replace", destination, *via, "dev", resource.ifname, "proto", "static"])
         if resource.relay is not None and (resource.config.endpoint, resource.config.listen_port) != (
                 config.endpoint, config.listen_port):
             resource.relay.close()
@@ -113,6 +119,24 @@ class NetworkResources:
                 raise StartError("failed to create network resource: cannot listen on %s:%d (is another localgrid "
                                  "of this machine using it?): %s" % (config.endpoint, config.listen_port, error)) from None
         resource.config = config
+
+    def _through_relays(self, resource, config):
+        """The peers as WireGuard in the namespace must see them: an endpoint on this machine's loopback
+        becomes the address of a peer relay to it (kept across updates; relays no peer needs are closed)."""
+        source = config.endpoint or "127.0.0.1"
+        relays, peers = {}, []
+        for peer in config.peers:
+            target = loopback_endpoint(peer.get("endpoint"))
+            if target:
+                key = (source, target)
+                relays[key] = relays.get(key) or resource.peer_relays.pop(key, None) or PeerRelay(
+                    netns.path(resource.netns), source, target)
+                peer = dict(peer, endpoint=relays[key].address)
+            peers.append(peer)
+        for unused in resource.peer_relays.values():
+            unused.close()
+        resource.peer_relays = relays
+        return peers
 
     def namespace(self, node_id, net_id):
         """The name of the resource's namespace, or None when it does not run here."""
@@ -150,6 +174,8 @@ class NetworkResources:
     def _destroy(self, resource):
         if resource.relay is not None:
             resource.relay.close()
+        for relay in resource.peer_relays.values():
+            relay.close()
         if resource.process is not None and resource.process.poll() is None:
             resource.process.terminate()
             try:
@@ -187,6 +213,41 @@ class NetworkResources:
             resources, self._resources = list(self._resources.values()), {}
         for resource in resources:
             self._destroy(resource)
+
+
+def wireguard_address(subnet):
+    """0-OS's address of a resource on its WireGuard interface: 10.b.c.0/24 -> 100.64.b.c."""
+    octets = ipaddress.ip_network(subnet, strict=False).network_address.packed
+    return "100.64.%d.%d" % (octets[1], octets[2])
+
+
+def peer_routes(subnet, peers):
+    """(destination, gateway) of each route to a peer, as 0-OS adds them: every IPv4 allowed range of the
+    peer that is a subnet (not a single address), via the peer's 100.64 address (none without its subnet);
+    ranges overlapping the resource's own subnet are left out."""
+    own = ipaddress.ip_network(subnet, strict=False)
+    routes = []
+    for peer in peers:
+        try:
+            gateway = wireguard_address(peer.get("iprange") or "")
+        except ValueError:
+            gateway = ""
+        for allowed in peer.get("allowed_iprange") or []:
+            network = ipaddress.ip_network(allowed, strict=False)
+            if network.version == 4 and network.prefixlen < 32 and not network.overlaps(own):
+                routes.append((str(network), gateway))
+    return routes
+
+
+def loopback_endpoint(endpoint):
+    """(host, port) of an IPv4 ``host:port`` endpoint on this machine's loopback, else None."""
+    host, _sep, port = (endpoint or "").rpartition(":")
+    try:
+        address = ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        return None
+    return (host, number) if address.version == 4 and address.is_loopback and 0 < number < 65536 else None
 
 
 def _prefix(subnet):

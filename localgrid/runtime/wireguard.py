@@ -11,6 +11,7 @@ from localgrid.runtime.base import StartError
 
 SOCKET_DIR = "/var/run/wireguard"
 READY_TIMEOUT = 30
+KEEPALIVE_SECONDS = 20  # what 0-OS sets on every peer (zos pkg/network/wireguard newPeer)
 
 
 def socket_path(ifname):
@@ -37,7 +38,7 @@ def start(tools, netns_path, ifname, log_path):
 def config_text(private_key, listen_port, peers):
     lines = ["[Interface]", "PrivateKey = %s" % private_key, "ListenPort = %d" % listen_port]
     for peer in peers:
-        lines += ["", "[Peer]", "PublicKey = %s" % peer["public_key"]]
+        lines += ["", "[Peer]", "PublicKey = %s" % peer["public_key"], "PersistentKeepalive = %d" % KEEPALIVE_SECONDS]
         allowed = ", ".join(peer.get("allowed_iprange") or [])
         if allowed:
             lines.append("AllowedIPs = %s" % allowed)
