@@ -1,7 +1,9 @@
-"""Command line: `python -m localgrid serve ...`, `info --url URL` and `flist build SOURCE NAME`."""
+"""Command line: `python -m localgrid serve ...`, `info --url URL`, `flist build SOURCE NAME`, `image build NAME`
+and `cleanup --state PATH`."""
 
 import argparse
 import json
+import os
 import sys
 
 import httpx
@@ -12,6 +14,7 @@ from localgrid.runtime import flists, recipes
 from localgrid.runtime.base import StartError
 from localgrid.runtime.choice import CHOICES, RuntimeUnavailable
 from localgrid.runtime.choice import resolve as resolve_runtime
+from localgrid.runtime.probe import missing_requirement
 
 
 def _parser():
@@ -51,6 +54,10 @@ def _parser():
     image_build = image.add_parser("build", help="build (once) an image from Debian packages, showing progress")
     image_build.add_argument("name", choices=sorted(recipes.RECIPES))
     image_build.add_argument("--cache", default="", help="image cache (default: $LOCALGRID_CACHE or ~/.cache/localgrid)")
+    cleanup = commands.add_parser(
+        "cleanup", help="after a crash (kill -9) of `serve`: stop the containers and networks it left running and "
+        "remove their namespaces, by the ids recorded in its state, without starting anything")
+    cleanup.add_argument("--state", default="localgrid-state.db", help="the state file the crashed serve used")
     return parser
 
 
@@ -71,6 +78,7 @@ def _announce(state):
     print("  info:      %s/localgrid/info" % settings.base_url)
     if settings.runtime == "namespaces":
         print("  runtime:   namespaces (containers really run; images cached in %s)" % settings.cache_dir)
+        print("  cpu/memory limits: %s" % state.runtime.describe()["cgroup_limits"])
         for entry in state.grid["flists"]:
             name = entry.get("image") if isinstance(entry, dict) else None
             if name in recipes.RECIPES and not recipes.built(settings.images_dir, name):
@@ -144,6 +152,31 @@ def image_build(args):
     return 0
 
 
+def cleanup(args):
+    """What a restart on the same state does first, alone: for a localgrid that is no longer running."""
+    settings = Settings(state_path=args.state)
+    if not os.path.isdir(settings.runtime_dir):
+        print("nothing to clean up: %s does not exist" % settings.runtime_dir)
+        return 0
+    missing = missing_requirement()
+    if missing:
+        print("localgrid: cannot clean up %s: %s" % (settings.runtime_dir, missing), file=sys.stderr)
+        return 2
+    from localgrid.runtime.namespaces import NamespaceRuntime  # starts a monitor thread: only when cleaning
+
+    runtime = NamespaceRuntime(settings.runtime_dir, settings.cache_dir, settings.hub_url)
+    try:
+        cleaned = runtime.recover()
+    finally:
+        runtime.shutdown()
+    print("cleaned up: %s" % (", ".join(cleaned) or "nothing was left running"))
+    for interface, endpoint in runtime.stale_tunnels:
+        print("stale WireGuard interface on this machine: %s (peer %s); bring it down with wg-quick down %s"
+              % (interface, endpoint, interface))
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
-    return {"serve": serve, "info": info, "flist": flist_build, "image": image_build}[args.command](args)
+    return {"serve": serve, "info": info, "flist": flist_build, "image": image_build,
+            "cleanup": cleanup}[args.command](args)

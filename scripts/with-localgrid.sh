@@ -4,11 +4,13 @@
 #   LOCALGRID_PAYMENT=stellar|free (default stellar)   LOCALGRID_PROFILE=fast|realistic (default fast)
 #   LOCALGRID_LOG=path to keep localgrid's output (default: a temp file printed on failure)
 #   LOCALGRID_START_TIMEOUT=seconds to wait for it to listen (default 180: a loaded machine needs a minute)
+#   LOCALGRID_STOP_TIMEOUT=seconds it gets to stop its containers after SIGTERM before SIGKILL (default 30)
 source "$(dirname "$0")/lib.sh"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/localgrid.XXXXXX")"
 logfile="${LOCALGRID_LOG:-$workdir/localgrid.log}"
 start_timeout="${LOCALGRID_START_TIMEOUT:-180}"
+stop_timeout="${LOCALGRID_STOP_TIMEOUT:-30}"
 # Created here, not by the redirection below: that one runs in the child, which may not be scheduled yet.
 : >"$logfile"
 PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgrid serve --host 127.0.0.1 --port 0 \
@@ -17,12 +19,19 @@ PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgr
 lg_pid=$!
 
 stop_localgrid() {
+    local deadline=$((SECONDS + stop_timeout))
     if kill -0 "$lg_pid" 2>/dev/null; then
         kill -TERM "$lg_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$lg_pid" 2>/dev/null || break; sleep 0.1; done
+        while kill -0 "$lg_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
         kill -KILL "$lg_pid" 2>/dev/null || true
     fi
     wait "$lg_pid" 2>/dev/null || true
+    # A killed (or crashed) localgrid leaves its containers, networks and namespaces running; they are
+    # recorded in the state's runtime directory, so clean them up by those ids before it is deleted.
+    if [ -n "$(find "$workdir/state.db.runtime" -name run.json -print -quit 2>/dev/null)" ]; then
+        PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m localgrid cleanup \
+            --state "$workdir/state.db" >>"$logfile" 2>&1 || log "localgrid cleanup failed; see $logfile"
+    fi
     rm -rf "$workdir"
 }
 trap stop_localgrid EXIT

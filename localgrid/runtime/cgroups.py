@@ -4,8 +4,10 @@ Like 0-OS: memory.max = memory MiB, cpu.max = cpu × period. On a hybrid (v1) ma
 has no cpu/memory controllers; limits are then not applied and ``status`` says why.
 """
 
+import logging
 import os
 
+log = logging.getLogger(__name__)
 CANDIDATES = ("/sys/fs/cgroup", "/sys/fs/cgroup/unified")
 NEEDED = {"cpu", "memory"}
 CPU_PERIOD_US = 100000
@@ -20,10 +22,10 @@ def _controllers(path):
 
 
 class Cgroups:
-    def __init__(self, group_name):
+    def __init__(self, group_name, candidates=CANDIDATES):
         self.root = None
         self.status = "not applied: no cgroup v2 hierarchy is mounted"
-        for path in CANDIDATES:
+        for path in candidates:
             controllers = _controllers(path)
             if controllers is None:
                 continue
@@ -57,7 +59,8 @@ class Cgroups:
                 handle.write("%d %d" % (cpu * CPU_PERIOD_US, CPU_PERIOD_US))
         except OSError as error:
             self.status = "not applied: %s" % error
-            self.root = None
+            self.root = None  # reported once: no later container tries again
+            log.warning("runtime: cpu/memory limits %s", self.status)
             return None
         return os.path.join(path, "cgroup.procs")
 

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from localgrid.runtime import corex, entrypoint, launch, logs, netns
+from localgrid.runtime import corex, entrypoint, launch, logs, netns, wireguard
 from localgrid.runtime.base import Runtime, StartError
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.images import ImageCache
@@ -67,6 +67,7 @@ class NamespaceRuntime(Runtime):
         self.start_grace = start_grace
         self.stop_grace = stop_grace
         self.restart_delay = restart_delay
+        self.stale_tunnels = []  # (interface, endpoint) found by recover()
         self._running = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -77,7 +78,8 @@ class NamespaceRuntime(Runtime):
         with self._lock:
             running = sum(1 for item in self._running.values() if item.process and item.process.poll() is None)
         return {"name": self.name, "reason": self.reason, "cgroup_limits": self.cgroups.status,
-                "state_dir": self.dir.path, "images_dir": self.images.images_dir, "running_containers": running}
+                "state_dir": self.dir.path, "images_dir": self.images.images_dir, "running_containers": running,
+                "stale_tunnels": ["%s (peer %s)" % pair for pair in self.stale_tunnels]}
 
     # volumes ----------------------------------------------------------------------------------
     def create_volume(self, node_id, volume_id):
@@ -257,9 +259,15 @@ class NamespaceRuntime(Runtime):
             if record.get("netns"):
                 cleaned.append("netns %s" % record["netns"])
             os.unlink(path)
-        cleaned += self.networks.recover()
+        networks_cleaned, endpoints = self.networks.recover()
+        cleaned += networks_cleaned
         if cleaned:
             log.warning("runtime: cleaned up after the previous run: %s", ", ".join(cleaned))
+        self.stale_tunnels = wireguard.host_tunnels_to(self.tools, endpoints)
+        for interface, endpoint in self.stale_tunnels:
+            log.warning("runtime: WireGuard interface %s on this machine was brought up against the previous run (its "
+                        "peer is %s): localgrid does not take it over; bring it down (wg-quick down %s) and up "
+                        "again once the network is deployed", interface, endpoint, interface)
         return cleaned
 
     def shutdown(self):

@@ -119,6 +119,10 @@ class NetworkResources:
                 raise StartError("failed to create network resource: cannot listen on %s:%d (is another localgrid "
                                  "of this machine using it?): %s" % (config.endpoint, config.listen_port, error)) from None
         resource.config = config
+        if config.endpoint:  # what a user's tunnel points at: a restart after a crash looks for stale ones
+            write_record(os.path.join(resource.home, "run.json"), dict(
+                read_record(os.path.join(resource.home, "run.json")) or {},
+                endpoint="%s:%d" % (config.endpoint, config.listen_port)))
 
     def _through_relays(self, resource, config):
         """The peers as WireGuard in the namespace must see them: an endpoint on this machine's loopback
@@ -190,7 +194,9 @@ class NetworkResources:
             pass
 
     def recover(self):
-        cleaned = []
+        """Kill the wireguard-go processes and remove the namespaces a crashed previous run recorded.
+        Returns (what was cleaned, the endpoints its resources served)."""
+        cleaned, endpoints = [], set()
         base = os.path.join(self.dir.path, "networks")
         for node_id in sorted(os.listdir(base)) if os.path.isdir(base) else ():
             for net_id in sorted(os.listdir(os.path.join(base, node_id))):
@@ -205,8 +211,10 @@ class NetworkResources:
                     cleaned.append("wireguard-go %d" % pid)
                 _release(self.tools["ip"], record.get("netns"), record.get("wg"))
                 cleaned.append("netns %s" % record.get("netns"))
+                if record.get("endpoint"):
+                    endpoints.add(record["endpoint"])
                 os.unlink(path)
-        return cleaned
+        return cleaned, endpoints
 
     def shutdown(self):
         with self._lock:

@@ -53,3 +53,16 @@ def configure(tools, ifname, private_key, listen_port, peers):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if done.returncode != 0:
         raise StartError("failed to configure wireguard: %s" % done.stderr.decode(errors="replace").strip())
+
+
+def host_tunnels_to(tools, endpoints):
+    """(interface, peer endpoint) of each WireGuard interface in this process's network namespace (the
+    host's) with a peer at one of ``endpoints`` (``host:port`` strings)."""
+    done = subprocess.run([tools["wg"], "show", "all", "endpoints"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, check=False)
+    found = []
+    for line in done.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[2] in endpoints and os.path.exists(os.path.join("/sys/class/net", parts[0])):
+            found.append((parts[0], parts[2]))
+    return found

@@ -2,7 +2,10 @@
 own namespaces with their env, secret env and volume; failures are the node's error; delete and
 restart leave nothing behind; a crashed localgrid's leftovers are cleaned up on its next start."""
 
+import base64
+import glob
 import hashlib
+import ipaddress
 import json
 import os
 import signal
@@ -13,17 +16,20 @@ import time
 import types
 
 import httpx
+import nacl.public
 import pytest
 
 from localgrid.config import Settings
 from localgrid.grid import load_grid
 from localgrid.runtime import launch, netns, recipes
+from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.layout import RuntimeDir, read_record
 from localgrid.runtime.relay import socket_in
 from localgrid.tests.conftest import volume, wait_for
 from localgrid.tests.redis_server import RedisServer
 from localgrid.tests.runtime_support import Deployer, busybox_rootfs, publish, require_namespaces
 from localgrid.tests.test_node_e2e import seal
+from localgrid.tests.wireguard_client import StaleHostTunnel
 
 TOKEN = b"s3cret-token-value"
 
@@ -143,8 +149,18 @@ class _Remote:
         self.app_state = types.SimpleNamespace(grid=load_grid(), clock=types.SimpleNamespace(now=time.time))
 
 
+def _env():
+    return dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def _keys():
+    """(public key of a peer, private key of our own), base64."""
+    return tuple(base64.b64encode(bytes(key)).decode() for key in (
+        nacl.public.PrivateKey.generate().public_key, nacl.public.PrivateKey.generate()))
+
+
 def _serve(state, port_file):
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    env = _env()
     output = open(port_file, "w", encoding="utf-8")  # pylint: disable=consider-using-with
     process = subprocess.Popen(
         [sys.executable, "-m", "localgrid", "serve", "--port", "0", "--state", state, "--payment", "free",
@@ -162,40 +178,75 @@ def _serve(state, port_file):
     return process, wait_for(url, timeout=120)
 
 
-def test_after_a_sigkill_the_next_start_cleans_up_and_brings_containers_back(tmp_path):
+def _network_records(runtime_dir):
+    return [read_record(path) for path in glob.glob(os.path.join(runtime_dir, "networks", "*", "*", "run.json"))]
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_after_a_sigkill_the_next_start_cleans_up_reports_a_stale_tunnel_and_brings_containers_back(tmp_path):
     require_namespaces()
     state = str(tmp_path / "state.db")
     process, url = _serve(state, tmp_path / "first.log")
+    tunnel = deployer = None
     try:
         lg = _Remote(url, state)
         deployer = Deployer(lg, "crash%d.3bot" % os.getpid())
         flist = publish(lg, tmp_path)
+        network = deployer.network()
         rid = deployer.reserve(containers=[deployer.container(flist, entrypoint="/bin/app", environment={"GREETING": "hi"},
                                                               volumes=[{"volume_id": "-2", "mountpoint": "/data"}])],
-                               volumes=[volume(2, deployer.node["node_id"], size=1)], networks=[deployer.network()])
+                               volumes=[volume(2, deployer.node["node_id"], size=1)], networks=[network])
         assert {r["state"] for r in deployer.results(rid, 3).values()} == {1}
         gwid = "%d-3" % rid
         first = wait_for(lambda: launch_record(lg.settings.runtime_dir, deployer.node["node_id"], gwid))
+        endpoint = "%s:%d" % (ipaddress.ip_interface(deployer.node["public_config"]["ipv4"]).ip,
+                              network["network_resources"][0]["wireguard_listen_port"])
+        tunnel = StaleHostTunnel(endpoint, *_keys())  # the user's tunnel, up while localgrid gets killed
         process.send_signal(signal.SIGKILL)
         process.wait(30)
         assert launch.same_process(first["pid"], first["start_ticks"])  # orphaned, still running
-    finally:
-        if process.poll() is None:
-            process.kill()
-    process, url = _serve(state, tmp_path / "second.log")
-    try:
+        assert _read(tmp_path / "first.log").count("cpu/memory limits: %s" % Cgroups("probe").status) == 1
+
+        process, url = _serve(state, tmp_path / "second.log")
         assert not launch.same_process(first["pid"], first["start_ticks"])
         second = wait_for(lambda: launch_record(lg.settings.runtime_dir, deployer.node["node_id"], gwid))
         assert second["pid"] != first["pid"] and netns.exists(second["netns"])
         hello = os.path.join(lg.settings.runtime_dir, "volumes", deployer.node["node_id"], "%d-2" % rid, "hello")
-        wait_for(lambda: open(hello, encoding="utf-8").read() == "written by hi\nwritten by hi\n")
-        with open(tmp_path / "second.log", encoding="utf-8") as handle:
-            assert "cleaned up after the previous run: process %d, netns %s" % (first["pid"], first["netns"]) in handle.read()
+        wait_for(lambda: _read(hello) == "written by hi\nwritten by hi\n")
+        log = _read(tmp_path / "second.log")
+        assert "cleaned up after the previous run: process %d, netns %s" % (first["pid"], first["netns"]) in log
+        assert "WireGuard interface %s on this machine was brought up against the previous run (its peer is %s)" % (
+            tunnel.ifname, endpoint) in log
+        info = httpx.get(url + "/localgrid/info").json()["runtime"]
+        assert info["stale_tunnels"] == ["%s (peer %s)" % (tunnel.ifname, endpoint)]
+
+        # Killed again, then cleaned up without a restart (what scripts/with-localgrid.sh does after a SIGKILL).
+        networks = wait_for(lambda: _network_records(lg.settings.runtime_dir))
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        assert launch.same_process(second["pid"], second["start_ticks"])
+        done = subprocess.run([sys.executable, "-m", "localgrid", "cleanup", "--state", state], capture_output=True,
+                              text=True, timeout=120, check=False, env=_env())
+        assert done.returncode == 0, done.stderr
+        assert "process %d, netns %s" % (second["pid"], second["netns"]) in done.stdout
+        assert "stale WireGuard interface on this machine: %s (peer %s)" % (tunnel.ifname, endpoint) in done.stdout
+        assert not launch.same_process(second["pid"], second["start_ticks"]) and not netns.exists(second["netns"])
+        for record in networks:
+            assert not launch.same_process(record["pid"], record["start_ticks"]) and not netns.exists(record["netns"])
+        assert _network_records(lg.settings.runtime_dir) == [] and launch_record(
+            lg.settings.runtime_dir, deployer.node["node_id"], gwid) is None
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
-        deployer.close()
-    assert not launch.same_process(second["pid"], second["start_ticks"]) and not netns.exists(second["netns"])
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        if tunnel is not None:
+            tunnel.close()
+        if deployer is not None:
+            deployer.close()
 
 
 def test_a_catalogue_flist_runs_its_recipe_image_once_built(deployer, tmp_path):

@@ -1,6 +1,7 @@
 """The user's side of a WireGuard tunnel, for tests: its socket on the host (so it reaches a node's
 loopback endpoint) and its interface moved into a namespace of the test, so the routes to 10.x it
-needs never touch the host's routing table. Removed by its recorded names and pid."""
+needs never touch the host's routing table; and a stale one left on the host. Removed by their
+recorded names and pids."""
 
 import os
 import secrets
@@ -11,6 +12,27 @@ from localgrid.runtime import netns, wireguard
 from localgrid.runtime.probe import tool_paths
 
 
+def _start(tools, ifname):
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        [tools["wireguard-go"], "-f", ifname], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOG_LEVEL": "error"})
+    deadline = time.monotonic() + 30
+    while not os.path.exists(wireguard.socket_path(ifname)):
+        assert process.poll() is None and time.monotonic() < deadline, "wireguard-go did not start"
+        time.sleep(0.02)
+    return process
+
+
+def _stop(process, ifname):
+    if process is not None:
+        process.kill()
+        process.wait()
+    try:
+        os.unlink(wireguard.socket_path(ifname))
+    except FileNotFoundError:
+        pass
+
+
 class WireguardClient:
     def __init__(self):
         self.tools = tool_paths()
@@ -18,13 +40,7 @@ class WireguardClient:
         self.ifname = self.netns + "w"
         self.process = None
         netns.add(self.tools["ip"], self.netns)
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [self.tools["wireguard-go"], "-f", self.ifname], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOG_LEVEL": "error"})
-        deadline = time.monotonic() + 30
-        while not os.path.exists(wireguard.socket_path(self.ifname)):
-            assert self.process.poll() is None and time.monotonic() < deadline, "wireguard-go did not start"
-            time.sleep(0.02)
+        self.process = _start(self.tools, self.ifname)
         netns.run([self.tools["ip"], "link", "set", self.ifname, "netns", self.netns])
 
     def connect(self, private_key, address, peer_public_key, endpoint, routes):
@@ -43,11 +59,24 @@ class WireguardClient:
         return done.returncode == 0
 
     def close(self):
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process, self.ifname)
         netns.delete(self.tools["ip"], self.netns)
+
+
+class StaleHostTunnel:
+    """What a user's tunnel to a crashed localgrid looks like to its next run: a WireGuard interface in the
+    host's namespace with a peer at a node's endpoint. Left down, without address or route: no packet moves."""
+
+    def __init__(self, endpoint, peer_public_key, private_key):
+        self.tools = tool_paths()
+        self.ifname = "lgt" + secrets.token_hex(5) + "h"
+        self.process = _start(self.tools, self.ifname)
         try:
-            os.unlink(wireguard.socket_path(self.ifname))
-        except FileNotFoundError:
-            pass
+            netns.run([self.tools["wg"], "set", self.ifname, "private-key", "/dev/stdin", "peer", peer_public_key,
+                       "endpoint", endpoint, "allowed-ips", "10.240.1.0/24"], stdin=private_key.encode())
+        except netns.CommandError:
+            self.close()
+            raise
+
+    def close(self):
+        _stop(self.process, self.ifname)
