@@ -6,6 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from localgrid.node.state import NodeState
+from localgrid.runtime import recipes
 from localgrid.stellar.ledger import NETWORK_PASSPHRASE
 
 ASSETS = ("TFT", "TFTA", "FreeTFT")
@@ -13,6 +14,13 @@ ASSETS = ("TFT", "TFTA", "FreeTFT")
 
 def _json(value, status=200):
     return Response(json.dumps(value) + "\n", status_code=status, media_type="application/json")
+
+
+def _runtime(state):
+    described = state.runtime.describe()
+    if state.runtime.name == "namespaces":
+        described["catalogue"] = recipes.catalogue(state.grid["flists"], state.settings.images_dir)
+    return described
 
 
 def routes(state):
@@ -30,7 +38,7 @@ def routes(state):
                 "payment_mode": settings.payment_mode,
                 "now": state.clock.now(),
                 "faults": state.faults.describe() if state.faults is not None else None,
-                "runtime": state.runtime.describe(),
+                "runtime": _runtime(state),
             }
         )
 
@@ -52,9 +60,11 @@ def routes(state):
 
     async def output(request):
         # What the container's entrypoint printed (and each exit the runtime saw), like 0-OS's log file.
-        text = state.runtime.output(request.path_params["node_id"], request.path_params["gwid"])
+        node_id, gwid = request.path_params["node_id"], request.path_params["gwid"]
+        text = state.runtime.output(node_id, gwid)
         if text is None:
-            return _json({"error": "no output: the container does not run on this localgrid's runtime"}, 404)
+            why = state.runtime.not_running(node_id, gwid) or "the container does not run on this localgrid's runtime"
+            return _json({"error": "no output: %s" % why}, 404)
         return Response(text, media_type="text/plain; charset=utf-8")
 
     return [

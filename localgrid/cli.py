@@ -79,11 +79,9 @@ def _announce(state):
     if settings.runtime == "namespaces":
         print("  runtime:   namespaces (containers really run; images cached in %s)" % settings.cache_dir)
         print("  cpu/memory limits: %s" % state.runtime.describe()["cgroup_limits"])
-        for entry in state.grid["flists"]:
-            name = entry.get("image") if isinstance(entry, dict) else None
-            if name in recipes.RECIPES and not recipes.built(settings.images_dir, name):
-                print("  image %s for %s is not built: its containers will not run until "
-                      "`python -m localgrid image build %s`" % (name, entry["url"], name))
+        for url, status in recipes.catalogue(state.grid["flists"], settings.images_dir).items():
+            if not status.startswith("runs "):
+                print("  catalogue flist %s: %s" % (url, status))
     else:
         print("  runtime:   simulated, containers do not run: %s" % settings.runtime_reason)
     faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""

@@ -62,6 +62,10 @@ class Runtime:
     def network_down(self, node_id, net_id):
         pass
 
+    def not_running(self, node_id, gwid):
+        """Why a container this runtime deployed does not run (it has no image here), or None."""
+        return None
+
     def output(self, node_id, gwid):
         """What the container printed so far, or None when it does not run here."""
         return None

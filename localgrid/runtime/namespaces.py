@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from localgrid.runtime import corex, entrypoint, launch, logs, netns, wireguard
+from localgrid.runtime import corex, entrypoint, launch, logs, netns, recipes, wireguard
 from localgrid.runtime.base import Runtime, StartError
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.images import ImageCache
@@ -69,6 +69,7 @@ class NamespaceRuntime(Runtime):
         self.restart_delay = restart_delay
         self.stale_tunnels = []  # (interface, endpoint) found by recover()
         self._running = {}
+        self._not_run = {}  # (node_id, gwid) -> why a deployed container does not run
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="runtime-monitor", daemon=True)
@@ -99,9 +100,14 @@ class NamespaceRuntime(Runtime):
     def start_container(self, spec, http):
         lower = self.images.rootfs(spec.flist_url, http, spec.image, spec.recipe)
         if lower is None:
-            hint = " (build it with: python -m localgrid image build %s)" % spec.recipe if spec.recipe else ""
-            log.warning("container %s: localgrid has no image of %s%s; it is deployed but not run", spec.gwid,
-                        spec.flist_url, hint)
+            if spec.recipe:
+                why = "%s runs image %s, which is not built (python -m localgrid image build %s): deployed, not run" % (
+                    spec.flist_url, spec.recipe, spec.recipe)
+            else:
+                why = "%s is %s" % (spec.flist_url, recipes.NOT_RUNNABLE)
+            log.warning("container %s: %s", spec.gwid, why)
+            with self._lock:
+                self._not_run[(spec.node_id, spec.gwid)] = why
             return ""
         if not spec.interactive:  # an interactive container runs coreX, whatever its entrypoint
             entrypoint.check(lower, spec.argv, spec.env.get("PATH"))
@@ -185,6 +191,7 @@ class NamespaceRuntime(Runtime):
     def remove_container(self, node_id, gwid, keep_files=False):
         with self._lock:
             running = self._running.pop((node_id, gwid), None)
+            self._not_run.pop((node_id, gwid), None)
         if running is not None:
             self._teardown(running)
         if not keep_files:
@@ -212,6 +219,10 @@ class NamespaceRuntime(Runtime):
         """The host pid of each running container's PID 1 (its container's processes descend from it)."""
         with self._lock:
             return [item.process.pid for item in self._running.values() if item.process.poll() is None]
+
+    def not_running(self, node_id, gwid):
+        with self._lock:
+            return self._not_run.get((node_id, gwid))
 
     def output(self, node_id, gwid):
         try:

@@ -18,6 +18,7 @@ import time
 
 from localgrid.runtime.base import StartError
 
+NOT_RUNNABLE = "not runnable on localgrid (no image stands in for it): deployed, not run"
 MIRROR = os.environ.get("LOCALGRID_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 # Stands in for the seed flist's /sbin/my_init (zaibon-ubuntu-ssh): root may log in with the key given
@@ -65,6 +66,21 @@ def built(images_dir, name):
     """The rootfs of recipe ``name`` when it is in the cache, else None."""
     path = image_dir(images_dir, RECIPES[name])
     return path if os.path.isdir(path) else None
+
+
+def catalogue(flists, images_dir):
+    """{url: what the namespaces runtime does with it} for each flist of the grid file's catalogue. A flist
+    without a recipe is not runnable here (localgrid cannot fetch hub.grid.tf): deployed, never run."""
+    found = {}
+    for entry in flists:
+        url, name = (entry, "") if isinstance(entry, str) else (entry["url"], entry.get("image") or "")
+        if name not in RECIPES:
+            found[url] = NOT_RUNNABLE
+        elif built(images_dir, name):
+            found[url] = "runs image %s" % name
+        else:
+            found[url] = "image %s not built: deployed, not run until `python -m localgrid image build %s`" % (name, name)
+    return found
 
 
 def _builder(target, recipe):

@@ -249,12 +249,29 @@ def test_after_a_sigkill_the_next_start_cleans_up_reports_a_stale_tunnel_and_bri
             deployer.close()
 
 
-def test_a_catalogue_flist_runs_its_recipe_image_once_built(deployer, tmp_path):
+def _why_not_running(deployer, gwid):
+    response = httpx.get("%s/localgrid/nodes/%s/workloads/%s/output" % (deployer.lg.base_url, deployer.node["node_id"],
+                                                                        gwid))
+    assert response.status_code == 404
+    return response.json()["error"]
+
+
+def test_catalogue_flists_run_their_recipe_image_once_built_and_the_others_say_they_do_not_run(deployer, tmp_path):
     seed = "https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist"
+    base = "https://hub.grid.tf/tf-official-apps/base:latest.flist"
+    catalogue = httpx.get(deployer.lg.base_url + "/localgrid/info").json()["runtime"]["catalogue"]
+    assert catalogue[base] == recipes.NOT_RUNNABLE
+    assert catalogue[seed] == ("image debian-ssh not built: deployed, not run until "
+                               "`python -m localgrid image build debian-ssh`")
     rid = deployer.reserve(containers=[deployer.container(seed, entrypoint="/sbin/my_init")],
                            networks=[deployer.network()])
     assert {r["state"] for r in deployer.results(rid, 2).values()} == {1}
-    assert deployer.output("%d-3" % rid) is None  # not built: deployed, not run
+    assert _why_not_running(deployer, "%d-3" % rid) == (
+        "no output: %s runs image debian-ssh, which is not built (python -m localgrid image build debian-ssh): "
+        "deployed, not run" % seed)
+    rid = deployer.reserve(containers=[deployer.container(base, entrypoint="/sbin/zinit init", ip="10.240.1.7")])
+    assert deployer.results(rid, 1)["%d-3" % rid]["state"] == 1
+    assert _why_not_running(deployer, "%d-3" % rid) == "no output: %s is %s" % (base, recipes.NOT_RUNNABLE)
 
     # Stand in for the built debian-ssh image with the busybox rootfs (its /sbin/my_init is the test app).
     images_dir = deployer.lg.settings.images_dir
@@ -267,6 +284,8 @@ def test_a_catalogue_flist_runs_its_recipe_image_once_built(deployer, tmp_path):
                                                           environment={"GREETING": "seed"})])
     assert deployer.results(rid, 1)["%d-3" % rid]["state"] == 1
     assert "greeting=seed" in wait_for(lambda: deployer.output("%d-3" % rid))
+    assert httpx.get(deployer.lg.base_url + "/localgrid/info").json()["runtime"]["catalogue"][seed] == (
+        "runs image debian-ssh")
 
 
 def test_output_goes_to_the_redis_log_channels_with_each_exit(deployer):
