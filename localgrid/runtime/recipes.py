@@ -79,7 +79,8 @@ def catalogue(flists, images_dir):
         elif built(images_dir, name):
             found[url] = "runs image %s" % name
         else:
-            found[url] = "image %s not built: deployed, not run until `python -m localgrid image build %s`" % (name, name)
+            found[url] = "image %s not built: deployed, not run until `python -m localgrid image build %s`" % (
+                name, name)
     return found
 
 

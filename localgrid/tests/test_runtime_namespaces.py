@@ -197,9 +197,10 @@ def test_after_a_sigkill_the_next_start_cleans_up_reports_a_stale_tunnel_and_bri
         deployer = Deployer(lg, "crash%d.3bot" % os.getpid())
         flist = publish(lg, tmp_path)
         network = deployer.network()
-        rid = deployer.reserve(containers=[deployer.container(flist, entrypoint="/bin/app", environment={"GREETING": "hi"},
-                                                              volumes=[{"volume_id": "-2", "mountpoint": "/data"}])],
-                               volumes=[volume(2, deployer.node["node_id"], size=1)], networks=[network])
+        box = deployer.container(flist, entrypoint="/bin/app", environment={"GREETING": "hi"},
+                                 volumes=[{"volume_id": "-2", "mountpoint": "/data"}])
+        rid = deployer.reserve(containers=[box], volumes=[volume(2, deployer.node["node_id"], size=1)],
+                               networks=[network])
         assert {r["state"] for r in deployer.results(rid, 3).values()} == {1}
         gwid = "%d-3" % rid
         first = wait_for(lambda: launch_record(lg.settings.runtime_dir, deployer.node["node_id"], gwid))

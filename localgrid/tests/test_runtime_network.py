@@ -98,8 +98,8 @@ def _resource(node, private_key, public_key, port, subnet, peers):
 
 
 def _ping_from(namespace, address):
-    done = subprocess.run(["nsenter", "--net=" + netns.path(namespace), "busybox", "ping", "-c", "1", "-W", "1", address],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    done = subprocess.run(["nsenter", "--net=" + netns.path(namespace), "busybox", "ping", "-c", "1", "-W", "1",
+                           address], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     return done.returncode == 0
 
 
