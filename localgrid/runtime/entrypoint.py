@@ -11,7 +11,8 @@ from localgrid.runtime.base import StartError
 MAX_LINKS = 40
 
 
-def _resolve(root, path):
+def resolve(root, path):
+    """``path`` inside the rootfs ``root`` as a host path, its symlinks followed within ``root``."""
     todo = [part for part in path.split("/") if part]
     done = []
     links = 0
@@ -38,7 +39,7 @@ def _resolve(root, path):
 
 
 def _executable(root, path):
-    resolved = _resolve(root, path)
+    resolved = resolve(root, path)
     return resolved is not None and os.path.isfile(resolved), resolved
 
 

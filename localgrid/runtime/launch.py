@@ -19,6 +19,7 @@ import stat
 import subprocess
 import time
 
+from localgrid.runtime import entrypoint
 from localgrid.runtime.syscalls import (
     MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, in_throwaway_thread, mount)
 
@@ -50,7 +51,9 @@ def _mount_root(layout, mounts):
     mount("overlay", root, "overlay", data="lowerdir=%s,upperdir=%s,workdir=%s" % (
         layout.lower, layout.upper, layout.work))
     for source, mountpoint in mounts:
-        target = root + mountpoint
+        target = entrypoint.resolve(root, mountpoint)  # an image's symlink never leads out of its root
+        if target is None:
+            raise OSError("volume mountpoint %s: too many symbolic links" % mountpoint)
         os.makedirs(target, exist_ok=True)
         mount(source, target, flags=MS_BIND)
     mount("devpts", root + "/dev/pts", "devpts", data="newinstance,ptmxmode=0666,mode=620")

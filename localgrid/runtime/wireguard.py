@@ -58,6 +58,8 @@ def configure(tools, ifname, private_key, listen_port, peers):
 def host_tunnels_to(tools, endpoints):
     """(interface, peer endpoint) of each WireGuard interface in this process's network namespace (the
     host's) with a peer at one of ``endpoints`` (``host:port`` strings)."""
+    if not endpoints:
+        return []
     done = subprocess.run([tools["wg"], "show", "all", "endpoints"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, check=False)
     found = []
