@@ -1,19 +1,21 @@
 """How a container's PID 1 starts, and how to recognise its processes later.
 
-A throw-away thread of localgrid enters the container's network namespace, makes new mount, UTS,
-IPC and PID namespaces for itself (mounts private), mounts the overlay root, volumes, /dev/pts and
-/sys there, sets the hostname, then spawns busybox's shell: the first process of the new PID
-namespace, so PID 1. That shell joins the cgroup (when limits apply), mounts /proc (it must be done
-from inside the PID namespace) and execs ``chroot``, an applet that execs the entrypoint, which so
-stays PID 1. Two execs in all, where ``unshare`` + ``chroot`` by hand takes three (start time:
-bench/localgrid_runtime.py). The device nodes and directories the root needs are made beforehand
-in the overlay's upper layer. Mounts live only in the container's mount namespace: when its last
-process exits they are gone, nothing to unmount on the host. The environment of the exec is the
-container's own (secret values travel only there, never on a command line or in a file). Killing
-PID 1 with SIGKILL ends every process of its PID namespace.
+A throw-away thread of localgrid enters the container's network namespace (on a first start it
+makes it and plugs it into the container's network), makes new mount, UTS, IPC and PID namespaces
+for itself (mounts private), mounts the overlay root, volumes, /dev/pts and /sys there, sets the
+hostname, then spawns busybox's shell: the first process of the new PID namespace, so PID 1. That
+shell joins the cgroup (when limits apply), mounts /proc (it must be done from inside the PID
+namespace) and execs ``chroot``, an applet that execs the entrypoint, which so stays PID 1 (start
+time against ``unshare`` + ``chroot`` by hand: bench/localgrid_runtime.py; forking Python itself to
+do the same costs more, its page tables). The device nodes and directories the root needs come
+from a lower layer made once per runtime. Mounts live only in the container's mount namespace:
+when its last process exits they are gone, nothing to unmount on the host. The environment of the
+exec is the container's own (secret values travel only there, never on a command line or in a
+file). Killing PID 1 with SIGKILL ends every process of its PID namespace.
 """
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -29,27 +31,29 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 DIRECTORIES = ("proc", "sys", "tmp", "dev/pts", "dev/shm")
 
 
-def prepare_upper(upper):
-    """The mountpoints and /dev entries every container needs, made once in its writable layer."""
+def prepare_skeleton(skeleton):
+    """The mountpoints and /dev entries every container needs, made once per runtime: the top lower layer
+    of every container's overlay, so a start makes none of them."""
+    if os.path.isdir(skeleton):
+        return
+    work = skeleton + ".new"
+    shutil.rmtree(work, ignore_errors=True)
     for directory in DIRECTORIES:
-        os.makedirs(os.path.join(upper, directory), exist_ok=True)
-    os.chmod(os.path.join(upper, "tmp"), 0o1777)
-    os.chmod(os.path.join(upper, "dev/shm"), 0o1777)
+        os.makedirs(os.path.join(work, directory))
+    os.chmod(os.path.join(work, "tmp"), 0o1777)
+    os.chmod(os.path.join(work, "dev/shm"), 0o1777)
     for name in DEVICES:
-        path = os.path.join(upper, "dev", name)
-        if not os.path.lexists(path):
-            host = os.stat(os.path.join("/dev", name))
-            os.mknod(path, stat.S_IFCHR | 0o666, host.st_rdev)
-    ptmx = os.path.join(upper, "dev", "ptmx")
-    if not os.path.lexists(ptmx):
-        os.symlink("pts/ptmx", ptmx)
+        host = os.stat(os.path.join("/dev", name))
+        os.mknod(os.path.join(work, "dev", name), stat.S_IFCHR | 0o666, host.st_rdev)
+    os.symlink("pts/ptmx", os.path.join(work, "dev", "ptmx"))
+    os.rename(work, skeleton)
 
 
 def _mount_root(layout, mounts):
     root = layout.merged
     mount(None, "/", flags=MS_REC | MS_PRIVATE)  # nothing below propagates to the host
-    mount("overlay", root, "overlay", data="lowerdir=%s,upperdir=%s,workdir=%s" % (
-        layout.lower, layout.upper, layout.work))
+    mount("overlay", root, "overlay", data="lowerdir=%s:%s,upperdir=%s,workdir=%s" % (
+        layout.skeleton, layout.lower, layout.upper, layout.work))
     for source, mountpoint in mounts:
         target = entrypoint.resolve(root, mountpoint)  # an image's symlink never leads out of its root
         if target is None:
@@ -60,12 +64,12 @@ def _mount_root(layout, mounts):
     mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def start(busybox, layout, netns_path, cgroup_procs, hostname, mounts, argv, env, streams):
-    """Start the container; returns the Popen of its PID 1. ``mounts`` are (host directory, absolute
-    mountpoint) pairs, ``streams`` its (stdout, stderr): a file or ``subprocess.PIPE`` each."""
+def start(busybox, layout, enter_network, cgroup_procs, hostname, mounts, argv, env, streams):
+    """Start the container; returns the Popen of its PID 1. ``enter_network()`` moves the starting thread
+    into the container's network namespace (making it, the first time); ``mounts`` are (host directory,
+    absolute mountpoint) pairs, ``streams`` its (stdout, stderr): a file or ``subprocess.PIPE`` each."""
     def spawn():
-        with open(netns_path, "rb") as handle:
-            os.setns(handle.fileno(), os.CLONE_NEWNET)
+        enter_network()
         os.unshare(NEW_NAMESPACES)
         _mount_root(layout, mounts)
         socket.sethostname(hostname)

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 
-from localgrid.runtime import launch
 
 
 def short_hash(*parts):
@@ -21,6 +20,7 @@ def short_hash(*parts):
 class ContainerLayout:
     home: str
     lower: str = ""
+    skeleton: str = ""  # launch.prepare_skeleton's directory, the overlay's top lower layer
 
     @property
     def upper(self):
@@ -45,7 +45,6 @@ class ContainerLayout:
     def create(self):
         for path in (self.upper, self.work, self.merged):
             os.makedirs(path, exist_ok=True)
-        launch.prepare_upper(self.upper)
 
 
 class RuntimeDir:
@@ -53,7 +52,11 @@ class RuntimeDir:
         self.path = os.path.abspath(path)
 
     def container(self, node_id, gwid, lower=""):
-        return ContainerLayout(os.path.join(self.path, "containers", node_id, gwid), lower)
+        return ContainerLayout(os.path.join(self.path, "containers", node_id, gwid), lower, self.skeleton)
+
+    @property
+    def skeleton(self):
+        return os.path.join(self.path, "skeleton")
 
     def volume(self, node_id, volume_id):
         return os.path.join(self.path, "volumes", node_id, volume_id)

@@ -61,6 +61,7 @@ class NamespaceRuntime(Runtime):
         super().__init__("root, unshare and /dev/net/tun are available")
         self.tools = tool_paths()
         self.dir = RuntimeDir(runtime_dir)
+        launch.prepare_skeleton(self.dir.skeleton)
         self.images = ImageCache(cache_dir, hub_base_url, self.tools["tar"])
         self.cgroups = Cgroups(self.dir.cgroup_group())
         self.networks = NetworkResources(self.tools, self.dir)
@@ -140,18 +141,26 @@ class NamespaceRuntime(Runtime):
                        logs.OutputFile(layout.output), logs.channels(spec.logs))
 
     def _prepare(self, running):
-        """Files, network namespace (with eth0 on its network) and cgroup of a container about to start."""
+        """Files and cgroup of a container about to start."""
         spec = running.spec
         running.layout.create()
         for volume_id, _mountpoint in spec.volumes:
             self.create_volume(spec.node_id, volume_id)
         if spec.interactive:
             corex.install(os.path.join(running.layout.home, "corex"), self.tools["busybox"])
+        running.cgroup_procs = self.cgroups.create(running.netns, spec.cpu, spec.memory_mib)
+
+    def _enter_network(self, running):
+        """In the thread starting the container: its network namespace, made with eth0 on its network the
+        first time (one thread does it all: each thread handed work is a wake-up, slow on a loaded machine)."""
+        if netns.exists(running.netns):
+            netns.enter(running.netns)
+            return
         try:
-            netns.add(self.tools["ip"], running.netns)
+            netns.create_here(self.tools["ip"], running.netns)
         except netns.CommandError as error:
             raise StartError("error starting container: cannot create its network namespace: %s" % error) from None
-        running.cgroup_procs = self.cgroups.create(running.netns, spec.cpu, spec.memory_mib)
+        spec = running.spec
         if spec.network:
             net_id, ipv4, ipv6 = spec.network
             veth = "v" + short_hash(self.dir.path, spec.node_id, spec.gwid)[:12]
@@ -167,9 +176,9 @@ class NamespaceRuntime(Runtime):
         # no pipe, no thread copying it.
         with open(running.layout.output, "ab") as direct:
             streams = [subprocess.PIPE if channels else direct for channels in running.channels]
-            running.process = launch.start(self.tools["busybox"], running.layout, netns.path(running.netns),
-                                           running.cgroup_procs, running.spec.gwid, running.mounts, running.argv,
-                                           running.spec.env, streams)
+            running.process = launch.start(
+                self.tools["busybox"], running.layout, lambda: self._enter_network(running), running.cgroup_procs,
+                running.spec.gwid, running.mounts, running.argv, running.spec.env, streams)
         piped = zip((running.process.stdout, running.process.stderr), running.channels)
         running.pumps = [logs.pump(stream, running.output, channels) for stream, channels in piped if stream]
         running.exited_at = None
@@ -252,7 +261,7 @@ class NamespaceRuntime(Runtime):
             running.restarts += 1
             try:
                 self._launch(running)
-            except OSError as error:
+            except (StartError, OSError, netns.CommandError) as error:
                 running.exited_at = now
                 running.note("restart failed: %s" % error)
 

@@ -1,6 +1,7 @@
 """Named network namespaces (as ``ip netns`` names them), created and deleted only by the names localgrid
 recorded. Creation is done in-process (unshare + bind mount + lo up, what ``ip netns add`` does): two
-``ip`` runs per container would be a third of its start time."""
+``ip`` runs per container would be a third of its start time; a container's is made by the thread that
+starts it (launch.py)."""
 
 import fcntl
 import os
@@ -43,18 +44,28 @@ def _create(target):
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
 
 
-def add(ip, name):
-    if exists(name):
-        return
+def create_here(ip, name):
+    """In a throw-away thread: give the thread a new network namespace, named ``name``, its loopback up."""
     os.makedirs(NETNS_DIR, exist_ok=True)
     target = path(name)
     with open(target, "x"):
         pass
     try:
-        in_throwaway_thread(lambda: _create(target), "netns-" + name)
+        _create(target)
     except OSError as error:
         delete(ip, name)
         raise CommandError("cannot create network namespace %s: %s" % (name, error)) from None
+
+
+def enter(name):
+    """In a throw-away thread: move the thread into the network namespace ``name``."""
+    with open(path(name), "rb") as handle:
+        os.setns(handle.fileno(), os.CLONE_NEWNET)
+
+
+def add(ip, name):
+    if not exists(name):
+        in_throwaway_thread(lambda: create_here(ip, name), "netns-" + name)
 
 
 def delete(ip, name):

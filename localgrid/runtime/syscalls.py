@@ -19,7 +19,7 @@ def mount(source, target, fstype=None, flags=0, data=None):
 
 
 def in_throwaway_thread(function, name):
-    """``function()`` in a thread of its own, which ends with it; its result, or its OSError raised here.
+    """``function()`` in a thread of its own, which ends with it; its result, or its exception raised here.
 
     Namespaces (setns, unshare), the root and the working directory belong to a thread: changing them
     there leaves every other thread of localgrid as it was, and what that thread forks inherits them.
@@ -29,7 +29,7 @@ def in_throwaway_thread(function, name):
     def run():
         try:
             outcome["result"] = function()
-        except OSError as error:
+        except Exception as error:  # pylint: disable=broad-exception-caught  # raised again by the caller
             outcome["error"] = error
 
     thread = threading.Thread(target=run, name=name)

@@ -60,11 +60,19 @@ def host_tunnels_to(tools, endpoints):
     host's) with a peer at one of ``endpoints`` (``host:port`` strings)."""
     if not endpoints:
         return []
-    done = subprocess.run([tools["wg"], "show", "all", "endpoints"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True, check=False)
     found = []
-    for line in done.stdout.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[2] in endpoints and os.path.exists(os.path.join("/sys/class/net", parts[0])):
-            found.append((parts[0], parts[2]))
+    # Interface by interface: `wg show all endpoints` runs the line of an interface without peers into the next.
+    for interface in _wg(tools, "show", "interfaces").split():
+        if not os.path.exists(os.path.join("/sys/class/net", interface)):
+            continue  # in a namespace of its own (e.g. a network resource of another localgrid)
+        for line in _wg(tools, "show", interface, "endpoints").splitlines():
+            _peer, _sep, endpoint = line.partition("\t")
+            if endpoint in endpoints:
+                found.append((interface, endpoint))
     return found
+
+
+def _wg(tools, *args):
+    done = subprocess.run([tools["wg"], *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, check=False)
+    return done.stdout
