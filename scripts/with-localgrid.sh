@@ -4,7 +4,8 @@
 #   LOCALGRID_PAYMENT=stellar|free (default stellar)   LOCALGRID_PROFILE=fast|realistic (default fast)
 #   LOCALGRID_LOG=path to keep localgrid's output (default: a temp file printed on failure)
 #   LOCALGRID_START_TIMEOUT=seconds to wait for it to listen (default 180: a loaded machine needs a minute)
-#   LOCALGRID_STOP_TIMEOUT=seconds it gets to stop its containers after SIGTERM before SIGKILL (default 30)
+#   LOCALGRID_STOP_TIMEOUT=seconds it gets to stop its containers after SIGTERM before SIGKILL (default 30;
+#     0: SIGKILL at once, then the cleanup below, as after a crash)
 source "$(dirname "$0")/lib.sh"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/localgrid.XXXXXX")"
@@ -21,7 +22,7 @@ lg_pid=$!
 stop_localgrid() {
     local deadline=$((SECONDS + stop_timeout))
     if kill -0 "$lg_pid" 2>/dev/null; then
-        kill -TERM "$lg_pid" 2>/dev/null || true
+        [ "$stop_timeout" -eq 0 ] || kill -TERM "$lg_pid" 2>/dev/null || true
         while kill -0 "$lg_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
         kill -KILL "$lg_pid" 2>/dev/null || true
     fi

@@ -9,10 +9,14 @@ import os
 import shutil
 import socket
 import stat
+import time
+import types
 
 import httpx
 import pytest
 
+from localgrid.config import Settings
+from localgrid.grid import load_grid
 from localgrid.runtime import flists
 from localgrid.runtime.probe import missing_requirement
 from localgrid.tests.conftest import Customer, grid_now, reservation_data, wait_for
@@ -117,3 +121,14 @@ class Deployer:
 
     def close(self):
         self.client.close()
+
+
+class RemoteLocalgrid:
+    """What Deployer needs of a localgrid that runs in another process."""
+
+    def __init__(self, url, state):
+        port = int(url.rsplit(":", 1)[1])
+        self.settings = Settings(port=port, state_path=state)
+        self.base_url = self.settings.base_url
+        self.explorer_url = self.settings.explorer_url
+        self.app_state = types.SimpleNamespace(grid=load_grid(), clock=types.SimpleNamespace(now=time.time))

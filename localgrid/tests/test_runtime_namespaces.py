@@ -12,22 +12,19 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import types
 
 import httpx
 import nacl.public
 import pytest
 
-from localgrid.config import Settings
-from localgrid.grid import load_grid
 from localgrid.runtime import launch, netns, recipes
 from localgrid.runtime.cgroups import Cgroups
 from localgrid.runtime.layout import RuntimeDir, read_record
 from localgrid.runtime.relay import socket_in
 from localgrid.tests.conftest import volume, wait_for
 from localgrid.tests.redis_server import RedisServer
-from localgrid.tests.runtime_support import Deployer, busybox_rootfs, publish, require_namespaces
+from localgrid.tests.runtime_support import (
+    Deployer, RemoteLocalgrid, busybox_rootfs, publish, require_namespaces)
 from localgrid.tests.test_node_e2e import seal
 from localgrid.tests.wireguard_client import StaleHostTunnel
 
@@ -138,17 +135,6 @@ def test_a_container_that_cannot_start_fails_with_the_cause_and_leaves_nothing(d
     assert not os.path.exists(runtime.dir.container(deployer.node["node_id"], "%d-3" % rid).home)
 
 
-class _Remote:
-    """What Deployer needs of a localgrid that runs in another process."""
-
-    def __init__(self, url, state):
-        port = int(url.rsplit(":", 1)[1])
-        self.settings = Settings(port=port, state_path=state)
-        self.base_url = self.settings.base_url
-        self.explorer_url = self.settings.explorer_url
-        self.app_state = types.SimpleNamespace(grid=load_grid(), clock=types.SimpleNamespace(now=time.time))
-
-
 def _env():
     return dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
@@ -193,7 +179,7 @@ def test_after_a_sigkill_the_next_start_cleans_up_reports_a_stale_tunnel_and_bri
     process, url = _serve(state, tmp_path / "first.log")
     tunnel = deployer = None
     try:
-        lg = _Remote(url, state)
+        lg = RemoteLocalgrid(url, state)
         deployer = Deployer(lg, "crash%d.3bot" % os.getpid())
         flist = publish(lg, tmp_path)
         network = deployer.network()
@@ -350,3 +336,21 @@ def test_an_interactive_container_runs_corex_on_port_7681(deployer):
     assert any(p["pid"] == pid for p in json.loads(_http_get_in(namespace, "10.240.1.5", "/api/processes")[1]))
     assert _http_get_in(namespace, "10.240.1.5", "/api/process/kill?id=%d" % pid) == (200, '{"killed": %d}' % pid)
     assert _http_get_in(namespace, "10.240.1.5", "/nope")[0] == 404
+
+
+def test_with_localgrid_cleans_up_after_killing_localgrid(tmp_path):
+    """scripts/with-localgrid.sh, told to SIGKILL localgrid at once, still leaves no container or namespace."""
+    require_namespaces()
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    log = tmp_path / "localgrid.log"
+    env = dict(_env(), TFGRID_VENV=sys.prefix, LOCALGRID_PAYMENT="free", LOCALGRID_STOP_TIMEOUT="0",
+               LOCALGRID_LOG=str(log))
+    done = subprocess.run(["bash", os.path.join(repo, "scripts", "with-localgrid.sh"), sys.executable,
+                           os.path.join(repo, "localgrid", "tests", "deploy_for_crash.py"), str(tmp_path / "record.json")],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr + _read(log)
+    with open(tmp_path / "record.json", encoding="utf-8") as handle:
+        record = json.load(handle)
+    assert not launch.same_process(record["pid"], record["start_ticks"]) and not netns.exists(record["netns"])
+    assert "cleaned up: process %d, netns %s" % (record["pid"], record["netns"]) in _read(log)
+    assert not os.path.exists(record["runtime_dir"])
