@@ -11,7 +11,6 @@ import json
 import os
 
 
-
 def short_hash(*parts):
     return hashlib.sha1("\0".join(parts).encode()).hexdigest()
 
