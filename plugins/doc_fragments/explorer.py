@@ -39,8 +39,8 @@ options:
     default: 30.0
   explorer_retries:
     description:
-      - How often a safe explorer request is retried on connection errors and on HTTP 429, 502, 503 and
-        504, with jittered exponential backoff honouring C(Retry-After).
+      - How often a safe explorer request is retried on connection errors and on HTTP 429, 500, 502, 503
+        and 504, with jittered exponential backoff honouring C(Retry-After).
       - Requests that are not idempotent, such as registering a reservation, are never retried.
     type: int
     default: 5
@@ -77,7 +77,7 @@ options:
     default: 30.0
   explorer_retries:
     description:
-      - How often a safe explorer request is retried on connection errors and on HTTP 429, 502, 503 and 504.
+      - How often a safe explorer request is retried on connection errors and on HTTP 429, 500, 502, 503 and 504.
     type: int
     default: 5
 """

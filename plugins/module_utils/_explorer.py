@@ -57,7 +57,8 @@ NEXT_ACTION_NAMES = dict((value, name) for name, value in NEXT_ACTION.items())
 
 USER_AGENT = "ansible-threefold.grid/%s" % COLLECTION_VERSION
 
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# 500 too: tfexplorer answers 500 for a failed database call, which a repeated read may not meet again.
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 MAX_PAGE_SIZE = 1000  # the explorer caps `size` at 1000
 MAX_PAGES = 100000  # guards against a garbage Pages header (the explorer can send one, see docs/contract/explorer.md §1.4)
 
@@ -146,7 +147,7 @@ class ExplorerClient:
                 retry_safe: Optional[bool] = None, headers: Optional[Dict[str, str]] = None) -> "httpx.Response":
         """Send one request and return the httpx response (status < 400).
 
-        GET is always retried on transport errors and 429/502/503/504; other methods only when
+        GET is always retried on transport errors and 429/500/502/503/504; other methods only when
         `retry_safe` is true, because repeating a non-idempotent call could create twice.
         """
         method = method.upper()

@@ -249,6 +249,11 @@ def new_http_client():
     return None
 
 
+def _transient(error):
+    """A StellarError that a repeated request may not meet again: a lost connection, 429 or a 5xx."""
+    return error.code == "horizon_unreachable" or (error.failure or {}).get("status") in RETRY_STATUSES
+
+
 class Horizon:
     """The few Horizon calls the grid needs, with stellar-sdk errors turned into StellarError."""
 
@@ -279,10 +284,12 @@ class Horizon:
             try:
                 return self._call(what, func)
             except StellarError as exc:
-                retriable = exc.code == "horizon_unreachable" or (exc.failure or {}).get("status") in RETRY_STATUSES
-                if not retriable or attempt == self.retries:
+                if not _transient(exc) or attempt == self.retries:
                     raise
-            self._sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+            self._backoff(attempt)
+
+    def _backoff(self, attempt):
+        self._sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
 
     def network_passphrase(self):
         root = self._read("reading its root document", lambda: self.server.root().call())
@@ -349,6 +356,19 @@ class Horizon:
             sdk_exceptions.raise_request_exception(response)
             return response.json()
         return self._call(what, call)
+
+    def fund(self, path, params, what, applied):
+        """GET a funding path (friendbot, faucet). Not idempotent: after a 5xx or a lost answer, which say
+        nothing about whether it applied, ``applied()`` reads the account before the request is sent again."""
+        for attempt in range(self.retries + 1):
+            try:
+                return self.get_json(path, params, what)
+            except StellarError as exc:
+                if not _transient(exc) or attempt == self.retries:
+                    raise
+            self._backoff(attempt)
+            if applied():
+                return None
 
     def load_account(self, address):
         return self._read("loading account %s" % address, lambda: self.server.load_account(address))

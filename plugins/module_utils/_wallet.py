@@ -31,6 +31,12 @@ def wallet_view(address, account):
             "trustlines": [b["asset"] for b in balances if b["asset"] != "XLM"]}
 
 
+def _funded(account, asset, target):
+    """Whether ``account`` holds at least ``target`` stroops of ``asset``."""
+    line = _stellar.balance_line(account, asset) if account else None
+    return bool(line) and amount_to_stroops(line["balance"]) >= target
+
+
 class WalletRunner(Runner):
     """zos_wallet: a Stellar account with the trustlines asked for (created and funded on a localgrid)."""
 
@@ -157,7 +163,8 @@ class WalletRunner(Runner):
         if account is None:
             if not self.params["fund"]:
                 return
-            horizon.get_json("/friendbot", {"addr": address}, "creating account %s with the friendbot" % address)
+            horizon.fund("/friendbot", {"addr": address}, "creating account %s with the friendbot" % address,
+                         lambda: horizon.account(address) is not None)
             account = horizon.account(address)
         missing = [asset for asset in assets if asset not in before["trustlines"]]
         if missing:
@@ -168,9 +175,10 @@ class WalletRunner(Runner):
             line = _stellar.balance_line(account, fund_asset)
             have = amount_to_stroops(line["balance"]) if line else 0
             if have < target:
-                horizon.get_json("/faucet", {"addr": address, "asset": self.params["fund_asset"],
-                                             "amount": stroops_to_amount(target - have)},
-                                 "funding %s from the localgrid faucet" % address)
+                horizon.fund("/faucet", {"addr": address, "asset": self.params["fund_asset"],
+                                         "amount": stroops_to_amount(target - have)},
+                             "funding %s from the localgrid faucet" % address,
+                             lambda: _funded(horizon.account(address), fund_asset, target))
                 self.result["changed"] = True
 
     def add_trustlines(self, horizon, passphrase, keypair, assets):

@@ -86,7 +86,7 @@ def test_get_retries_503_then_succeeds():
     assert len(sleeps) == 1 and 0 < sleeps[0] <= client.backoff_base
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_every_retryable_status_is_retried(status):
     recorder = Recorder(httpx.Response(status), httpx.Response(200, json=[]))
     client, sleeps = make_client(recorder)
