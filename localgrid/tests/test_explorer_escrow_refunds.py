@@ -73,6 +73,18 @@ def test_cancel_refunds_a_partial_payment_then_a_later_payment_stays(lg):
         assert _state(client, escrow.rid) == 4
 
 
+def test_cancel_refunds_every_payment_with_the_memo_not_only_the_last(lg):
+    with _client(lg) as client:
+        escrow = Escrow(lg, client, "twice.3bot")
+        payer = _funded_wallet(escrow.ledger)
+        start = escrow.ledger.balance(payer, "TFT")
+        escrow.pay(payer, escrow.total // 3)  # two runs each paid a part: still too little, still waiting
+        escrow.pay(payer, escrow.total // 3)
+        escrow.cancel()
+        assert escrow.held() == 0 and escrow.ledger.balance(payer, "TFT") == start
+        assert escrow.record()["cancelled"] == 1
+
+
 def test_cancel_of_an_unpaid_reservation_sends_nothing_and_a_later_payment_stays(lg):
     with _client(lg) as client:
         escrow = Escrow(lg, client, "unpaid.3bot")
