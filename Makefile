@@ -1,5 +1,5 @@
 # The two commands of the README, plus development shortcuts.
-.PHONY: demo test venv localgrid clean bench
+.PHONY: demo test venv localgrid clean bench reliability
 
 demo:  ## deploy a container end to end on a local grid (creates .venv on first run)
 	scripts/demo.sh
@@ -18,3 +18,6 @@ clean:
 
 bench:  ## speed and memory benchmarks (ratios measured in one run)
 	scripts/bench.sh
+
+reliability:  ## issue 13's reliability suite in full: 20 fault seeds x 10 containers, SIGKILLs, concurrent runs (about 2 hours)
+	scripts/reliability.sh

@@ -1,8 +1,8 @@
 """A localgrid under ``--faults`` that the reliability suite can SIGKILL and start again on the same state.
 
 Unlike harness.LocalgridProcess it keeps one port (picked free once, so the playbooks' URLs stay
-valid across restarts), one state file and one log per start, all in the run's directory; every
-process it starts is in its own session and is killed by that id.
+valid across restarts), one state file and one log per start, all in the run's directory; a kill
+stops the process and every process below it, by their ids.
 """
 
 import os
@@ -27,18 +27,39 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def kill_session(pid):
-    """SIGKILL every process of the session ``pid`` leads (the child we started with start_new_session)."""
+def _children():
+    """{parent pid: [child pids]} of every process, from /proc/<pid>/stat."""
+    children = {}
     for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == pid:  # field 6 of /proc/<pid>/stat: the session id
+        if entry.name.isdigit():
             try:
-                os.kill(int(entry.name), signal.SIGKILL)
+                fields = (entry / "stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def _tree(pid):
+    children, found, pending = _children(), [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending += children.get(current, [])
+    return found
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and every process below it, as a crash of the machine would stop them.
+
+    ansible-playbook's workers call setsid(), so neither its session nor its process group holds
+    them; the tree does. Every process of it is stopped first (a stopped process cannot fork), then
+    the tree is read again and killed.
+    """
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for member in _tree(pid):
+            try:
+                os.kill(member, sig)
             except ProcessLookupError:
                 pass
 
@@ -86,7 +107,7 @@ class FaultyLocalgrid:
     def kill(self):
         """SIGKILL, as a crash or an OOM kill would: no shutdown, the state as the last commit left it."""
         if self.process is not None:
-            kill_session(self.process.pid)
+            kill_tree(self.process.pid)
             self.process.wait()
             self.process = None
 

@@ -1,4 +1,4 @@
-"""``ansible-playbook`` processes the reliability suite starts, kills and waits for, each in its own session.
+"""``ansible-playbook`` processes the reliability suite starts, kills and waits for, each with the processes below it.
 
 The environment, inventory and playbooks are bench/playbook_runs.py's; a play here runs with ``-v``
 (task results are printed, so the secrets check reads what users' logs would hold) and keeps its
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from reliability_grid import kill_session
+from reliability_grid import kill_tree
 
 
 class Play:
@@ -44,9 +44,9 @@ class Play:
         return text in self.output()
 
     def kill(self):
-        """SIGKILL ansible-playbook and every process it started (its forks and the module processes)."""
+        """SIGKILL ansible-playbook and every process it started (its workers and the module processes)."""
         self.killed = True
-        kill_session(self.process.pid)
+        kill_tree(self.process.pid)
         self.process.wait()
 
     def wait(self, timeout):
@@ -55,7 +55,6 @@ class Play:
         except subprocess.TimeoutExpired:
             self.kill()
             return None
-        kill_session(self.process.pid)  # a module process left behind is stopped with its play
         return None if self.killed else returncode
 
     def failures(self):

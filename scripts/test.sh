@@ -2,13 +2,14 @@
 # The README's test command: every test of the repository, on a fresh machine, no manual step.
 #   the repository stands alone (no path outside it) · the built collection packs no generated file ·
 #   localgrid's pytest suite · ansible-test sanity, units, integration (against a localgrid started
-#   here on a free port) on ansible-core 2.21 / Python 3.13 · sanity and units on ansible-core 2.19 /
+#   here on a free port) on ansible-core 2.21 / Python 3.13 · the short reliability suite (bench/reliability.py
+#   --short: containers paid through localgrid --faults, a SIGKILL, audited) · sanity and units on ansible-core 2.19 /
 #   Python 3.11 · ansible-lint (production profile) · antsibull-docs and antsibull-changelog lint ·
 #   ansible-builder create of the execution environment.
 # Usage: scripts/test.sh [stage ...]   (default: all stages; see STAGES below)
 source "$(dirname "$0")/lib.sh"
 
-STAGES=(standalone package localgrid units sanity integration lint docs ee units-2.19 sanity-2.19)
+STAGES=(standalone package localgrid units sanity integration reliability lint docs ee units-2.19 sanity-2.19)
 [ "$#" -gt 0 ] && STAGES=("$@")
 
 "$REPO_ROOT/scripts/venv.sh" --with-219
@@ -36,6 +37,7 @@ stage_integration()  {
         '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no "${@:1}"' \
         "$REPO_ROOT" ${INTEGRATION_ARGS:-}
 }
+stage_reliability()  { "$REPO_ROOT/scripts/reliability.sh" --short; }
 stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
 stage_docs()         {
     local plugin
