@@ -230,6 +230,20 @@ def main(argv=None):
     return status
 
 
+class _Figure:
+    """One line per figure: value, target, the seeds, OK or MISSED (recorded in the verdicts)."""
+
+    def __init__(self, verdicts, seeds):
+        self.verdicts, self.seeds = verdicts, seeds
+
+    def __call__(self, what, value, form, target):
+        ok = value <= target
+        print(("%s: " + form + " (target <= %s; %s) %s") % (what, value, target, self.seeds, "OK" if ok else "MISSED"),
+              flush=True)
+        if not ok:
+            self.verdicts.missed.append(what)
+
+
 def _report(args, results):
     verdicts = Verdicts()
     seeds = "seeds " + ",".join(str(run.seed) for run, _f, _l in results)
@@ -262,13 +276,13 @@ def _report(args, results):
     if unpaid:
         verdicts.info("live reservations left waiting for payment: %s" % unpaid)
     worst = max(converge) if converge else (MAX_RUNS + 1, 0, "none")
-    verdicts.at_most("duplicate live reservations per name (%s)" % seeds, len(duplicates), 0)
-    verdicts.at_most("reservations paid twice (%s)" % seeds, len(doubles), 0)
-    verdicts.at_most("TFT lost on reservations not live and not refunded (%s)" % seeds,
-                     sum(amount for _s, _i, amount in lost) / STROOPS, 0)
-    verdicts.at_most("secrets in captured output (%s)" % seeds, len(leaked), 0)
-    verdicts.at_most("runs to converge, worst step (seed %d, %s; %s)" % (worst[1], worst[2], seeds), worst[0],
-                     TARGET_RUNS)
+    figure = _Figure(verdicts, seeds)
+    figure("duplicate live reservations per name", len(duplicates), "%d", 0)
+    figure("reservations paid twice", len(doubles), "%d", 0)
+    figure("TFT lost on reservations not live and not refunded", sum(amount for _s, _i, amount in lost) / STROOPS,
+           "%.7f", 0)
+    figure("secrets in captured output", len(leaked), "%d", 0)
+    figure("runs to converge, worst step (seed %d, %s)" % (worst[1], worst[2]), worst[0], "%d", TARGET_RUNS)
     verdicts.require("every container live (%s)" % seeds, not missing, "%d missing" % len(missing) if missing else "")
     verdicts.require("every seed audited", len(audited) == len(results) == len(args.seeds),
                      "%d of %d" % (len(audited), len(args.seeds)))
