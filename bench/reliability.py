@@ -257,6 +257,12 @@ def _report(args, results):
         for message in sorted(run.failures)[:5]:
             verdicts.info("seed %d: a run failed with: %s" % (run.seed, message[:300]))
     audited = [(run, findings) for run, findings, _leaked in results if findings is not None]
+    for run, findings in audited:
+        paid = [item for item in findings.reservations if item.payments]
+        verdicts.info("seed %d: %d reservations (%d live), %d paid with %d payments (%.7f TFT), %.7f TFT refunded"
+                      % (run.seed, len(findings.reservations), sum(item.live for item in findings.reservations),
+                         len(paid), sum(item.payments for item in paid), sum(item.paid for item in paid) / STROOPS,
+                         sum(item.refunded for item in findings.reservations) / STROOPS))
     duplicates = [(run.seed, name, ids) for run, findings in audited for name, ids in findings.duplicates]
     doubles = [(run.seed, item) for run, findings in audited for item in findings.double_payments]
     lost = [(run.seed, item, amount) for run, findings in audited for item, amount in findings.lost]
