@@ -57,6 +57,7 @@ class SeedRun:
         self.runner = None
         self.nodes = []
         self.plays = 0
+        self.started = []
         self.converge = {}  # step: runs until one succeeded (MAX_RUNS + 1 when none did)
         self.failures = set()
         self.expected = set()  # container names the runs were asked to deploy
@@ -72,8 +73,10 @@ class SeedRun:
         if playbook == "containers.yml":
             env = dict(env or {}, TFGRID_IDENTITY_NAME=self.identity_name,
                        TFGRID_IDENTITY_SEED_FILE=str(self.seed_file))
-        return Play(self.runner, self.dir / ("play-%02d-%s.log" % (self.plays, playbook.split(".")[0])),
+        play = Play(self.runner, self.dir / ("play-%02d-%s.log" % (self.plays, playbook.split(".")[0])),
                     playbook, extra, env)
+        self.started.append(play)
+        return play
 
     def finish(self, play):
         returncode = play.wait(self.args.run_timeout)
@@ -143,14 +146,14 @@ class SeedRun:
                              [0 if codes == [0, 0] else 1])
 
     def audit(self):
-        self.grid.stop()
+        self.stop()
         wallet_secret = self.wallet_file.read_text(encoding="ascii").strip() if self.wallet_file.exists() else ""
         findings = None
-        if wallet_secret and self.seed_file.exists():
+        tid = customer_tid(self.grid.state_path, self.identity_name) if self.grid.state_path.exists() else None
+        if wallet_secret and tid is not None:
             from stellar_sdk import Keypair
 
-            findings = audit_state(self.grid.state_path, customer_tid(self.grid.state_path, self.identity_name),
-                                   Keypair.from_secret(wallet_secret).public_key)
+            findings = audit_state(self.grid.state_path, tid, Keypair.from_secret(wallet_secret).public_key)
         identity = Identity.from_file(str(self.seed_file)) if self.seed_file.exists() else None
         leaked = secrets_in(sorted(self.dir.glob("*.log")), {
             "identity seed": identity.seed_hex if identity else "",
@@ -161,6 +164,9 @@ class SeedRun:
         return findings, leaked
 
     def stop(self):
+        for play in self.started:
+            if play.process.poll() is None:  # left running by an error of the suite
+                play.kill()
         self.grid.stop()
         if self.runner is not None:
             self.runner.close()

@@ -97,14 +97,13 @@ def _add_payments(conn, reservations, wallet):
 
 
 def customer_tid(state_path, name):
+    """The 3Bot id of ``name``, or None when it was never registered (its set-up failed)."""
     conn = sqlite3.connect("file:%s?mode=ro" % state_path, uri=True)
     try:
         row = conn.execute("SELECT id FROM phonebook_users WHERE name = ?", (name,)).fetchone()
     finally:
         conn.close()
-    if row is None:
-        raise RuntimeError("identity %s is not in the phonebook of %s" % (name, state_path))
-    return row[0]
+    return row[0] if row else None
 
 
 def secrets_in(paths, secrets):
