@@ -192,6 +192,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._identity import Id
 from ansible_collections.threefold.grid.plugins.module_utils._session import IDENTITY_SOURCES, Runner
 
 UPDATABLE_FIELDS = ("email", "description", "host")
+CREATE_ATTEMPTS = 3  # registrations tried when answers are lost (each after a read of the phonebook)
 
 
 def record(user, public_key_hex):
@@ -288,12 +289,19 @@ class IdentityRunner(Runner):
         return updated
 
     def create(self, identity):
-        try:
-            return self.session.client.create_user(
-                self.name, self.params["email"] or "", identity.public_key_hex,
-                description=self.params["description"] or "", host=self.params["host"] or "")
-        except ExplorerError as exc:
-            raise IdentityError.during("Failed to register identity %s" % self.name, exc) from None
+        """The new phonebook entry. POST /users is not idempotent: after a lost answer or a 5xx, which say nothing
+        about whether it applied, the phonebook is read and the entry adopted when it holds our key."""
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                return self.session.client.create_user(
+                    self.name, self.params["email"] or "", identity.public_key_hex,
+                    description=self.params["description"] or "", host=self.params["host"] or "")
+            except ExplorerError as exc:
+                if (exc.status is not None and exc.status < 500) or attempt == CREATE_ATTEMPTS - 1:
+                    raise IdentityError.during("Failed to register identity %s" % self.name, exc) from None
+            user = self.find_registered(identity)
+            if user is not None and (user.get("pubkey") or "").lower() == identity.public_key_hex:
+                return user
 
     def run(self):
         check_email(self.params["email"])

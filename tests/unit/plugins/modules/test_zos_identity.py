@@ -229,3 +229,41 @@ def test_invalid_email_fails_before_anything_is_written(run, tmp_path, email):
     result = run({"identity_name": "alice.3bot", "email": email, "generate_seed_file": str(seed_file)}, explorer)
     assert result["failed"] is True and "is not a lowercase address" in result["msg"]
     assert explorer.writes() == [] and not seed_file.exists()
+
+
+class LossyExplorer(FakeExplorer):
+    """POST /users answers 502: ``applied`` says, per attempt, whether the explorer stored the user first."""
+
+    def __init__(self, applied):
+        super().__init__()
+        self.applied = list(applied)
+
+    def create_user(self, request, body):
+        if not self.applied:
+            return super().create_user(request, body)
+        if self.applied.pop(0):
+            super().create_user(request, body)
+        return httpx.Response(502, text="bad gateway")
+
+
+def test_a_lost_registration_answer_adopts_the_stored_entry(run):
+    explorer = LossyExplorer([True])
+    result = run(dict(ALICE, description="Alice's deployments"), explorer)
+    assert result["changed"] is True and result["identity"]["tid"] == 1
+    assert result["identity"]["description"] == "Alice's deployments"
+    assert explorer.writes() == [("POST", "/explorer/users"), ("PUT", "/explorer/users/1")]
+    assert len(explorer.users) == 1
+
+
+def test_a_registration_that_did_not_apply_is_sent_again(run):
+    explorer = LossyExplorer([False, False])
+    result = run(ALICE, explorer)
+    assert result["changed"] is True and result["identity"]["tid"] == 1
+    assert explorer.writes() == [("POST", "/explorer/users")] * 3
+
+
+def test_registration_gives_up_after_its_attempts(run):
+    explorer = LossyExplorer([False] * zos_identity.CREATE_ATTEMPTS)
+    result = run(ALICE, explorer)
+    assert result["msg"].startswith("Failed to register identity alice.3bot")
+    assert result["failure"]["status"] == 502 and explorer.users == []
