@@ -7,8 +7,9 @@ and that seed) on a fixed free port; a wallet, an identity and a network (prepar
 - **kill**: containers.yml deploys N containers (a loop) and, at a seeded moment after its first
   container task started, ansible-playbook (with every process it started) or localgrid is
   SIGKILLed; a killed localgrid is started again at once on the same state and port;
-- **pair** (on the seeds chosen for it; a seed with neither deploys the N containers under faults alone): two containers.yml runs started together with the same
+- **pair** (on the seeds chosen for it): two containers.yml runs started together with the same
   identity and the same N new names, each with its own name index (two controllers);
+- a seed with neither deploys the N containers under faults alone;
 
 and after each, containers.yml is re-run until a run succeeds. Then localgrid is stopped and its
 state file audited: live reservations per name, the wallet's payments and refunds per reservation,
