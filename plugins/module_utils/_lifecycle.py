@@ -33,6 +33,12 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils._concurrency import (
+    PAY_WINDOW,
+    ConcurrentRuns,
+    Superseded,
+    Verdict,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
@@ -51,7 +57,6 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 )
 
 PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
-PAY_WINDOW = 300  # seconds a run may take from registering to paying (retries under faults included)
 
 
 class Outcome:
@@ -81,6 +86,7 @@ class Decision:
         self.metadata = metadata
         self.action = action
         self.unpayable = unpayable
+        self.escrow: Optional[Dict[str, Any]] = None  # "pay_existing": the recovered escrow details of ``old``
 
 
 class Plan:
@@ -119,6 +125,8 @@ class ReservationLifecycle:
         self.waiter = ReservationWaiter(session, monotonic, sleep)
         self.wait_deployed = self.waiter.wait_deployed
         self.wait_deleted = self.waiter.wait_deleted
+        self.runs = ConcurrentRuns(session, self.reservations, self.registrar, self.waiter, clock)
+        self.payment_in_flight = self.runs.payment_in_flight
 
     def now(self) -> int:
         return int(self._clock())
@@ -139,9 +147,11 @@ class ReservationLifecycle:
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         if decision.action == "await_payment":
-            settled = self.await_payment(decision, wait, wait_timeout, wait_sleep)
+            settled = self.await_payment(decision, wait, wait_timeout, wait_sleep, payment)
             if settled is not None:
                 return settled
+        if decision.action == "pay_existing":
+            return self.pay_existing(decision, payment, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
         self.check_addresses_free(plan.data, decision.old)
         if payment:
@@ -172,13 +182,24 @@ class ReservationLifecycle:
                 # then would lose that payment (a cancel refunds only what the escrow held at that moment).
                 if self.payment_in_flight(old, payment):
                     return Decision(old, fp, metadata, "await_payment", False)
-                # The escrow details only come back from POST /reservations: an unpaid reservation found
-                # on a later run can not be paid, so it is registered again and the unpaid one cancelled.
-                self.session.warn("reservation %d is still waiting for payment and its escrow details are only "
-                                  "known at registration: registering it again" % old["id"])
-                return Decision(old, fp, metadata, "replace", True)
+                return self.unpaid(Decision(old, fp, metadata, "replace", True), payment)
             return Decision(old, fp, metadata, "none", False)
         return Decision(old, fp, metadata, "renew" if same else "replace", False)
+
+    def unpaid(self, decision: Decision, payment: Dict[str, Any]) -> Decision:
+        """An unpaid reservation nobody is paying (registered by a run that stopped): paid when its escrow details
+        can be recovered (_escrow_recovery.py), else registered again and the unpaid one cancelled."""
+        old = decision.old
+        escrow, how = self.registrar.recover_escrow(old, payment)
+        if escrow is None:
+            self.session.warn("reservation %d is still waiting for payment and its escrow details can not be recovered "
+                              "(%s): registering it again" % (old["id"], how))
+            decision.action, decision.unpayable = "replace", True
+            return decision
+        self.session.warn("reservation %d, registered by a run that did not pay it, is paid now with %s" % (
+            old["id"], how))
+        decision.action, decision.escrow = "pay_existing", escrow
+        return decision
 
     def check_addresses_free(self, data: Dict[str, Any], old: Optional[Reservation]) -> None:
         """Refuse an IP used twice in `data`, or by a live reservation other than the one being replaced."""
@@ -196,17 +217,13 @@ class ReservationLifecycle:
                                      "address" % (ip, network, other["id"], (tag_of(other) or {}).get("name")
                                                   or "no name"))
 
-    def payment_in_flight(self, reservation: Reservation, payment: Dict[str, Any]) -> bool:
-        """Whether an unpaid reservation is younger than a run needs to pay it, or the wallet already paid its memo."""
-        if self.now() - int(reservation.get("epoch") or 0) < PAY_WINDOW:
-            return True
-        return self.registrar.memo_paid(reservation, payment)
-
-    def await_payment(self, decision: Decision, wait: bool, wait_timeout: int, wait_sleep: int) -> Optional[Outcome]:
+    def await_payment(self, decision: Decision, wait: bool, wait_timeout: int, wait_sleep: int,
+                      payment: Dict[str, Any]) -> Optional[Outcome]:
         """Wait for a payment in flight instead of paying again; None when the decision became another one.
 
-        A young reservation is waited on until it is PAY_WINDOW old (then nobody is paying it: it is
-        registered again); one this wallet paid is waited on for wait_timeout, and never registered again.
+        A young reservation is waited on until it is PAY_WINDOW old (then nobody is paying it: it is paid
+        or registered again, see unpaid()); one this wallet paid is waited on for wait_timeout, and never
+        registered again.
         """
         old = decision.old
         age = self.now() - int(old.get("epoch") or 0)
@@ -225,9 +242,8 @@ class ReservationLifecycle:
         if current is not None and state_name(current) in LIVE_STATES:
             return self.keep(current, wait, wait_timeout, wait_sleep)
         if current is None:
-            self.session.warn("nobody paid reservation %d within %ds of its registration: registering it again"
-                              % (old["id"], PAY_WINDOW))
-            decision.action, decision.unpayable = "replace", True
+            self.session.warn("nobody paid reservation %d within %ds of its registration" % (old["id"], PAY_WINDOW))
+            self.unpaid(decision, payment)
         else:  # cancelled or expired meanwhile
             decision.old, decision.action = None, "create"
         return None
@@ -268,26 +284,91 @@ class ReservationLifecycle:
         if old is not None:
             first = shares_an_address(data_of(old), plan.data) if cancel_first is None else bool(cancel_first)
             if first:
-                self.registrar.cancel(old)
+                if not self.runs.retire(old, payment, wait_timeout, wait_sleep) and self._still_live(old):
+                    raise LifecycleError("reservation %d must be cancelled before its replacement is registered (they "
+                                         "share an IP), but a payment for it may still land: nothing was registered; "
+                                         "re-run once it is paid or %ds old" % (old["id"], PAY_WINDOW))
                 self.wait_deleted(old["id"], wait_timeout, wait_sleep)
                 outcome.replaced.append(old["id"])
+        tag = _spec.parse_metadata(decision.metadata)
+        race = (tag["name"], tag["kind"], decision.fp, [old["id"]] if old is not None else [])
         rid, escrow_information = self.registrar.register(plan.data, decision.metadata)
-        reservation = self._pay_and_wait(rid, escrow_information, payment, wait, wait_timeout, wait_sleep, outcome,
-                                         old if old is not None and not outcome.replaced else None)
-        if old is not None and not outcome.replaced:
-            self.registrar.cancel(old)
-            outcome.replaced.append(old["id"])
-            if wait:
-                self.wait_deleted(old["id"], wait_timeout, wait_sleep)
+        try:
+            # Other runs may have registered the name too: only the reservation every run judges kept is paid.
+            verdict = self.runs.settle(rid, *race)
+            if verdict.action != "proceed":
+                raise Superseded(verdict)
+            reservation = self._pay_and_wait(rid, escrow_information, payment, wait, wait_timeout, wait_sleep, outcome,
+                                             old if old is not None and not outcome.replaced else None,
+                                             self.runs.guard(rid, *race))
+        except Superseded as superseded:
+            return self.give_way(rid, superseded.verdict, outcome, payment, wait, wait_timeout, wait_sleep)
+        for replaced in ([old] if old is not None and not outcome.replaced else []) + verdict.older:
+            if self.runs.retire(replaced, payment, wait_timeout, wait_sleep):
+                outcome.replaced.append(replaced["id"])
+                if wait:
+                    self.wait_deleted(replaced["id"], wait_timeout, wait_sleep)
         outcome.reservation = view(reservation, escrow_information)
+        return outcome
+
+    def _still_live(self, reservation: Reservation) -> bool:
+        return state_name(self.reservations.get(reservation["id"])) in LIVE_STATES
+
+    def give_way(self, rid: int, verdict: Verdict, outcome: Outcome, payment: Optional[Dict[str, Any]], wait: bool,
+                 wait_timeout: int, wait_sleep: int) -> Outcome:
+        """Another run's reservation of this name is the one kept: cancel ours (never paid) and adopt theirs when it
+        has the same spec, waiting for its payment rather than paying it; fail when a newer spec won."""
+        other = verdict.other
+        self.runs.cancel_own(rid)
+        what = "%s %r" % ((tag_of(other) or {}).get("kind"), (tag_of(other) or {}).get("name"))
+        if verdict.action == "yield":
+            raise LifecycleError("another run registered reservation %d for %s with a different spec at the same time; "
+                                 "the newest registration wins, so this run cancelled its own reservation %d and paid "
+                                 "nothing: re-run to apply this task's spec" % (other["id"], what, rid),
+                                 reservation=view(other))
+        self.session.warn("another run registered reservation %d for %s with the same spec at the same time: this run "
+                          "cancelled its own reservation %d (unpaid) and keeps %d" % (other["id"], what, rid, other["id"]))
+        current: Optional[Reservation] = other
+        if state_name(other) == "pay" and payment and wait:
+            current = self.waiter.wait_past_payment(other["id"], wait_timeout, wait_sleep)
+            if current is None:
+                raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, still "
+                                     "waits for payment after %ds; this run cancelled its own reservation %d and paid "
+                                     "nothing. Re-run: once it is %ds old and unpaid, a run pays it or replaces it"
+                                     % (other["id"], wait_timeout, rid, PAY_WINDOW), reservation=view(other))
+        if state_name(current) not in LIVE_STATES:
+            raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, was "
+                                 "cancelled or expired (next_action %s); this run cancelled its own reservation %d and "
+                                 "paid nothing: re-run" % (other["id"], state_name(current), rid), reservation=view(current))
+        outcome.reservation = self.keep(current, wait, wait_timeout, wait_sleep).reservation
+        return outcome
+
+    def pay_existing(self, decision: Decision, payment: Optional[Dict[str, Any]], wait: bool, wait_timeout: int,
+                     wait_sleep: int) -> Outcome:
+        """Pay the unpaid reservation a stopped run registered (escrow details recovered), instead of replacing it."""
+        old = decision.old
+        outcome = Outcome(True, "create", diff={"before": {}, "after": describe(old)})
+        if self.session.check_mode:
+            outcome.reservation = view(old, decision.escrow)
+            return outcome
+        tag = tag_of(old)
+        try:
+            reservation = self._pay_and_wait(old["id"], decision.escrow, payment, wait, wait_timeout, wait_sleep,
+                                             outcome, None, self.runs.guard(old["id"], tag["name"], tag["kind"], decision.fp))
+        except Superseded as superseded:
+            other = superseded.verdict.other
+            raise LifecycleError("another run registered reservation %d for %s %r at the same time, so reservation %d "
+                                 "was not paid: re-run" % (other["id"], tag["kind"], tag["name"], old["id"]),
+                                 reservation=view(other)) from None
+        outcome.reservation = view(reservation, decision.escrow)
         return outcome
 
     def _pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
                       wait: bool, wait_timeout: int, wait_sleep: int, outcome: Outcome,
-                      kept_old: Optional[Reservation]) -> Reservation:
+                      kept_old: Optional[Reservation], before_submit: Optional[Callable[[], None]] = None) -> Reservation:
         """The new reservation after paying and waiting; a failed replacement is dropped so the old one stays."""
         try:
-            outcome.payment = self.registrar.pay(rid, escrow_information, payment)
+            outcome.payment = self.registrar.pay(rid, escrow_information, payment, before_submit)
             if not wait:
                 return self.reservations.get(rid)
             # Nothing due (gateway workloads are free): the explorer deploys it without a payment.

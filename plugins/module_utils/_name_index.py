@@ -10,28 +10,15 @@ here, confirms it with one ``GET /reservations/<id>`` and lists only when that f
 never the truth: a wrong, stale or lost entry only costs a listing. So a file that can not be read or
 written is treated as empty, and concurrent writers may overwrite each other's entries.
 
-The file lives in ``$TFGRID_CACHE_DIR`` (default ``$XDG_CACHE_HOME/threefold.grid``, else
-``~/.cache/threefold.grid``), is named after the explorer URL and the identity (tid and public key, no
-secret) and is created with mode 0600. Deleting the directory clears every index.
+The file is a _cache_file.CacheFile (``reservation-names-<digest>.json`` in the cache directory, mode
+0600, no secret). Deleting the directory clears every index.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
-from typing import Dict, Mapping, Optional
+from typing import Dict, Optional
 
-CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
-
-
-def cache_directory(environ: Optional[Mapping[str, str]] = None) -> str:
-    environ = os.environ if environ is None else environ
-    if environ.get(CACHE_DIR_VARIABLE):
-        return environ[CACHE_DIR_VARIABLE]
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "threefold.grid")
+from ansible_collections.threefold.grid.plugins.module_utils._cache_file import CacheFile
 
 
 def index_key(kind: str, name: str) -> str:
@@ -42,36 +29,15 @@ class NameIndex:
     """``kind/name -> reservation id`` for ``tid`` (with ``public_key_hex``) on ``explorer_url``."""
 
     def __init__(self, explorer_url: str, tid: int, public_key_hex: str, directory: Optional[str] = None) -> None:
-        self.owner = {"explorer_url": explorer_url, "tid": int(tid), "public_key": public_key_hex}
-        digest = hashlib.sha256(json.dumps(self.owner, sort_keys=True).encode()).hexdigest()[:24]
-        self.path = os.path.join(directory or cache_directory(), "reservation-names-%s.json" % digest)
+        self.file = CacheFile("reservation-names", "names", explorer_url, tid, public_key_hex, directory)
+        self.owner = self.file.owner
+        self.path = self.file.path
 
     def _read(self) -> Dict[str, int]:
-        try:
-            with open(self.path) as handle:
-                stored = json.load(handle)
-        except (OSError, ValueError):
-            return {}
-        names = stored.get("names") if isinstance(stored, dict) and stored.get("owner") == self.owner else None
-        if not isinstance(names, dict):
-            return {}
-        return dict((key, rid) for key, rid in names.items() if isinstance(rid, int) and not isinstance(rid, bool))
+        return dict((key, rid) for key, rid in self.file.read().items() if isinstance(rid, int) and not isinstance(rid, bool))
 
     def _write(self, names: Dict[str, int]) -> None:
-        """Replace the file atomically (readers never see half a file); failures are ignored (a hint only)."""
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".names-", dir=folder)  # created 0600
-            try:
-                with os.fdopen(handle, "w") as stream:
-                    json.dump({"owner": self.owner, "names": names}, stream, sort_keys=True)
-                os.replace(temporary, self.path)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-        except OSError:
-            pass
+        self.file.write(names)
 
     def get(self, kind: str, name: str) -> Optional[int]:
         return self._read().get(index_key(kind, name))

@@ -186,8 +186,13 @@ def status_without_escrow(session: GridSession, reservation_id: int) -> Dict[str
 
 
 def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
-               payment: Optional[Dict[str, Any]], from_task: bool = False) -> Dict[str, Any]:
-    """Pay what the escrow lacks; `from_task` escrow details (not the explorer's answer) are checked first."""
+               payment: Optional[Dict[str, Any]], from_task: bool = False,
+               before_submit: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
+    """Pay what the escrow lacks; `from_task` escrow details (not the explorer's answer) are checked first.
+
+    ``before_submit`` is called right before a payment is signed (after the reservation was re-read); it
+    raises to stop the payment (the lifecycle's check that this run's reservation is still the one kept).
+    """
     payment = payment or {}
     reservation_id = int(reservation_id)
     escrow = escrow_information or {}
@@ -211,7 +216,7 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
         check_escrow_terms(session, reservation, escrow, total)
     result["next_action"] = state_name(reservation)
     if result["next_action"] in PAYABLE_STATES:
-        _pay_missing(session, reservation, total, asset, destination, payment, result)
+        _pay_missing(session, reservation, total, asset, destination, payment, result, before_submit)
     else:
         result["already_paid"] = None
     if payment.get("wait") and not session.check_mode and (result["next_action"] in PAYABLE_STATES or (
@@ -220,7 +225,7 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
     return result
 
 
-def _pay_missing(session, reservation, total, asset, destination, payment, result):
+def _pay_missing(session, reservation, total, asset, destination, payment, result, before_submit=None):
     """Pay what the escrow still lacks for this memo; updates `result` in place.
 
     What the memo holds is read from the payer's own recent payments (newest first, back to a little before
@@ -251,6 +256,8 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
             result.update(changed=True, amount=stroops_to_amount(missing))
             if session.check_mode or not _still_payable(session, reservation_id, result):
                 return
+            if before_submit is not None:
+                before_submit()
             try:
                 result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, destination,
                                                              asset, missing, memo)

@@ -12,10 +12,11 @@ LifecycleError. Stellar code is imported only when a payment is made (_payment i
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Set, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils import _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, LifecycleError, PaymentError
+from ansible_collections.threefold.grid.plugins.module_utils._escrow_cache import EscrowCache
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations, explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
@@ -28,6 +29,15 @@ class Registrar:
     def __init__(self, session: GridSession, reservations: Reservations) -> None:
         self.session = session
         self.reservations = reservations
+        self._escrows: Optional[EscrowCache] = None
+
+    @property
+    def escrows(self) -> EscrowCache:
+        """The escrow details answered at registration, kept so that a later run can pay (_escrow_recovery.py)."""
+        if self._escrows is None:
+            self._escrows = EscrowCache(self.session.explorer_url, self.session.tid,
+                                        self.session.identity.public_key_hex)
+        return self._escrows
 
     def build_data_reservation(self, workloads: Workloads, expiration: int, currencies: Iterable[str],
                                provisioning_deadline: int) -> Dict[str, Any]:
@@ -71,7 +81,9 @@ class Registrar:
                 self._cancel_orphans(metadata, known)
             raise LifecycleError.during("Failed to register the reservation", error) from None
         self.reservations.invalidate()
-        return int(answer["reservation_id"]), answer.get("escrow_information") or {}
+        rid, escrow_information = int(answer["reservation_id"]), answer.get("escrow_information") or {}
+        self.escrows.remember(rid, escrow_information)  # before paying: a run killed now leaves them behind
+        return rid, escrow_information
 
     def _cancel_orphans(self, metadata: str, known: Set[int]) -> None:
         """A lost answer or an escrow error (500) can leave the new reservation stored: cancel it, best effort.
@@ -110,15 +122,23 @@ class Registrar:
             raise LifecycleError("cannot tell whether reservation %s was paid, so it is not replaced: %s" % (
                 reservation.get("id"), error.msg), failure=error.to_failure()) from None
 
-    def pay(self, rid: int, escrow_information: Dict[str, Any],
-            payment: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-        """Pay the escrow when a payment block is given and something is owed; the payment result or None."""
+    def recover_escrow(self, reservation: Reservation, payment: Dict[str, Any]) -> Tuple[Optional[Dict[str, Any]], str]:
+        """The escrow details of an unpaid reservation registered earlier (or None), and where they come from."""
+        from ansible_collections.threefold.grid.plugins.module_utils._escrow_recovery import recover_escrow
+        return recover_escrow(self.session, reservation, payment, self.escrows)
+
+    def pay(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
+            before_submit: Optional[Callable[[], None]] = None) -> Optional[Dict[str, Any]]:
+        """Pay the escrow when a payment block is given and something is owed; the payment result or None.
+
+        ``before_submit`` is called just before a payment is signed (see _payment.pay_escrow).
+        """
         if not payment or not escrow_information or not escrow_information.get("address"):
             return None
         # Only here is Stellar code loaded: a run that pays nothing never imports stellar-sdk.
         from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
         try:
-            return pay_escrow(self.session, rid, escrow_information, payment)
+            return pay_escrow(self.session, rid, escrow_information, payment, before_submit=before_submit)
         except PaymentError as error:
             raise LifecycleError(error.msg, reservation=view(self.reservations.get(rid), escrow_information),
                                  failure=error.to_failure()) from None

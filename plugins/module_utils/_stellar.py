@@ -319,23 +319,33 @@ class Horizon:
         return (int(ledger.get("base_fee_in_stroops") or DEFAULT_BASE_FEE),
                 int(ledger.get("base_reserve_in_stroops") or DEFAULT_BASE_RESERVE))
 
+    def _payments_page(self, address: str, cursor: Optional[str]) -> Optional[List[Dict[str, Any]]]:
+        """One page of payment records touching `address`, newest first, transactions joined; None on 404."""
+        def page_call():
+            builder = (self.server.payments().for_account(address).join("transactions").order(desc=True)
+                       .limit(PAGE_LIMIT))
+            return builder.cursor(cursor).call() if cursor is not None else builder.call()
+        try:
+            page = self._read("listing the recent payments of %s" % address, page_call)
+        except StellarError as exc:
+            if exc.failure.get("status") == 404:
+                return None
+            raise
+        return ((page or {}).get("_embedded") or {}).get("records") or []
+
+    def latest_payments(self, address: str) -> List[Dict[str, Any]]:
+        """The newest page of payment records touching `address` (transactions joined)."""
+        return self._payments_page(address, None) or []
+
     def recent_payments(self, address: str, since: int) -> List[Dict[str, Any]]:
         """Successful payment records touching `address` created at or after Unix time `since`, newest first,
         with their transaction joined: a payer's recent history, not an escrow's whole one."""
         records: List[Dict[str, Any]] = []
         cursor = None
         while True:
-            def page_call(cursor=cursor):
-                builder = (self.server.payments().for_account(address).join("transactions").order(desc=True)
-                           .limit(PAGE_LIMIT))
-                return builder.cursor(cursor).call() if cursor is not None else builder.call()
-            try:
-                page = self._read("listing the recent payments of %s" % address, page_call)
-            except StellarError as exc:
-                if exc.failure.get("status") == 404:
-                    return records
-                raise
-            batch = ((page or {}).get("_embedded") or {}).get("records") or []
+            batch = self._payments_page(address, cursor)
+            if batch is None:
+                return records
             for record in batch:
                 if _created_epoch(record) < since:
                     return records

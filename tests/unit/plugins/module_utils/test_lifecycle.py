@@ -212,7 +212,7 @@ def test_replace_with_new_ip_registers_first_then_cancels_old(explorer, monkeypa
 
 def test_failed_replacement_is_cancelled_and_old_kept(explorer, monkeypatch):
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
-    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a, **kw: {"changed": True})
     lc = lifecycle(explorer)
     add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     with pytest.raises(LifecycleError) as error:
@@ -271,7 +271,7 @@ def test_young_unpaid_reservation_is_waited_on_not_replaced(explorer, monkeypatc
 
 def test_young_unpaid_reservation_nobody_pays_is_registered_again_after_the_window(explorer, monkeypatch):
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
-    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a, **kw: {"changed": True})
     lc = lifecycle(explorer)
     unpaid_web(explorer, lc, 290)
     explorer.script[4] = [{"next_action": 2}] * 30 + [{"next_action": 6}]
@@ -297,7 +297,7 @@ def test_old_unpaid_reservation_the_wallet_paid_is_waited_on(explorer, monkeypat
 def test_old_unpaid_reservation_nobody_paid_is_registered_again(explorer, monkeypatch):
     monkeypatch.setattr(_payment, "wallet_paid_memo", lambda *a: False)
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
-    monkeypatch.setattr(_payment, "pay_escrow", lambda *a: {"changed": True})
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a, **kw: {"changed": True})
     lc = lifecycle(explorer)
     unpaid_web(explorer, lc, 3600)
     explorer.script[4] = [{"next_action": 6}]

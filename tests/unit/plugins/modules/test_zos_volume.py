@@ -88,7 +88,7 @@ def test_absent_cancels_then_nothing_to_do(volume, explorer):
 def test_failure_after_paying_returns_the_payment(volume, explorer, monkeypatch):
     paid = {"changed": True, "transaction_hash": "ab" * 32, "amount": "0.3456000", "memo": "1"}
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda session, payment, estimate: None)
-    monkeypatch.setattr(_payment, "pay_escrow", lambda session, rid, escrow, payment: dict(paid))
+    monkeypatch.setattr(_payment, "pay_escrow", lambda session, rid, escrow, payment, **kw: dict(paid))
     explorer.escrow = {"address": "GESCROW", "asset": "TFT:GISSUER", "details": [{"farmer_id": 2, "total_amount": 3456000}]}
     explorer.deploy = None  # the node never reports
     result = volume(vol_args(payment={"stellar_secret": "S" + "A" * 55}, wait_timeout=0))

@@ -1,0 +1,68 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""A small JSON file on the controller that belongs to one identity on one explorer (a hint, never the truth).
+
+Used by the name index (_name_index.py) and the escrow cache (_escrow_cache.py). The file lives in
+``$TFGRID_CACHE_DIR`` (default ``$XDG_CACHE_HOME/threefold.grid``, else ``~/.cache/threefold.grid``), is
+named after its purpose, the explorer URL and the identity (tid and public key, no secret) and is created
+with mode 0600. A file that can not be read or written is treated as empty; it is replaced atomically, so
+a reader never sees half a file, but concurrent writers may overwrite each other's entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, Dict, Mapping, Optional
+
+CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
+
+
+def cache_directory(environ: Optional[Mapping[str, str]] = None) -> str:
+    environ = os.environ if environ is None else environ
+    if environ.get(CACHE_DIR_VARIABLE):
+        return environ[CACHE_DIR_VARIABLE]
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "threefold.grid")
+
+
+class CacheFile:
+    """``<prefix>-<digest>.json`` holding ``{"owner": ..., key: {...}}`` for one identity on one explorer."""
+
+    def __init__(self, prefix: str, key: str, explorer_url: str, tid: int, public_key_hex: str,
+                 directory: Optional[str] = None) -> None:
+        self.key = key
+        self.owner = {"explorer_url": explorer_url, "tid": int(tid), "public_key": public_key_hex}
+        digest = hashlib.sha256(json.dumps(self.owner, sort_keys=True).encode()).hexdigest()[:24]
+        self.path = os.path.join(directory or cache_directory(), "%s-%s.json" % (prefix, digest))
+
+    def read(self) -> Dict[str, Any]:
+        """The entries, {} when the file is missing, broken or another owner's."""
+        try:
+            with open(self.path) as handle:
+                stored = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        entries = stored.get(self.key) if isinstance(stored, dict) and stored.get("owner") == self.owner else None
+        return dict(entries) if isinstance(entries, dict) else {}
+
+    def write(self, entries: Dict[str, Any]) -> None:
+        """Replace the file atomically; failures are ignored (a hint only)."""
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".%s-" % self.key, dir=folder)  # created 0600
+            try:
+                with os.fdopen(handle, "w") as stream:
+                    json.dump({"owner": self.owner, self.key: entries}, stream, sort_keys=True)
+                os.replace(temporary, self.path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError:
+            pass

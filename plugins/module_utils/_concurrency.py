@@ -1,0 +1,127 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Several runs on one name at once, without a lock server (the argument is in docs/CONCURRENCY.md).
+
+After registering, and again just before paying, a run lists the live reservations tagged with the name
+and kind (fresh, never the name index) and judges them all with the same rule:
+
+- the newest intent wins: the fingerprint of the highest id among them;
+- among the reservations with that fingerprint, the lowest id (the first registered) is the one kept.
+
+``judge`` says whether this run's reservation is that one ("proceed"), whether another one with the same
+fingerprint is ("adopt": cancel ours, wait for its payment, never pay it) or whether a newer intent won
+("yield": cancel ours and fail). A reservation is never cancelled while a payment for it may be in
+flight: ``retire`` waits for one younger than PAY_WINDOW, or that the wallet paid, to leave "pay" first.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
+from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar
+from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import LIVE_STATES, Reservation, state_name, tag_of
+
+PAY_WINDOW = 300  # seconds a run may take from registering to paying (retries under faults included)
+
+
+class Verdict:
+    """judge(): "proceed", "adopt" (``other`` is the reservation kept) or "yield" (``other`` is the newest)."""
+
+    def __init__(self, action: str, other: Optional[Reservation] = None, older: Optional[List[Reservation]] = None) -> None:
+        self.action = action
+        self.other = other
+        self.older = older if older is not None else []  # older intents this run replaces once its own deployed
+
+
+class Superseded(Exception):
+    """Raised just before a payment is signed when this run's reservation is no longer the one kept."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super(Superseded, self).__init__(verdict.action)
+        self.verdict = verdict
+
+
+def judge(named: Iterable[Reservation], mine: int, fp: str, ignored: Iterable[int] = ()) -> Verdict:
+    """The verdict for reservation ``mine`` (fingerprint ``fp``) among the live ``named`` ones; ``ignored``
+    are the ids this run replaces anyway (the old reservation it decided on before registering)."""
+    skipped = set(ignored) | {mine}
+    rivals = dict((r["id"], r) for r in named if r["id"] not in skipped)
+    prints = dict((rid, (tag_of(r) or {}).get("fp")) for rid, r in rivals.items())
+    prints[mine] = fp
+    winning = prints[max(prints)]
+    kept = min(rid for rid, print_ in prints.items() if print_ == winning)
+    if kept == mine:
+        return Verdict("proceed", older=[rivals[rid] for rid in sorted(rivals) if rid < mine and prints[rid] != fp])
+    if winning == fp:
+        return Verdict("adopt", rivals[kept])
+    return Verdict("yield", rivals[max(prints)])
+
+
+class ConcurrentRuns:
+    def __init__(self, session: GridSession, reservations: Reservations, registrar: Registrar,
+                 waiter: ReservationWaiter, clock: Callable[[], float] = time.time) -> None:
+        self.session = session
+        self.reservations = reservations
+        self.registrar = registrar
+        self.waiter = waiter
+        self._clock = clock
+
+    def age(self, reservation: Reservation) -> int:
+        return int(self._clock()) - int(reservation.get("epoch") or 0)
+
+    def payment_in_flight(self, reservation: Reservation, payment: Optional[Dict[str, Any]]) -> bool:
+        """Whether an unpaid reservation is younger than a run needs to pay it, or the wallet already paid its memo."""
+        if self.age(reservation) < PAY_WINDOW:
+            return True
+        return bool(payment) and self.registrar.memo_paid(reservation, payment)
+
+    def settle(self, mine: int, name: str, kind: str, fp: str, ignored: Iterable[int] = ()) -> Verdict:
+        """judge() on a fresh listing of the live reservations tagged {name, kind}."""
+        self.reservations.live(refresh=True)
+        return judge(self.reservations.find(name, kind), mine, fp, ignored)
+
+    def guard(self, mine: int, name: str, kind: str, fp: str, ignored: Iterable[int] = ()) -> Callable[[], None]:
+        """What the payment calls just before signing: raises Superseded unless ``mine`` is still the one kept."""
+        ignored = list(ignored)
+
+        def still_kept() -> None:
+            verdict = self.settle(mine, name, kind, fp, ignored)
+            if verdict.action != "proceed":
+                raise Superseded(verdict)
+        return still_kept
+
+    def retire(self, reservation: Reservation, payment: Optional[Dict[str, Any]], wait_timeout: int,
+               wait_sleep: int) -> bool:
+        """Cancel a live reservation this run replaces; False when it is no longer live or a payment for it may
+        still land (then it is left alone: a cancel refunds only what the escrow holds at that moment)."""
+        rid = int(reservation["id"])
+        current = reservation  # a listing's or decision's read: re-read only when it may be being paid
+        deadline = self.waiter.monotonic() + max(0, int(wait_timeout or 0))
+        while state_name(current) == "pay" and self.payment_in_flight(current, payment):
+            remaining = deadline - self.waiter.monotonic()
+            if remaining <= 0:
+                self.session.warn("reservation %d is replaced but a payment for it may still land (registered %ds "
+                                  "ago, or this wallet paid its memo): it is not cancelled; cancel it with "
+                                  "threefold.grid.zos_reservation (id, state=absent) once it is paid"
+                                  % (rid, self.age(current)))
+                return False
+            window = PAY_WINDOW - self.age(current)
+            self.waiter.wait_past_payment(rid, min(remaining, window) if window > 0 else remaining, wait_sleep)
+            current = self.reservations.get(rid)
+        if state_name(current) not in LIVE_STATES:
+            return False
+        self.registrar.cancel(current)
+        return True
+
+    def cancel_own(self, rid: int) -> None:
+        """Cancel this run's reservation, which it has not paid (its runs never pay one that is not kept)."""
+        own = self.reservations.get(rid)
+        if state_name(own) in LIVE_STATES:
+            self.registrar.cancel(own)
