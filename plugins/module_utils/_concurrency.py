@@ -113,8 +113,8 @@ class ConcurrentRuns:
                                   % (rid, self.age(current)))
                 return False
             window = PAY_WINDOW - self.age(current)
-            self.waiter.wait_past_payment(rid, min(remaining, window) if window > 0 else remaining, wait_sleep)
-            current = self.reservations.get(rid)
+            seen = self.waiter.wait_past_payment(rid, min(remaining, window) if window > 0 else remaining, wait_sleep)
+            current = seen if seen is not None else self.reservations.get(rid)
         if state_name(current) not in LIVE_STATES:
             return False
         self.registrar.cancel(current)
