@@ -48,6 +48,20 @@ class Superseded(Exception):
         self.verdict = verdict
 
 
+def _kept(prints: Dict[int, Optional[str]]) -> int:
+    """The id kept among {id: fingerprint}: the lowest id with the fingerprint of the highest one."""
+    winning = prints[max(prints)]
+    return min(rid for rid, print_ in prints.items() if print_ == winning)
+
+
+def kept_of(named: List[Reservation]) -> Optional[Reservation]:
+    """The reservation every run keeps among live ones carrying one name (None when there is none)."""
+    if not named:
+        return None
+    by_id = dict((r["id"], r) for r in named)
+    return by_id[_kept(dict((rid, (tag_of(r) or {}).get("fp")) for rid, r in by_id.items()))]
+
+
 def judge(named: Iterable[Reservation], mine: int, fp: str, ignored: Iterable[int] = ()) -> Verdict:
     """The verdict for reservation ``mine`` (fingerprint ``fp``) among the live ``named`` ones; ``ignored``
     are the ids this run replaces anyway (the old reservation it decided on before registering)."""
@@ -56,7 +70,7 @@ def judge(named: Iterable[Reservation], mine: int, fp: str, ignored: Iterable[in
     prints = dict((rid, (tag_of(r) or {}).get("fp")) for rid, r in rivals.items())
     prints[mine] = fp
     winning = prints[max(prints)]
-    kept = min(rid for rid, print_ in prints.items() if print_ == winning)
+    kept = _kept(prints)
     if kept == mine:
         return Verdict("proceed", older=[rivals[rid] for rid in sorted(rivals) if rid < mine and prints[rid] != fp])
     if winning == fp:

@@ -38,6 +38,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._concurrency import
     ConcurrentRuns,
     Superseded,
     Verdict,
+    kept_of,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
@@ -87,6 +88,7 @@ class Decision:
         self.action = action
         self.unpayable = unpayable
         self.escrow: Optional[Dict[str, Any]] = None  # "pay_existing": the recovered escrow details of ``old``
+        self.extras: List[Reservation] = []  # other live reservations of the name (another run's, or left behind)
 
 
 class Plan:
@@ -144,6 +146,7 @@ class ReservationLifecycle:
         life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
         currencies = _spec.normalise_currencies(currencies)
         decision = self.decide(name, kind, spec, life, currencies, renew_before, payment)
+        self.retire_extras(decision, payment)
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         if decision.action == "await_payment":
@@ -153,7 +156,7 @@ class ReservationLifecycle:
         if decision.action == "pay_existing":
             return self.pay_existing(decision, payment, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
-        self.check_addresses_free(plan.data, decision.old)
+        self.check_addresses_free(plan.data, decision.old, decision.metadata)
         if payment:
             self.registrar.precheck(payment, plan.estimate)
         if self.session.check_mode:
@@ -172,9 +175,17 @@ class ReservationLifecycle:
         cached = self.reservations.cached(name, kind)
         if cached is not None and self._unchanged(cached, fp, renew_before, payment):
             return Decision(cached, fp, metadata, "none", False)
-        old = self.reservations.find_one(name, kind)
+        named = self.reservations.find(name, kind)
+        old = kept_of(named)
         if old is None:
             return Decision(None, fp, metadata, "create", False)
+        decision = self.decide_on(old, fp, metadata, renew_before, payment)
+        decision.extras = [r for r in named if r["id"] != old["id"]]
+        return decision
+
+    def decide_on(self, old: Reservation, fp: str, metadata: str, renew_before: Optional[int],
+                  payment: Optional[Dict[str, Any]]) -> Decision:
+        """The decision about the live reservation of the name (the one kept when several carry it)."""
         same = tag_of(old).get("fp") == fp
         if same and not self._needs_renewal(old, renew_before):
             if state_name(old) == "pay" and payment:
@@ -185,6 +196,21 @@ class ReservationLifecycle:
                 return self.unpaid(Decision(old, fp, metadata, "replace", True), payment)
             return Decision(old, fp, metadata, "none", False)
         return Decision(old, fp, metadata, "renew" if same else "replace", False)
+
+    def retire_extras(self, decision: Decision, payment: Optional[Dict[str, Any]]) -> None:
+        """Other live reservations of the name than the one kept: another run's, which that run cancels or replaces,
+        or left unpaid by a run that stopped, cancelled here once nobody can be paying it (G3)."""
+        if not decision.extras:
+            return
+        self.session.warn("%d live reservations carry this name (%s): reservation %d is the one kept; the others are "
+                          "cancelled by the runs that registered them, or here when unpaid and %ds old" % (
+                              len(decision.extras) + 1, ", ".join(str(r["id"]) for r in [decision.old] + decision.extras),
+                              decision.old["id"], PAY_WINDOW))
+        if self.session.check_mode:
+            return
+        for extra in decision.extras:
+            if state_name(extra) in ("sign", "pay") and not self.payment_in_flight(extra, payment):
+                self.registrar.cancel(extra)
 
     def unpaid(self, decision: Decision, payment: Dict[str, Any]) -> Decision:
         """An unpaid reservation nobody is paying (registered by a run that stopped): paid when its escrow details
@@ -201,14 +227,18 @@ class ReservationLifecycle:
         decision.action, decision.escrow = "pay_existing", escrow
         return decision
 
-    def check_addresses_free(self, data: Dict[str, Any], old: Optional[Reservation]) -> None:
-        """Refuse an IP used twice in `data`, or by a live reservation other than the one being replaced."""
+    def check_addresses_free(self, data: Dict[str, Any], old: Optional[Reservation], metadata: str) -> None:
+        """Refuse an IP used twice in `data`, or by a live reservation other than the one being replaced or another
+        run's reservation of the same name (of the two, only one is kept: see _concurrency.py)."""
         wanted = addresses(data)
         for pair in set(wanted):
             if wanted.count(pair) > 1:
                 raise LifecycleError("IP %s is given to two workloads on network %s" % (pair[1], pair[0]))
+        tag = _spec.parse_metadata(metadata)
         for other in self.reservations.live():
-            if old is not None and other["id"] == old["id"]:
+            theirs = tag_of(other) or {}
+            if (old is not None and other["id"] == old["id"]) or (theirs.get("name"), theirs.get("kind")) == (
+                    tag["name"], tag["kind"]):
                 continue
             taken = set(wanted) & set(addresses(data_of(other)))
             if taken:
@@ -302,7 +332,8 @@ class ReservationLifecycle:
                                              old if old is not None and not outcome.replaced else None,
                                              self.runs.guard(rid, *race))
         except Superseded as superseded:
-            return self.give_way(rid, superseded.verdict, outcome, payment, wait, wait_timeout, wait_sleep)
+            return self.give_way(rid, superseded.verdict, outcome, None if outcome.replaced else old, payment, wait,
+                                 wait_timeout, wait_sleep)
         for replaced in ([old] if old is not None and not outcome.replaced else []) + verdict.older:
             if self.runs.retire(replaced, payment, wait_timeout, wait_sleep):
                 outcome.replaced.append(replaced["id"])
@@ -314,8 +345,8 @@ class ReservationLifecycle:
     def _still_live(self, reservation: Reservation) -> bool:
         return state_name(self.reservations.get(reservation["id"])) in LIVE_STATES
 
-    def give_way(self, rid: int, verdict: Verdict, outcome: Outcome, payment: Optional[Dict[str, Any]], wait: bool,
-                 wait_timeout: int, wait_sleep: int) -> Outcome:
+    def give_way(self, rid: int, verdict: Verdict, outcome: Outcome, old: Optional[Reservation],
+                 payment: Optional[Dict[str, Any]], wait: bool, wait_timeout: int, wait_sleep: int) -> Outcome:
         """Another run's reservation of this name is the one kept: cancel ours (never paid) and adopt theirs when it
         has the same spec, waiting for its payment rather than paying it; fail when a newer spec won."""
         other = verdict.other
@@ -341,6 +372,11 @@ class ReservationLifecycle:
                                  "cancelled or expired (next_action %s); this run cancelled its own reservation %d and "
                                  "paid nothing: re-run" % (other["id"], state_name(current), rid), reservation=view(current))
         outcome.reservation = self.keep(current, wait, wait_timeout, wait_sleep).reservation
+        kept = outcome.reservation
+        if old is not None and old["id"] != other["id"] and (kept["state"], kept["workload_state"]) == ("deploy", "ok"):
+            # What this run set out to replace goes once the kept one runs (its own run may be gone).
+            if self.runs.retire(old, payment, wait_timeout, wait_sleep):
+                outcome.replaced.append(old["id"])
         return outcome
 
     def pay_existing(self, decision: Decision, payment: Optional[Dict[str, Any]], wait: bool, wait_timeout: int,

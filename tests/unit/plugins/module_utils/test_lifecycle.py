@@ -102,13 +102,26 @@ def test_find_matches_name_kind_and_live_state_only(explorer):
     assert [r["id"] for r in lc.reservations.find("db", "container")] == [5]
 
 
-def test_duplicate_names_fail_listing_ids(explorer):
+def test_two_live_reservations_of_one_name_keep_the_first_of_the_newest_spec(explorer):
     lc = lifecycle(explorer)
-    add(explorer, 7, data_with(container()), _spec.metadata_tag("web", "container", "a"))
-    add(explorer, 9, data_with(container()), _spec.metadata_tag("web", "container", "b"), next_action=2)
-    with pytest.raises(LifecycleError, match=r"2 live reservations are named 'web' \(kind container\): 7, 9"):
-        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
-    assert explorer.posts() == []
+    add(explorer, 7, data_with(container()), _spec.metadata_tag("web", "container", "a"), **deployed())
+    add(explorer, 9, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
+    assert result.changed is False and result.reservation["id"] == 9
+    assert explorer.posts() == []  # 7 is deployed: the run that registered it replaces it, not this one
+    assert any("2 live reservations carry this name (9, 7): reservation 9 is the one kept" in w
+               for w in lc.session.warnings)
+
+
+def test_an_unpaid_reservation_left_by_a_stopped_run_next_to_the_kept_one_is_cancelled(explorer, monkeypatch):
+    monkeypatch.setattr(_payment, "wallet_paid_memo", lambda *a: False)
+    lc = lifecycle(explorer)
+    add(explorer, 7, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 8, data_with(container()), tag_for(lc, "web", "container", spec()), next_action=2,
+        epoch=NOW - 3600)
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                               payment={"stellar_secret": "x"})
+    assert result.reservation["id"] == 7 and explorer.cancelled() == [8]
 
 
 # ---- create / unchanged ----------------------------------------------------------------------------

@@ -140,9 +140,10 @@ def test_a_change_lists_and_sees_another_runs_reservation(explorer):
     check(explorer)
     # Another run registered "web" too; the index still points at 4 (live, same tag).
     add(explorer, 5, data_with(container(cpu=2)), tag_for(lc, "web", "container", spec(cpu=2)), **deployed())
-    with pytest.raises(LifecycleError, match=r"2 live reservations are named 'web' \(kind container\): 4, 5"):
-        lifecycle(explorer).ensure_present("web", "container", {"containers": [container(cpu=3)]}, spec(cpu=3), LIFE)
-    assert explorer.posts() == []
+    lc = lifecycle(explorer, check_mode=True)
+    result = lc.ensure_present("web", "container", {"containers": [container(cpu=3)]}, spec(cpu=3), LIFE)
+    assert result.action == "replace" and result.replaced == [5] and explorer.posts() == []
+    assert any("2 live reservations carry this name (5, 4)" in w for w in lc.session.warnings)
 
 
 def test_network_and_volume_references_use_the_index(explorer):

@@ -157,12 +157,15 @@ def test_timeout_fails_with_last_state_and_returns_container(run, explorer):
     assert result["container"]["reservation_id"] == 3
 
 
-def test_duplicate_names_fail(run, explorer):
+def test_two_reservations_of_one_name_converge_to_one(run, explorer):
     explorer.add(network_data(), "web")
     explorer.add(network_data(), "web")
     result = run(explorer)
-    assert result["failed"] and "2 live reservations are named 'web' (kind container): 3, 4" in result["msg"]
-    assert explorer.writes() == []
+    assert not result.get("failed") and result["action"] == "replace"
+    assert sorted(result["container"]["replaced"]) == [3, 4] and result["container"]["reservation_id"] == 5
+    live_webs = [rid for rid, r in explorer.reservations.items()
+                 if '"web"' in r["metadata"] and r["next_action"] in (1, 2, 3)]
+    assert live_webs == [5]
 
 
 def test_interactive_with_entrypoint_warns(run, explorer, monkeypatch):
