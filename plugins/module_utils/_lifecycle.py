@@ -34,7 +34,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._concurrency import (
-    PAY_WINDOW,
     ConcurrentRuns,
     Superseded,
     Verdict,
@@ -205,7 +204,7 @@ class ReservationLifecycle:
         self.session.warn("%d live reservations carry this name (%s): reservation %d is the one kept; the others are "
                           "cancelled by the runs that registered them, or here when unpaid and %ds old" % (
                               len(decision.extras) + 1, ", ".join(str(r["id"]) for r in [decision.old] + decision.extras),
-                              decision.old["id"], PAY_WINDOW))
+                              decision.old["id"], self.runs.window))
         if self.session.check_mode:
             return
         for extra in decision.extras:
@@ -251,19 +250,20 @@ class ReservationLifecycle:
                       payment: Dict[str, Any]) -> Optional[Outcome]:
         """Wait for a payment in flight instead of paying again; None when the decision became another one.
 
-        A young reservation is waited on until it is PAY_WINDOW old (then nobody is paying it: it is paid
+        A young reservation is waited on until it is the pay window old (then nobody is paying it: it is paid
         or registered again, see unpaid()); one this wallet paid is waited on for wait_timeout, and never
         registered again.
         """
         old = decision.old
         age = self.now() - int(old.get("epoch") or 0)
-        paid = age >= PAY_WINDOW  # only reached then because the wallet's history holds its memo
+        window = self.runs.window
+        paid = age >= window  # only reached then because the wallet's history holds its memo
         self.session.warn("reservation %d waits for a payment that may be in flight (%s): waiting for it instead of "
                           "paying again" % (old["id"], "this wallet paid its memo" if paid else
                                             "registered %ds ago" % age))
         if self.session.check_mode:
             return Outcome(False, "none", reservation=view(old), diff={"before": describe(old), "after": describe(old)})
-        current = self.waiter.wait_past_payment(old["id"], wait_timeout if paid else min(wait_timeout, PAY_WINDOW - age),
+        current = self.waiter.wait_past_payment(old["id"], wait_timeout if paid else min(wait_timeout, window - age),
                                                 wait_sleep)
         if current is None and paid:
             raise LifecycleError("reservation %d was paid by this wallet, but the explorer still shows it waiting for "
@@ -272,7 +272,7 @@ class ReservationLifecycle:
         if current is not None and state_name(current) in LIVE_STATES:
             return self.keep(current, wait, wait_timeout, wait_sleep)
         if current is None:
-            self.session.warn("nobody paid reservation %d within %ds of its registration" % (old["id"], PAY_WINDOW))
+            self.session.warn("nobody paid reservation %d within %ds of its registration" % (old["id"], window))
             self.unpaid(decision, payment)
         else:  # cancelled or expired meanwhile
             decision.old, decision.action = None, "create"
@@ -317,7 +317,7 @@ class ReservationLifecycle:
                 if not self.runs.retire(old, payment, wait_timeout, wait_sleep) and self._still_live(old):
                     raise LifecycleError("reservation %d must be cancelled before its replacement is registered (they "
                                          "share an IP), but a payment for it may still land: nothing was registered; "
-                                         "re-run once it is paid or %ds old" % (old["id"], PAY_WINDOW))
+                                         "re-run once it is paid or %ds old" % (old["id"], self.runs.window))
                 self.wait_deleted(old["id"], wait_timeout, wait_sleep)
                 outcome.replaced.append(old["id"])
         tag = _spec.parse_metadata(decision.metadata)
@@ -366,7 +366,7 @@ class ReservationLifecycle:
                 raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, still "
                                      "waits for payment after %ds; this run cancelled its own reservation %d and paid "
                                      "nothing. Re-run: once it is %ds old and unpaid, a run pays it or replaces it"
-                                     % (other["id"], wait_timeout, rid, PAY_WINDOW), reservation=view(other))
+                                     % (other["id"], wait_timeout, rid, self.runs.window), reservation=view(other))
         if state_name(current) not in LIVE_STATES:
             raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, was "
                                  "cancelled or expired (next_action %s); this run cancelled its own reservation %d and "

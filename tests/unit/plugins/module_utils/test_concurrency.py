@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks, _spec
-from ansible_collections.threefold.grid.plugins.module_utils._concurrency import PAY_WINDOW, judge
+from ansible_collections.threefold.grid.plugins.module_utils._concurrency import PAY_WINDOW, judge, pay_window
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
     LIFE,
@@ -219,3 +219,25 @@ def test_a_young_unpaid_reservation_sharing_an_ip_is_not_cancelled_before_regist
                           wait_timeout=20, wait_sleep=1, payment=PAYMENT)
     assert error.value.msg.startswith("reservation 4 must be cancelled before its replacement is registered")
     assert explorer.posts() == []
+
+
+def test_the_pay_window_follows_the_environment_and_refuses_nonsense():
+    assert pay_window({}) == PAY_WINDOW == 300
+    assert pay_window({"TFGRID_PAY_WINDOW": "20"}) == 20
+    for bad in ("0", "-5", "soon"):
+        with pytest.raises(LifecycleError) as error:
+            pay_window({"TFGRID_PAY_WINDOW": bad})
+        assert error.value.msg == ("TFGRID_PAY_WINDOW must be a whole number of seconds, at least 1 (the time a run "
+                                   "may take from registering a reservation to paying it), not %r" % bad)
+
+
+def test_a_shorter_pay_window_stops_waiting_sooner(explorer, monkeypatch):
+    monkeypatch.setenv("TFGRID_PAY_WINDOW", "20")
+    monkeypatch.setattr(_payment, "wallet_paid_memo", lambda *a: False)
+    paying(monkeypatch, [])
+    lc = lifecycle(explorer)
+    racing(explorer, lc, spec(cpu=2), epoch=NOW - 30)  # older than the window: nobody pays it any more
+    explorer.script[2] = [deployed()]
+    explorer.script[1] = [{"next_action": 6}]
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, payment=PAYMENT)
+    assert result.replaced == [1]
