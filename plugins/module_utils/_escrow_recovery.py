@@ -99,14 +99,14 @@ def _escrow_from_history(session: GridSession, payment: Dict[str, Any], code: st
 
 def _candidates(records: List[Dict[str, Any]], payer: str, reservation_id: int) -> List[Tuple[str, str]]:
     """(destination, memo) of the wallet's successful payments whose memo is another reservation id, newest first."""
-    found: List[Tuple[str, str]] = []
+    found: Dict[str, str] = {}  # memo -> destination, in the order seen (newest first)
     for record in records:
         memo = str((record.get("transaction") or {}).get("memo") or "")
         if (record.get("type") != "payment" or record.get("from") != payer or record.get("to") == payer
                 or record.get("transaction_successful") is False or not memo.isdigit()
-                or memo == str(reservation_id) or any(memo == seen for _, seen in found)):
+                or memo == str(reservation_id) or memo in found):
             continue
-        found.append((record.get("to"), memo))
+        found[memo] = record.get("to")
         if len(found) == MEMOS_CHECKED:
             break
-    return found
+    return [(destination, memo) for memo, destination in found.items()]

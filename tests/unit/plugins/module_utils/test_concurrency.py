@@ -20,11 +20,16 @@ from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lif
     container,
     data_with,
     deployed,
+    grid_explorer,
     lifecycle,
     spec,
     tag_for,
 )
-from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import explorer  # noqa: F401
+
+@pytest.fixture
+def explorer():
+    return grid_explorer()
+
 
 PAYMENT = {"stellar_secret": "x"}
 

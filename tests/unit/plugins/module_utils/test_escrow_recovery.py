@@ -28,16 +28,21 @@ from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lif
     container,
     data_with,
     deployed,
+    grid_explorer,
     lifecycle,
     spec,
     tag_for,
 )
-from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import explorer  # noqa: F401
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_stellar import (
     HORIZON,
     PASSPHRASE,
     FakeHorizon,
 )
+
+@pytest.fixture
+def explorer():
+    return grid_explorer()
+
 
 TFT = "TFT:" + _stellar.localgrid_issuers(PASSPHRASE)["TFT"]
 # The reads of a reservation that is paid: by the payment (twice, the second just before signing), then deployed.
@@ -155,8 +160,8 @@ def test_a_payment_to_another_identitys_reservation_is_no_evidence(explorer, led
 def test_registering_keeps_the_escrow_before_paying(explorer, name_index_dir):
     lc = lifecycle(explorer)
     rid, escrow = lc.registrar.register(data_with(container()), tag_for(lc, "web", "container", spec()))
-    assert EscrowCache(EXPLORER_URL, TID, PUBKEY).recall(rid) == {"address": "GESCROW", "asset": "TFT:GISSUER",
-                                                                 "details": escrow["details"]}
+    kept = EscrowCache(EXPLORER_URL, TID, PUBKEY).recall(rid)
+    assert kept == {"address": "GESCROW", "asset": "TFT:GISSUER", "details": escrow["details"]}
     path = EscrowCache(EXPLORER_URL, TID, PUBKEY).file.path
     assert os.path.dirname(path) == str(name_index_dir) and stat.S_IMODE(os.stat(path).st_mode) == 0o600
 

@@ -13,7 +13,6 @@ import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._cache_file import cache_directory
-from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
     LIFE,
