@@ -26,6 +26,7 @@ from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lif
     tag_for,
 )
 
+
 @pytest.fixture
 def explorer():
     return grid_explorer()

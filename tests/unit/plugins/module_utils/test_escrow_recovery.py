@@ -39,6 +39,7 @@ from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_ste
     FakeHorizon,
 )
 
+
 @pytest.fixture
 def explorer():
     return grid_explorer()
