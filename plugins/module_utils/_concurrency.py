@@ -6,14 +6,9 @@
 """Several runs on one name at once, without a lock server (the argument is in docs/CONCURRENCY.md).
 
 After registering, and again just before paying, a run lists the live reservations tagged with the name
-and kind (fresh, never the name index) and judges them all with the same rule:
-
-- the newest intent wins: the fingerprint of the highest id among them;
-- among the reservations with that fingerprint, the lowest id (the first registered) is the one kept.
-
-``judge`` says whether this run's reservation is that one ("proceed"), whether another one with the same
-fingerprint is ("adopt": cancel ours, wait for its payment, never pay it) or whether a newer intent won
-("yield": cancel ours and fail). A reservation is never cancelled while a payment for it may be in
+and kind (fresh, never the name index) and judges them with the rule of _kept_reservation.py: this run's
+reservation is the one kept ("proceed"), or another one with the same fingerprint is ("adopt": cancel ours,
+wait for its payment, never pay it), or a newer intent won ("yield": cancel ours and fail). A reservation is never cancelled while a payment for it may be in
 flight: ``retire`` waits for one younger than the pay window (PAY_WINDOW, or $TFGRID_PAY_WINDOW seconds),
 or that the wallet paid, to leave "pay" first.
 """
@@ -22,14 +17,15 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict, judge
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
 from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar
 from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
-from ansible_collections.threefold.grid.plugins.module_utils._views import LIVE_STATES, Reservation, state_name, tag_of
+from ansible_collections.threefold.grid.plugins.module_utils._views import LIVE_STATES, Reservation, state_name
 
 PAY_WINDOW = 300  # seconds a run may take from registering to paying (retries under faults included)
 PAY_WINDOW_VARIABLE = "TFGRID_PAY_WINDOW"
@@ -50,51 +46,12 @@ def pay_window(environ: Optional[Mapping[str, str]] = None) -> int:
     return seconds
 
 
-class Verdict:
-    """judge(): "proceed", "adopt" (``other`` is the reservation kept) or "yield" (``other`` is the newest)."""
-
-    def __init__(self, action: str, other: Optional[Reservation] = None, older: Optional[List[Reservation]] = None) -> None:
-        self.action = action
-        self.other = other
-        self.older = older if older is not None else []  # older intents this run replaces once its own deployed
-
-
 class Superseded(Exception):
     """Raised just before a payment is signed when this run's reservation is no longer the one kept."""
 
     def __init__(self, verdict: Verdict) -> None:
         super(Superseded, self).__init__(verdict.action)
         self.verdict = verdict
-
-
-def _kept(prints: Dict[int, Optional[str]]) -> int:
-    """The id kept among {id: fingerprint}: the lowest id with the fingerprint of the highest one."""
-    winning = prints[max(prints)]
-    return min(rid for rid, print_ in prints.items() if print_ == winning)
-
-
-def kept_of(named: List[Reservation]) -> Optional[Reservation]:
-    """The reservation every run keeps among live ones carrying one name (None when there is none)."""
-    if not named:
-        return None
-    by_id = dict((r["id"], r) for r in named)
-    return by_id[_kept(dict((rid, (tag_of(r) or {}).get("fp")) for rid, r in by_id.items()))]
-
-
-def judge(named: Iterable[Reservation], mine: int, fp: str, ignored: Iterable[int] = ()) -> Verdict:
-    """The verdict for reservation ``mine`` (fingerprint ``fp``) among the live ``named`` ones; ``ignored``
-    are the ids this run replaces anyway (the old reservation it decided on before registering)."""
-    skipped = set(ignored) | {mine}
-    rivals = dict((r["id"], r) for r in named if r["id"] not in skipped)
-    prints = dict((rid, (tag_of(r) or {}).get("fp")) for rid, r in rivals.items())
-    prints[mine] = fp
-    winning = prints[max(prints)]
-    kept = _kept(prints)
-    if kept == mine:
-        return Verdict("proceed", older=[rivals[rid] for rid in sorted(rivals) if rid < mine and prints[rid] != fp])
-    if winning == fp:
-        return Verdict("adopt", rivals[kept])
-    return Verdict("yield", rivals[max(prints)])
 
 
 class ConcurrentRuns:

@@ -33,13 +33,9 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
-from ansible_collections.threefold.grid.plugins.module_utils._concurrency import (
-    ConcurrentRuns,
-    Superseded,
-    Verdict,
-    kept_of,
-)
+from ansible_collections.threefold.grid.plugins.module_utils._concurrency import ConcurrentRuns, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict, kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
 from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter

@@ -25,6 +25,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import (
     LifecycleError,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import MAX_PAGE_SIZE, NEXT_ACTION
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex, index_key
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
@@ -131,13 +132,8 @@ class Reservations:
         return result
 
     def find_one(self, name: str, kind: str) -> Optional[Reservation]:
-        matches = self.find(name, kind)
-        if len(matches) > 1:
-            raise LifecycleError(
-                "%d live reservations are named %r (kind %s): %s; cancel the extra ones (zos_reservation with "
-                "id and state=absent) so the name identifies one reservation"
-                % (len(matches), name, kind, ", ".join(str(r["id"]) for r in matches)))
-        return matches[0] if matches else None
+        """The live reservation of that name; of several (runs registering it at once), the one every run keeps."""
+        return kept_of(self.find(name, kind))
 
     def get(self, rid: int) -> Reservation:
         return explorer_call("read reservation %d" % rid, self.session.client.get_reservation, rid)
@@ -215,16 +211,12 @@ class GridLookup:
         return reservation
 
     def _volumes_by_name(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
-        cached = self.reservations.cached(reference, "volume")
-        matches = [cached] if cached else self.reservations.find(reference, "volume")
-        if len(matches) > 1:
-            raise LifecycleError("%s: %d live volume reservations are named %r: %s"
-                                 % (option, len(matches), reference, ", ".join(str(r["id"]) for r in matches)))
-        volumes = [v for r in matches for v in data_of(r).get("volumes") or []]
+        found = self.reservations.find_live(reference, "volume")
+        volumes = data_of(found).get("volumes") or [] if found else []
         if not volumes:
             raise LifecycleError("%s: no live volume named %r belongs to this identity (create it with "
                                  "threefold.grid.zos_volume)" % (option, reference))
-        return matches[0]["id"], volumes
+        return found["id"], volumes
 
     def volume_id(self, reference: str, node_id: str, option: str) -> str:
         """``<rid>-<wid>`` of a live volume on ``node_id`` given by id or by zos_volume name."""

@@ -11,10 +11,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks, _spec
-from ansible_collections.threefold.grid.plugins.module_utils._concurrency import PAY_WINDOW, judge, pay_window
+from ansible_collections.threefold.grid.plugins.module_utils._concurrency import PAY_WINDOW, pay_window
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import judge
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
     LIFE,
+    NODE_A,
     NOW,
     add,
     container,
@@ -247,3 +249,15 @@ def test_a_shorter_pay_window_stops_waiting_sooner(explorer, monkeypatch):
     explorer.script[1] = [{"next_action": 6}]
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, payment=PAYMENT)
     assert result.replaced == [1]
+
+
+def test_reads_by_name_see_the_kept_reservation_while_two_carry_the_name(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 3, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), next_action=2)
+    add(explorer, 5, {"volumes": [{"workload_id": 1, "node_id": NODE_A, "size": 1, "type": 1}]},
+        _spec.metadata_tag("data", "volume", "a"), **deployed())
+    add(explorer, 6, {"volumes": [{"workload_id": 1, "node_id": NODE_A, "size": 1, "type": 1}]},
+        _spec.metadata_tag("data", "volume", "b"), next_action=2)
+    assert lc.reservations.find_one("web", "container")["id"] == 3
+    assert lc.lookup.volume_id("data", NODE_A, "volumes[0].volume") == "6-1"  # the newest spec's first
