@@ -14,8 +14,9 @@ import stat
 import pytest
 from stellar_sdk import Keypair
 
-from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _stellar
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _pricing, _stellar
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._escrow_cache import KEPT, EscrowCache
 from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import EXPLORER_URL
@@ -123,15 +124,15 @@ def test_the_next_run_after_paying_pays_nothing_more(explorer, ledger):
     earlier_paid_reservation(explorer, lc, ledger)
     killed_run_left(explorer, lc)
     explorer.script[4] = [{"next_action": 2}, {"next_action": 2}]  # the explorer has not seen the payment yet
-    with pytest.raises(Exception):
+    with pytest.raises(LifecycleError):
         lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait_timeout=5,
                           wait_sleep=1, payment=payment_block(ledger))
     paid_once = memo_total(ledger, "4")
     explorer.script[4] = [{"next_action": 2}] * 50
-    with pytest.raises(Exception) as error:  # the wallet's history holds the memo: waited on, never paid again
+    with pytest.raises(LifecycleError) as error:  # the wallet's history holds the memo: waited on, never paid again
         lifecycle(explorer).ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
                                            wait_timeout=5, wait_sleep=1, payment=payment_block(ledger))
-    assert "was paid by this wallet" in str(error.value)
+    assert "was paid by this wallet" in error.value.msg
     assert memo_total(ledger, "4") == paid_once > 0 and explorer.posts() == []
 
 
@@ -174,3 +175,28 @@ def test_the_cache_keeps_the_newest_reservations_only():
     assert cache.recall(1) is None and cache.recall(2) is None and cache.recall(KEPT + 2)["address"] == "G%d" % (KEPT + 2)
     cache.remember(KEPT + 5, {"address": "", "details": []})  # a free reservation: nothing to remember
     assert cache.recall(KEPT + 5) is None
+
+
+class Killed(BaseException):
+    """What SIGKILL does to a run: nothing after this point runs, not even an except clause for Exception."""
+
+
+def test_a_run_killed_between_registering_and_paying_is_finished_by_the_next_run(explorer, ledger, monkeypatch):
+    explorer.escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"farmer_id": 1, "total_amount": 4200}]}
+    killed = lifecycle(explorer)
+
+    def kill(*args, **kwargs):
+        raise Killed()
+    with monkeypatch.context() as patch:
+        patch.setattr(_payment, "pay_escrow", kill)
+        with pytest.raises(Killed):
+            killed.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                                  payment=payment_block(ledger))
+    assert [rid for rid, r in explorer.reservations.items() if r["next_action"] == 2] == [1]
+    assert ledger.payments == []
+    explorer.reservations[1]["epoch"] = NOW - 3600  # the next run comes an hour later
+    explorer.script[1] = [{"next_action": 2}] + UNTIL_PAID  # first read through the name index the killed run wrote
+    result = lifecycle(explorer).ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                                                wait_sleep=1, payment=payment_block(ledger))
+    assert result.reservation["id"] == 1 and result.reservation["workload_state"] == "ok"
+    assert len(explorer.posted()) == 1 and explorer.cancelled() == [] and memo_total(ledger, "1") == 4200
