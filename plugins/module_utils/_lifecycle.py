@@ -17,7 +17,9 @@ Reservations are immutable on the grid, so "present" is decide -> plan -> execut
         plan     build the data_reservation (``workloads``: the data_reservation lists, or a callable
                  returning them, called only here), its diff and escrow estimate. Check mode stops here.
         execute  cancel the old one first when the new one reuses one of its IPs (or cancel_first),
-                 register, pay (``payment`` block), wait, then cancel the old one.
+                 register, check against other runs' reservations of the name (_concurrency.py), pay
+                 (``payment`` block), wait, then cancel the old one. Other runs' reservations and unpaid
+                 ones left behind are handled by _lifecycle_races.py.
     lifecycle.ensure_absent(name, kind, wait=True, ...) -> Outcome   cancels every live one with the tag
     lifecycle.ensure_deployed(reservation_id, ...) -> Outcome       waits (through "pay") until deployed
     lifecycle.ensure_all_deployed(reservation_ids, ...) -> Outcome  the same for many, one shared deadline
@@ -35,7 +37,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._concurrency import ConcurrentRuns, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
-from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict, kept_of
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_races import RaceHandling
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
 from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
@@ -55,46 +59,6 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
 
 
-class Outcome:
-    """What a lifecycle call did: the module result is built from it."""
-
-    def __init__(self, changed: bool = False, action: str = "none", reservation: Optional[Dict[str, Any]] = None,
-                 diff: Optional[Dict[str, Any]] = None, replaced: Optional[List[int]] = None,
-                 estimate: Optional[Dict[str, Any]] = None, payment: Optional[Dict[str, Any]] = None,
-                 cancelled: Optional[List[int]] = None, reservations: Optional[List[Dict[str, Any]]] = None) -> None:
-        self.changed = changed
-        self.action = action
-        self.reservation = reservation
-        self.diff = diff if diff is not None else {"before": {}, "after": {}}
-        self.replaced = replaced if replaced is not None else []
-        self.estimate = estimate
-        self.payment = payment
-        self.cancelled = cancelled if cancelled is not None else []
-        self.reservations = reservations if reservations is not None else []
-
-
-class Decision:
-    """decide(): the live reservation of that name (or None), the new tag, and what to do."""
-
-    def __init__(self, old: Optional[Reservation], fp: str, metadata: str, action: str, unpayable: bool) -> None:
-        self.old = old
-        self.fp = fp
-        self.metadata = metadata
-        self.action = action
-        self.unpayable = unpayable
-        self.escrow: Optional[Dict[str, Any]] = None  # "pay_existing": the recovered escrow details of ``old``
-        self.extras: List[Reservation] = []  # other live reservations of the name (another run's, or left behind)
-
-
-class Plan:
-    """plan(): the data_reservation to register, its diff and its escrow estimate."""
-
-    def __init__(self, data: Dict[str, Any], diff: Dict[str, Any], estimate: Dict[str, Any]) -> None:
-        self.data = data
-        self.diff = diff
-        self.estimate = estimate
-
-
 def addresses(data: Dict[str, Any]) -> List[Tuple[Any, Any]]:
     """(network name, IP) of every container and kubernetes VM of a data_reservation, in order."""
     pairs = []
@@ -111,7 +75,7 @@ def shares_an_address(old_data: Dict[str, Any], new_data: Dict[str, Any]) -> boo
     return bool(set(addresses(old_data)) & set(addresses(new_data)))
 
 
-class ReservationLifecycle:
+class ReservationLifecycle(RaceHandling):
     def __init__(self, session: GridSession, clock: Callable[[], float] = time.time,
                  monotonic: Optional[Callable[[], float]] = None, sleep: Optional[Callable[[float], None]] = None) -> None:
         self.session = session
@@ -192,36 +156,6 @@ class ReservationLifecycle:
             return Decision(old, fp, metadata, "none", False)
         return Decision(old, fp, metadata, "renew" if same else "replace", False)
 
-    def retire_extras(self, decision: Decision, payment: Optional[Dict[str, Any]]) -> None:
-        """Other live reservations of the name than the one kept: another run's, which that run cancels or replaces,
-        or left unpaid by a run that stopped, cancelled here once nobody can be paying it (G3)."""
-        if not decision.extras:
-            return
-        self.session.warn("%d live reservations carry this name (%s): reservation %d is the one kept; the others are "
-                          "cancelled by the runs that registered them, or here when unpaid and %ds old" % (
-                              len(decision.extras) + 1, ", ".join(str(r["id"]) for r in [decision.old] + decision.extras),
-                              decision.old["id"], self.runs.window))
-        if self.session.check_mode:
-            return
-        for extra in decision.extras:
-            if state_name(extra) in ("sign", "pay") and not self.payment_in_flight(extra, payment):
-                self.registrar.cancel(extra)
-
-    def unpaid(self, decision: Decision, payment: Dict[str, Any]) -> Decision:
-        """An unpaid reservation nobody is paying (registered by a run that stopped): paid when its escrow details
-        can be recovered (_escrow_recovery.py), else registered again and the unpaid one cancelled."""
-        old = decision.old
-        escrow, how = self.registrar.recover_escrow(old, payment)
-        if escrow is None:
-            self.session.warn("reservation %d is still waiting for payment and its escrow details can not be recovered "
-                              "(%s): registering it again" % (old["id"], how))
-            decision.action, decision.unpayable = "replace", True
-            return decision
-        self.session.warn("reservation %d, registered by a run that did not pay it, is paid now with %s" % (
-            old["id"], how))
-        decision.action, decision.escrow = "pay_existing", escrow
-        return decision
-
     def check_addresses_free(self, data: Dict[str, Any], old: Optional[Reservation], metadata: str) -> None:
         """Refuse an IP used twice in `data`, or by a live reservation other than the one being replaced or another
         run's reservation of the same name (of the two, only one is kept: see _concurrency.py)."""
@@ -241,38 +175,6 @@ class ReservationLifecycle:
                 raise LifecycleError("IP %s on network %s is already used by live reservation %d (%s); choose another "
                                      "address" % (ip, network, other["id"], (tag_of(other) or {}).get("name")
                                                   or "no name"))
-
-    def await_payment(self, decision: Decision, wait: bool, wait_timeout: int, wait_sleep: int,
-                      payment: Dict[str, Any]) -> Optional[Outcome]:
-        """Wait for a payment in flight instead of paying again; None when the decision became another one.
-
-        A young reservation is waited on until it is the pay window old (then nobody is paying it: it is paid
-        or registered again, see unpaid()); one this wallet paid is waited on for wait_timeout, and never
-        registered again.
-        """
-        old = decision.old
-        age = self.now() - int(old.get("epoch") or 0)
-        window = self.runs.window
-        paid = age >= window  # only reached then because the wallet's history holds its memo
-        self.session.warn("reservation %d waits for a payment that may be in flight (%s): waiting for it instead of "
-                          "paying again" % (old["id"], "this wallet paid its memo" if paid else
-                                            "registered %ds ago" % age))
-        if self.session.check_mode:
-            return Outcome(False, "none", reservation=view(old), diff={"before": describe(old), "after": describe(old)})
-        current = self.waiter.wait_past_payment(old["id"], wait_timeout if paid else min(wait_timeout, window - age),
-                                                wait_sleep)
-        if current is None and paid:
-            raise LifecycleError("reservation %d was paid by this wallet, but the explorer still shows it waiting for "
-                                 "payment after %ds; it is not registered again: re-run later" % (old["id"], wait_timeout),
-                                 reservation=view(old))
-        if current is not None and state_name(current) in LIVE_STATES:
-            return self.keep(current, wait, wait_timeout, wait_sleep)
-        if current is None:
-            self.session.warn("nobody paid reservation %d within %ds of its registration" % (old["id"], window))
-            self.unpaid(decision, payment)
-        else:  # cancelled or expired meanwhile
-            decision.old, decision.action = None, "create"
-        return None
 
     def _unchanged(self, old: Reservation, fp: str, renew_before: Optional[int],
                    payment: Optional[Dict[str, Any]]) -> bool:
@@ -336,63 +238,6 @@ class ReservationLifecycle:
                 if wait:
                     self.wait_deleted(replaced["id"], wait_timeout, wait_sleep)
         outcome.reservation = view(reservation, escrow_information)
-        return outcome
-
-    def _still_live(self, reservation: Reservation) -> bool:
-        return state_name(self.reservations.get(reservation["id"])) in LIVE_STATES
-
-    def give_way(self, rid: int, verdict: Verdict, outcome: Outcome, old: Optional[Reservation],
-                 payment: Optional[Dict[str, Any]], wait: bool, wait_timeout: int, wait_sleep: int) -> Outcome:
-        """Another run's reservation of this name is the one kept: cancel ours (never paid) and adopt theirs when it
-        has the same spec, waiting for its payment rather than paying it; fail when a newer spec won."""
-        other = verdict.other
-        self.runs.cancel_own(rid)
-        what = "%s %r" % ((tag_of(other) or {}).get("kind"), (tag_of(other) or {}).get("name"))
-        if verdict.action == "yield":
-            raise LifecycleError("another run registered reservation %d for %s with a different spec at the same time; "
-                                 "the newest registration wins, so this run cancelled its own reservation %d and paid "
-                                 "nothing: re-run to apply this task's spec" % (other["id"], what, rid),
-                                 reservation=view(other))
-        self.session.warn("another run registered reservation %d for %s with the same spec at the same time: this run "
-                          "cancelled its own reservation %d (unpaid) and keeps %d" % (other["id"], what, rid, other["id"]))
-        current: Optional[Reservation] = other
-        if state_name(other) == "pay" and payment and wait:
-            current = self.waiter.wait_past_payment(other["id"], wait_timeout, wait_sleep)
-            if current is None:
-                raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, still "
-                                     "waits for payment after %ds; this run cancelled its own reservation %d and paid "
-                                     "nothing. Re-run: once it is %ds old and unpaid, a run pays it or replaces it"
-                                     % (other["id"], wait_timeout, rid, self.runs.window), reservation=view(other))
-        if state_name(current) not in LIVE_STATES:
-            raise LifecycleError("reservation %d, registered with the same spec by another run at the same time, was "
-                                 "cancelled or expired (next_action %s); this run cancelled its own reservation %d and "
-                                 "paid nothing: re-run" % (other["id"], state_name(current), rid), reservation=view(current))
-        outcome.reservation = self.keep(current, wait, wait_timeout, wait_sleep).reservation
-        kept = outcome.reservation
-        if old is not None and old["id"] != other["id"] and (kept["state"], kept["workload_state"]) == ("deploy", "ok"):
-            # What this run set out to replace goes once the kept one runs (its own run may be gone).
-            if self.runs.retire(old, payment, wait_timeout, wait_sleep):
-                outcome.replaced.append(old["id"])
-        return outcome
-
-    def pay_existing(self, decision: Decision, payment: Optional[Dict[str, Any]], wait: bool, wait_timeout: int,
-                     wait_sleep: int) -> Outcome:
-        """Pay the unpaid reservation a stopped run registered (escrow details recovered), instead of replacing it."""
-        old = decision.old
-        outcome = Outcome(True, "create", diff={"before": {}, "after": describe(old)})
-        if self.session.check_mode:
-            outcome.reservation = view(old, decision.escrow)
-            return outcome
-        tag = tag_of(old)
-        try:
-            reservation = self._pay_and_wait(old["id"], decision.escrow, payment, wait, wait_timeout, wait_sleep,
-                                             outcome, None, self.runs.guard(old["id"], tag["name"], tag["kind"], decision.fp))
-        except Superseded as superseded:
-            other = superseded.verdict.other
-            raise LifecycleError("another run registered reservation %d for %s %r at the same time, so reservation %d "
-                                 "was not paid: re-run" % (other["id"], tag["kind"], tag["name"], old["id"]),
-                                 reservation=view(other)) from None
-        outcome.reservation = view(reservation, decision.escrow)
         return outcome
 
     def _pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
