@@ -37,9 +37,7 @@ stage_integration()  {
         '"$0/scripts/write-integration-config.sh" "$PWD" && ansible-test integration --local --python 3.13 --color no "${@:1}"' \
         "$REPO_ROOT" ${INTEGRATION_ARGS:-}
 }
-# --pairs 0 until two runs registering one name at once converge (issue 13's lowest-id-wins protocol): the
-# concurrent pair runs in the full form (make reliability) meanwhile.
-stage_reliability()  { "$REPO_ROOT/scripts/reliability.sh" --short --pairs 0; }
+stage_reliability()  { "$REPO_ROOT/scripts/reliability.sh" --short; }
 stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
 stage_docs()         {
     local plugin

@@ -78,24 +78,26 @@ class Registrar:
             answer = self.session.client.create_reservation(body)
         except ExplorerError as error:
             if error.status is None or error.status >= 500:
-                self._cancel_orphans(metadata, known)
+                self._cancel_orphans(body["json"], known)
             raise LifecycleError.during("Failed to register the reservation", error) from None
         self.reservations.invalidate()
         rid, escrow_information = int(answer["reservation_id"]), answer.get("escrow_information") or {}
         self.escrows.remember(rid, escrow_information)  # before paying: a run killed now leaves them behind
         return rid, escrow_information
 
-    def _cancel_orphans(self, metadata: str, known: Set[int]) -> None:
+    def _cancel_orphans(self, signed_json: str, known: Set[int]) -> None:
         """A lost answer or an escrow error (500) can leave the new reservation stored: cancel it, best effort.
 
-        ``known`` are the ids live before the attempt (a renewal's old reservation carries the same tag).
+        Only a reservation holding exactly the text this attempt signed is this attempt's (and so never paid):
+        another run's reservation with the same tag may be paid, and cancelling it would lose that payment.
+        ``known`` are the ids live before the attempt.
         """
         try:
             for reservation in self.reservations.live(refresh=True):
-                if reservation.get("metadata") == metadata and reservation["id"] not in known:
+                if reservation.get("json") == signed_json and reservation["id"] not in known:
                     self.cancel(reservation)
         except (ExplorerError, LifecycleError):
-            self.session.warn("could not check for a half-registered reservation tagged %s" % metadata)
+            self.session.warn("could not check whether the failed registration left a reservation behind")
 
     def cancel(self, reservation: Reservation) -> None:
         rid = int(reservation["id"])

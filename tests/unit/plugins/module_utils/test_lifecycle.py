@@ -483,6 +483,30 @@ def test_escrow_error_after_insert_cancels_only_the_new_reservation(explorer):
     assert explorer.reservations[5]["next_action"] == 3  # someone else's
 
 
+def test_lost_answer_never_cancels_another_runs_reservation_with_the_same_tag(explorer):
+    """Another run registered (and paid) the same name and spec while this run's answer was lost: only the
+    reservation holding exactly the text this run signed is cancelled."""
+    lc = lifecycle(explorer)
+    tag = tag_for(lc, "web", "container", spec())
+    original = explorer.handler
+
+    def lost_answer(request):
+        response = original(request)
+        if request.method == "POST" and request.url.path == "/explorer/reservations":
+            # The other run's registration lands at the same moment; its paid reservation carries the same tag.
+            add(explorer, 50, data_with(container()), tag, **deployed())
+            raise httpx.ReadError("connection lost", request=request)
+        return response
+
+    explorer.handler = lost_answer
+    lc = lifecycle(explorer)
+    with pytest.raises(LifecycleError, match="Failed to register the reservation"):
+        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    mine = [rid for rid in explorer.reservations if rid != 50]
+    assert [explorer.reservations[rid]["next_action"] for rid in mine] == [4]  # this run's orphan, cancelled
+    assert explorer.reservations[50]["next_action"] == 3  # the other run's, paid and kept
+
+
 def test_validation_error_cancels_nothing(explorer):
     original = explorer.handler
 
