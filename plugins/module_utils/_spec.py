@@ -240,7 +240,7 @@ def normalise_volume(options: Mapping[str, Any], prefix: str = "") -> Dict[str, 
     return {"node_id": node_id, "size": options["size"], "type": options["type"]}
 
 
-def _normalise_ip(value, option):
+def normalise_ipv4(value, option):
     try:
         address = ipaddress.IPv4Address(str(value).strip())
     except ValueError:
@@ -271,7 +271,7 @@ def _normalise_connection(options: Mapping[str, Any], prefix: str) -> Dict[str, 
         raise SpecError("%snetwork_connection.name: %r must name the network the container joins" % (prefix, network.get("name")))
     return {
         "name": str(network["name"]),
-        "ip_address": _normalise_ip(network.get("ip_address"), prefix + "network_connection.ip_address"),
+        "ip_address": normalise_ipv4(network.get("ip_address"), prefix + "network_connection.ip_address"),
         "public_ipv6": bool(network.get("public_ipv6")),
     }
 

@@ -230,6 +230,20 @@ def describe_zdb(workload: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
+def describe_kubernetes(workload: Dict[str, Any]) -> Dict[str, Any]:
+    """Kubernetes VM view; the sealed cluster secret shows as ``********``."""
+    return {
+        "workload_id": workload.get("workload_id"),
+        "node_id": workload.get("node_id"),
+        "size": workload.get("size"),
+        "network_name": workload.get("network_id"),
+        "ip_address": workload.get("ipaddress"),
+        "cluster_secret": MASK if workload.get("cluster_secret") else "",
+        "master_ips": list(workload.get("master_ips") or []),
+        "ssh_keys": list(workload.get("ssh_keys") or []),
+    }
+
+
 def describe_gateway_workload(workload: Dict[str, Any]) -> Dict[str, Any]:
     """A gateway workload as sent, without bookkeeping keys; a reverse-proxy secret shows as ``********``."""
     shown = dict((k, v) for k, v in workload.items() if k not in ("id", "stats_aggregator", "farmer_tid"))
@@ -239,13 +253,13 @@ def describe_gateway_workload(workload: Dict[str, Any]) -> Dict[str, Any]:
 
 
 _DESCRIBERS = {"containers": describe_container, "volumes": describe_volume, "networks": describe_network,
-               "zdbs": describe_zdb, "subdomains": describe_gateway_workload,
+               "zdbs": describe_zdb, "kubernetes": describe_kubernetes, "subdomains": describe_gateway_workload,
                "domain_delegates": describe_gateway_workload, "proxies": describe_gateway_workload,
                "reverse_proxies": describe_gateway_workload}
 
 
 def describe_workloads(data_reservation: Dict[str, Any]) -> Dict[str, Any]:
-    """``{"containers": [...], "volumes": [...], "networks": [...], "zdbs": [...]}`` for the lists in use."""
+    """``{"containers": [...], "volumes": [...], ...}`` for the lists in use, secrets masked."""
     described = {}
     for key, describe in _DESCRIBERS.items():
         items = data_reservation.get(key) or []

@@ -261,6 +261,11 @@ class FakeExplorer:
             gwid = "%d-%d" % (rid, volume["workload_id"])
             reservation["results"].append({"workload_id": gwid, "node_id": volume["node_id"], "category": 2,
                                            "state": 1, "message": "", "data_json": {"volume_id": gwid}})
+        for vm in data.get("kubernetes") or []:
+            gwid = "%d-%d" % (rid, vm["workload_id"])
+            reservation["results"].append({"workload_id": gwid, "node_id": vm["node_id"], "category": 4,
+                                           "state": 1 if ok else 0, "message": "" if ok else self.deploy,
+                                           "data_json": {"id": gwid, "ip": vm["ipaddress"]}})
         for network in data.get("networks") or []:
             for resource in network["network_resources"]:
                 reservation["results"].append({"workload_id": "%d-%d" % (rid, network["workload_id"]),
