@@ -376,9 +376,39 @@ def test_kubernetes_success_and_errors(ctx):
     assert ok.usage == {"cru": 1, "mru": 2.0, "sru": 50}
     with pytest.raises(ProvisionError) as info:
         kubernetes.provision(ctx, workload(ctx, "7-5", 4, k8s_content(ipaddress="10.1.2.8")))
-    assert info.value.message == "IP 10.1.2.8 is not part of local nr subnet 10.1.1.0/24"
+    assert info.value.message == "could not generate network info: IP 10.1.2.8 is not part of local nr subnet 10.1.1.0/24"
     assert info.value.data == {"id": "7-5", "ip": "10.1.2.8"}
     assert failure(kubernetes, ctx, workload(ctx, "7-5", 4, k8s_content(size=3))) == (
         "could not interpret vm size: unsupported vm size 3, only size 1 and 2 are supported")
     assert failure(kubernetes, ctx, workload(ctx, "8-5", 4, k8s_content(size=2, ipaddress="10.1.1.9"))) == (
-        "Not enough space left in pools of this type SSD")
+        "failed to reserve filesystem for vm: no space left on device")
+
+
+def test_kubernetes_checks_in_the_order_of_0os(ctx):
+    stranger = node_id_of(nacl.signing.SigningKey.generate().verify_key)
+    # The secret is opened before the size is read, with the message 0-OS v0.3 copied from its zdb code.
+    assert failure(kubernetes, ctx, workload(ctx, "7-5", 4, k8s_content(size=3, cluster_secret=seal(stranger, b"k")))) == (
+        "failed to decrypt namespace password: could not decrypt message")
+    # The disk comes before the network: no network and no space reports the space.
+    ctx.total_resources["sru"] = 60
+    assert failure(kubernetes, ctx, workload(ctx, "7-5", 4, k8s_content(size=2))) == (
+        "failed to reserve filesystem for vm: no space left on device")
+    net_id = network.network_id(USER, "net1")
+    with pytest.raises(ProvisionError) as info:
+        kubernetes.provision(ctx, workload(ctx, "7-5", 4, k8s_content()))
+    assert info.value.message == (
+        "could not set up tap device: couldn't load network with id (%s): open "
+        "/var/cache/modules/networkd/networks/%s: no such file or directory" % (net_id, net_id))
+    assert info.value.data == {"id": "7-5", "ip": "10.1.1.8"}
+
+
+def test_kubernetes_address_as_go_prints_it(ctx):
+    deploy_network(ctx, 5)
+    with pytest.raises(ProvisionError) as info:
+        kubernetes.provision(ctx, workload(ctx, "7-5", 4, k8s_content(ipaddress="")))
+    assert info.value.message == "could not generate network info: IP <nil> is not part of local nr subnet 10.1.1.0/24"
+    assert info.value.data == {"id": "7-5", "ip": "<nil>"}
+    with pytest.raises(ProvisionError) as info:
+        kubernetes.provision(ctx, workload(ctx, "7-5", 4, k8s_content(ipaddress="10.1.1")))
+    assert info.value.message == "failed to decode reservation schema: invalid IP address: 10.1.1"
+    assert info.value.data == {"id": "", "ip": ""}
