@@ -6,23 +6,31 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: zos
-short_description: ThreeFold Grid containers of one identity as inventory hosts
+short_description: ThreeFold Grid containers and Kubernetes VMs of one identity as inventory hosts
 version_added: 0.1.0
 author:
   - threefold.grid developers (@threefold-grid)
 description:
-  - Lists the containers that the reservations of one 3Bot identity run on the ThreeFold Grid v2 and adds
-    them as hosts.
+  - Lists the containers and the Kubernetes VMs that the reservations of one 3Bot identity run on the ThreeFold
+    Grid v2 and adds them as hosts (see O(workloads)).
   - A container deployed by M(threefold.grid.zos_container) is named after its
     O(threefold.grid.zos_container#module:name) (kept in the reservation's metadata); any other container is
     named C(<reservation id>-<workload id>).
+  - A Kubernetes VM deployed by M(threefold.grid.zos_kubernetes) is named C(<cluster>-master) or
+    C(<cluster>-<worker name>); any other VM is named C(<reservation id>-<workload id>).
   - While a replacement reservation is deployed, two reservations run a container of the same name; the newest
     one whose state is in O(states) becomes the host.
   - Every host is in the group C(zos) and gets the variables C(zos_node_id), C(zos_farm_id),
     C(zos_reservation_id), C(zos_workload_id) (the grid-wide C(<reservation id>-<workload id>)), C(zos_flist),
     C(zos_capacity) (C(cpu), C(memory) in MiB, C(disk_size) in MiB, C(disk_type)), C(zos_expires_at) (Unix time
     at which the reservation ends), C(zos_network), C(zos_ipv4), C(zos_ipv6), C(zos_state) and, for a container
-    the node refused, C(zos_error).
+    the node refused, C(zos_error). C(zos_kind) is V(container) or V(kubernetes). A VM has no C(zos_flist) and no
+    C(zos_ipv6); its C(zos_capacity) is that of its size, and it also gets C(zos_kubernetes_cluster) (the
+    cluster's name, V(null) for a VM not deployed by M(threefold.grid.zos_kubernetes)), C(zos_kubernetes_role)
+    (V(master) or V(worker)), C(zos_kubernetes_size) and C(zos_kubernetes_master_ips).
+  - Containers are also in the group C(zos_containers); VMs in C(zos_kubernetes), in C(zos_kubernetes_masters) or
+    C(zos_kubernetes_workers), and in C(zos_cluster_<cluster>) (the cluster's name with every character that is
+    not a letter, digit or underscore replaced by C(_)). k3os VMs accept SSH as C(rancher); set it with O(compose).
   - The inventory source is a YAML file whose name ends in C(zos.yml) or C(zos.yaml).
   - Listing reservations needs no signature, so the identity's name is enough. When a seed or mnemonic is
     configured as well (as the AWX credential type injects it), the plugin checks that the name is registered
@@ -79,9 +87,16 @@ options:
     type: str
     choices: [private_ipv4, public_ipv6]
     default: private_ipv4
+  workloads:
+    description:
+      - Which kinds of workload become hosts.
+    type: list
+    elements: str
+    choices: [container, kubernetes]
+    default: [container, kubernetes]
   states:
     description:
-      - Which containers to list, by state.
+      - Which containers and VMs to list, by state.
       - V(ok) are deployed containers the node reports running.
       - V(pending) are containers of reservations that are not deployed yet (waiting for a signature, the
         payment or the node); they have no address.
@@ -167,6 +182,7 @@ import hashlib
 import os
 
 from ansible.errors import AnsibleParserError
+from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
@@ -176,8 +192,14 @@ from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers imp
     container_records,
     newest_per_name,
 )
+from ansible_collections.threefold.grid.plugins.plugin_utils._zos_kubernetes import kubernetes_records
 
 HOST_GROUP = "zos"
+
+
+def kind_of(record):
+    """container or kubernetes; records cached by a version that listed containers only have no kind."""
+    return record.get("kind", "container")
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -256,7 +278,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             reservations = client.list_reservations(customer_tid=tid)
         except ExplorerError as exc:
             raise GridError("failed to list the reservations of %s (tid %d): %s" % (identity_name, tid, exc)) from None
-        records = container_records(reservations)
+        records = container_records(reservations) + kubernetes_records(reservations)
         farms = {}
         for record in records:
             node_id = record["node_id"]
@@ -279,6 +301,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # ---- inventory ---------------------------------------------------------------------------
 
     def _wanted(self, record):
+        if kind_of(record) not in self.get_option("workloads"):
+            return False
         patterns = self.get_option("name_patterns")
         if patterns and not any(fnmatch.fnmatchcase(record["name"], pattern) for pattern in patterns):
             return False
@@ -296,6 +320,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     @staticmethod
     def _hostvars(record, address):
         hostvars = {
+            "zos_kind": kind_of(record),
             "zos_node_id": record["node_id"],
             "zos_farm_id": record.get("farm_id"),
             "zos_reservation_id": record["reservation_id"],
@@ -308,6 +333,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "zos_ipv6": record["ipv6"],
             "zos_state": record["state"],
         }
+        if hostvars["zos_kind"] == "kubernetes":
+            del hostvars["zos_flist"], hostvars["zos_ipv6"]
+            hostvars.update(zos_kubernetes_cluster=record["cluster"], zos_kubernetes_role=record["role"],
+                            zos_kubernetes_size=record["size"], zos_kubernetes_master_ips=record["master_ips"])
         if record.get("message"):
             hostvars["zos_error"] = record["message"]
         host = ansible_host(record, address)
@@ -332,9 +361,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             name = record["name"]
             self.inventory.add_host(name, group=HOST_GROUP)
+            for group in self._kind_groups(record):
+                self.inventory.add_group(group)
+                self.inventory.add_host(name, group=group)
             hostvars = self._hostvars(record, address)
             for key, value in hostvars.items():
                 self.inventory.set_variable(name, key, value)
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+    @staticmethod
+    def _kind_groups(record):
+        """zos_containers for a container; zos_kubernetes, its role's group and its cluster's group for a VM."""
+        if kind_of(record) == "container":
+            return ["zos_containers"]
+        groups = ["zos_kubernetes", "zos_kubernetes_%ss" % record["role"]]
+        if record["cluster"]:
+            groups.append(to_safe_group_name("zos_cluster_%s" % record["cluster"], force=True, silent=True))
+        return groups

@@ -25,16 +25,16 @@ CONTAINER_STATES = ("ok", "pending", "error")
 LIVE_NEXT_ACTIONS = frozenset((NEXT_ACTION["sign"], NEXT_ACTION["pay"], NEXT_ACTION["deploy"]))
 
 
-def _container_results(reservation):
-    """The node results of the reservation's containers, by global workload id."""
+def results_of(reservation, kind):
+    """The node results of the reservation's workloads of ``kind`` (a WORKLOAD_TYPES name), by global workload id."""
     results = {}
     for result in reservation.get("results") or []:
-        if result.get("category") == WORKLOAD_TYPES["container"]:
+        if result.get("category") == WORKLOAD_TYPES[kind]:
             results[result.get("workload_id")] = result
     return results
 
 
-def _state(reservation, result):
+def listed_state(reservation, result):
     """ok (running, addresses known), error (the node refused it), pending (no result yet) or None (gone)."""
     if result is None:
         return "pending"
@@ -64,17 +64,18 @@ def container_records(reservations):
         tag = parse_metadata(reservation.get("metadata")) or {}
         # The module's name is the host name only when it names exactly this one container.
         tagged_name = tag.get("name") if tag.get("kind") == "container" and len(containers) == 1 else None
-        results = _container_results(reservation)
+        results = results_of(reservation, "container")
         for workload in containers:
             gwid = global_workload_id(reservation["id"], workload["workload_id"])
             result = results.get(gwid)
-            state = _state(reservation, result)
+            state = listed_state(reservation, result)
             if state is None:
                 continue
             addresses = (result or {}).get("data_json") if state == "ok" else None
             addresses = addresses if isinstance(addresses, dict) else {}
             connection = (workload.get("network_connection") or [{}])[0]
             records.append({
+                "kind": "container",
                 "name": tagged_name or gwid,
                 "state": state,
                 "reservation_id": int(reservation["id"]),

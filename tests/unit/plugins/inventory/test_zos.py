@@ -373,3 +373,66 @@ def test_explorer_error_on_reservations_is_reported(tmp_path, explorer, monkeypa
     with pytest.raises(AnsibleParserError, match=r"failed to list the reservations of alice\.3bot \(tid 12\): "
                                                  r".*HTTP 500: database unavailable"):
         run(tmp_path)
+
+
+def vm(wid, node, size=1, master_ips=()):
+    return {"workload_id": wid, "node_id": node, "size": size, "network_id": "net-k", "ipaddress": "10.5.1.%d" % wid,
+            "cluster_secret": "c0ffee", "master_ips": list(master_ips), "ssh_keys": []}
+
+
+def vm_ok(rid, wid, ip):
+    return {"category": 4, "workload_id": "%d-%d" % (rid, wid), "state": 1, "message": "",
+            "data_json": {"id": "%d-%d" % (rid, wid), "ip": ip}}
+
+
+def add_cluster(explorer):
+    """Cluster "k8s-a" of zos_kubernetes (a master, a worker, a failed worker) and one untagged VM."""
+    def add(rid, vms, metadata="", results=()):
+        item = reservation(rid, [], metadata=metadata, results=results)
+        item["data_reservation"]["kubernetes"] = vms
+        explorer.reservations[rid] = item
+    add(50, [vm(1, "node-a")], tag("k8s-a", "kubernetes_master"), [vm_ok(50, 1, "10.5.1.1")])
+    add(51, [vm(1, "node-b", 2, ["10.5.1.1"])], tag("k8s-a/w1", "kubernetes_worker"), [vm_ok(51, 1, "10.5.1.9")])
+    add(52, [vm(1, "node-b", 1, ["10.5.1.1"])], tag("k8s-a/w2", "kubernetes_worker"),
+        [{"category": 4, "workload_id": "52-1", "state": 0, "message": "failed to reserve filesystem for vm: no space",
+          "data_json": {"id": "52-1", "ip": "10.5.1.1"}}])
+    add(53, [vm(1, "node-a")], results=[vm_ok(53, 1, "10.5.1.3")])
+
+
+def test_kubernetes_vms_are_hosts_grouped_by_cluster_and_role(tmp_path, explorer):
+    add_cluster(explorer)
+    inventory = run(tmp_path)
+
+    assert group_hosts(inventory, "zos_kubernetes") == ["53-1", "k8s-a-master", "k8s-a-w1"]
+    assert group_hosts(inventory, "zos_kubernetes_masters") == ["53-1", "k8s-a-master"]
+    assert group_hosts(inventory, "zos_kubernetes_workers") == ["k8s-a-w1"]
+    assert group_hosts(inventory, "zos_cluster_k8s_a") == ["k8s-a-master", "k8s-a-w1"]
+    assert group_hosts(inventory, "zos_containers") == ["2-1", "2-2", "api", "web-1"]
+    assert "k8s-a-w1" in group_hosts(inventory, "zos")
+    worker = hostvars(inventory, "k8s-a-w1")
+    assert worker["ansible_host"] == worker["zos_ipv4"] == "10.5.1.9"
+    assert (worker["zos_kind"], worker["zos_kubernetes_cluster"], worker["zos_kubernetes_role"]) == (
+        "kubernetes", "k8s-a", "worker")
+    assert worker["zos_kubernetes_size"] == 2 and worker["zos_kubernetes_master_ips"] == ["10.5.1.1"]
+    assert worker["zos_capacity"] == {"cpu": 2, "memory": 4096, "disk_size": 102400, "disk_type": "SSD"}
+    assert worker["zos_network"] == "net-k" and worker["zos_farm_id"] == 2
+    assert "zos_flist" not in worker and "c0ffee" not in json.dumps(worker)
+    assert hostvars(inventory, "53-1")["zos_kubernetes_cluster"] is None
+    assert hostvars(inventory, "web-1")["zos_kind"] == "container"
+
+
+def test_failed_vms_are_listed_with_their_error_when_asked(tmp_path, explorer):
+    add_cluster(explorer)
+    inventory = run(tmp_path, states=["error"])
+    assert group_hosts(inventory, "zos_kubernetes") == ["k8s-a-w2"]
+    assert hostvars(inventory, "k8s-a-w2")["zos_error"] == "failed to reserve filesystem for vm: no space"
+    assert "ansible_host" not in hostvars(inventory, "k8s-a-w2")
+
+
+@pytest.mark.parametrize("workloads, expected", [
+    (["kubernetes"], ["53-1", "k8s-a-master", "k8s-a-w1"]),
+    (["container"], ["2-1", "2-2", "api", "web-1"]),
+])
+def test_workloads_option_picks_the_kinds(tmp_path, explorer, workloads, expected):
+    add_cluster(explorer)
+    assert group_hosts(run(tmp_path, workloads=workloads), "zos") == expected
