@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._spec import Secret, ip_in_node_subnet, normalise_ipv4
+from ansible_collections.threefold.grid.plugins.module_utils._subnets import parse_ip_range
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import RESULT_STATE_NAMES, global_workload_id
 
 # The sizes 0-OS v0.3 knows (zos pkg/provision/primitives/kubernetes.go vmSize): vCPU, memory GiB, disk GB.
@@ -140,6 +141,38 @@ def assign_addresses(members: List[Dict[str, Any]], subnets: Mapping[str, str], 
                 raise SpecError("%s.ip_address: no free address left in the node's subnet %s" % (member["option"], subnet))
             member["ip_address"] = free
         used[member["ip_address"]] = member["option"]
+
+
+def node_subnets(members: List[Dict[str, Any]], ip_range: str, option: str = "ip_range") -> Dict[str, str]:
+    """The /24 each node must have in a network of ``ip_range`` for the given addresses, before the network exists.
+
+    Refuses an address outside the range, two VMs of one node in different /24s, two nodes in one /24 and an
+    address given twice; nodes without a given address are left to the network's own allocation.
+    """
+    network = parse_ip_range(ip_range, option)
+    subnets: Dict[str, ipaddress.IPv4Network] = {}
+    owners: Dict[ipaddress.IPv4Network, str] = {}
+    used: Dict[str, str] = {}
+    for member in members:
+        ip = member["ip_address"]
+        if ip is None:
+            continue
+        where = member["option"] + ".ip_address"
+        subnet = ipaddress.IPv4Network(ip + "/24", strict=False)
+        if not subnet.subnet_of(network):
+            raise SpecError("%s: %r is not inside the network's range %s" % (where, ip, network))
+        if ip in used:
+            raise SpecError("%s: %r is already the address of %s" % (where, ip, used[ip]))
+        used[ip] = member["option"]
+        node = member["node_id"]
+        if subnets.get(node, subnet) != subnet:
+            raise SpecError("%s: %r is not in %s, the /24 that another VM's address gives node %s"
+                            % (where, ip, subnets[node], node))
+        if owners.get(subnet, node) != node:
+            raise SpecError("%s: %r is in %s, the /24 of node %s; each node has its own /24"
+                            % (where, ip, subnet, owners[subnet]))
+        subnets[node], owners[subnet] = subnet, node
+    return dict((node, str(subnet)) for node, subnet in subnets.items())
 
 
 def member_spec(cluster: Dict[str, Any], member: Dict[str, Any], master_ip: str) -> Dict[str, Any]:

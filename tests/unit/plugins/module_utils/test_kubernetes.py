@@ -11,6 +11,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._kubernetes import 
     kubernetes_result,
     kubernetes_workload,
     member_spec,
+    node_subnets,
     normalise_cluster,
     split_worker_tag_name,
     worker_tag_name,
@@ -135,3 +136,25 @@ def test_result_and_worker_names():
     assert (result["vm_id"], result["ip"], result["result_state"]) == ("7-1", "10.1.3.2", "error")
     assert split_worker_tag_name(worker_tag_name("a/b", "w1")) == ["a/b", "w1"]
     assert split_worker_tag_name("plain") is None
+
+
+@pytest.mark.parametrize("master_ip, workers, message", [
+    ("10.2.1.5", [], "master.ip_address: '10.2.1.5' is not inside the network's range 10.1.0.0/16"),
+    ("10.1.3.5", [{"node_id": NODE_A, "ip_address": "10.1.4.5"}],
+     "workers[0].ip_address: '10.1.4.5' is not in 10.1.3.0/24, the /24 that another VM's address gives node nodeA"),
+    ("10.1.3.5", [{"node_id": NODE_B, "ip_address": "10.1.3.6"}],
+     "workers[0].ip_address: '10.1.3.6' is in 10.1.3.0/24, the /24 of node nodeA; each node has its own /24"),
+    ("10.1.3.5", [{"node_id": NODE_A, "ip_address": "10.1.3.5"}],
+     "workers[0].ip_address: '10.1.3.5' is already the address of master"),
+])
+def test_node_subnets_refuse_addresses_the_network_can_not_give(master_ip, workers, message):
+    cluster = normalise_cluster(options(master={"node_id": NODE_A, "ip_address": master_ip}, workers=workers))
+    with pytest.raises(SpecError) as error:
+        node_subnets(cluster["members"], "10.1.0.0/16")
+    assert str(error.value) == message
+
+
+def test_node_subnets_of_given_addresses():
+    cluster = normalise_cluster(options(master={"node_id": NODE_A, "ip_address": "10.1.3.5"},
+                                        workers=[{"node_id": NODE_B}, {"node_id": NODE_A, "ip_address": "10.1.3.9"}]))
+    assert node_subnets(cluster["members"], "10.1.0.0/16") == {NODE_A: "10.1.3.0/24"}
