@@ -41,6 +41,7 @@ GUIDES = [
     "guide_getting_started.rst",
     "guide_payment.rst",
     "guide_networks.rst",
+    "guide_workloads.rst",
     "guide_localgrid_ci.rst",
     "guide_awx.rst",
     "guide_inventory.rst",
