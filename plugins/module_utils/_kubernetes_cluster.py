@@ -89,8 +89,8 @@ class ClusterRunner(ResourceRunner):
             result = kubernetes_result(reservation["id"], vm.get("workload_id", WORKLOAD_ID), reservation["results"])
             shown.update(reservation_id=reservation["id"], workload_id=result["workload_id"], vm_id=result["vm_id"],
                          results=result["results"])
-            shown.update((key, reservation.get(key)) for key in ("state", "workload_state", "expires_at", "escrow",
-                                                                   "error"))
+            for key in ("state", "workload_state", "expires_at", "escrow", "error"):
+                shown[key] = reservation.get(key)
         return shown
 
     def cluster_view(self) -> Optional[Dict[str, Any]]:

@@ -143,7 +143,8 @@ notes:
 seealso:
   - module: threefold.grid.zos_network
   - module: threefold.grid.zos_node_info
-  - role: threefold.grid.kubernetes
+  - plugin: threefold.grid.kubernetes
+    plugin_type: role
 """
 
 EXAMPLES = r"""

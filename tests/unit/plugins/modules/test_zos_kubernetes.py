@@ -67,8 +67,8 @@ def test_creates_master_and_workers_each_in_its_reservation(k8s, explorer):
     assert (got["master_ip"], got["worker_ips"]) == ("10.1.3.2", ["10.1.4.2", "10.1.4.3"])
     assert [w["workload_state"] for w in [got["master"]] + got["workers"]] == ["ok", "ok", "ok"]
     made = vms(explorer)
-    assert sorted(name for name, _, _ in made.values()) == ["k8s", "k8s/w1", "k8s/w2"]
-    worker = next(vm for name, _, vm in made.values() if name == "k8s/w2")
+    assert sorted(entry[0] for entry in made.values()) == ["k8s", "k8s/w1", "k8s/w2"]
+    worker = next(entry[2] for entry in made.values() if entry[0] == "k8s/w2")
     assert (worker["size"], worker["master_ips"], worker["network_id"]) == (2, ["10.1.3.2"], "net")
     box = nacl.public.SealedBox(KEY_2.to_curve25519_private_key())
     assert box.decrypt(bytes.fromhex(worker["cluster_secret"])).decode() == SECRET
