@@ -143,8 +143,8 @@ notes:
 seealso:
   - module: threefold.grid.zos_network
   - module: threefold.grid.zos_node_info
-  - plugin: threefold.grid.kubernetes
-    plugin_type: role
+  - ref: ansible_collections.threefold.grid.docsite.guide_workloads
+    description: A cluster with the threefold.grid.kubernetes role, kubeconfig included.
 """
 
 EXAMPLES = r"""
