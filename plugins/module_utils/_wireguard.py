@@ -28,9 +28,10 @@ import ipaddress
 import os
 import stat
 import tempfile
-from typing import Any, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
+from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import MASK
 
 KEY_CONTEXT = b"threefold.grid wireguard v1"
@@ -166,3 +167,43 @@ def write_private_file(path: str, text: str, check_mode: bool = False) -> bool:
             os.unlink(temporary)
         raise
     return True
+
+
+def check_config_folder(path: Optional[str], option: str) -> None:
+    """The folder of a config file option must exist before anything is registered."""
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise SpecError("%s: the directory %s does not exist" % (option, folder))
+
+
+def save_config(path: str, text: str, check_mode: bool, option: str) -> bool:
+    """write_private_file, an OS error named after the ``option`` that gave the path."""
+    try:
+        return write_private_file(path, text, check_mode)
+    except (IOError, OSError) as error:
+        raise SpecError("%s: cannot write %s: %s" % (option, path, error.strerror or error)) from None
+
+
+def drop_config(path: str, check_mode: bool, option: str) -> bool:
+    """remove_private_file, an OS error named after the ``option`` that gave the path."""
+    try:
+        return remove_private_file(path, check_mode)
+    except (IOError, OSError) as error:
+        raise SpecError("%s: cannot remove %s: %s" % (option, path, error.strerror or error)) from None
+
+
+def deliver_config(text: str, path: Optional[str], check_mode: bool, option: str,
+                   warn: Callable[[str], None]) -> Tuple[Dict[str, Any], bool]:
+    """Where a wg-quick ``text`` goes: the file ``path`` (0600) given by ``option`` (``<key>_path``), or the
+    task result under ``<key>`` with its private key masked (and a warning that it is).
+
+    Returns (what the module returns, whether the file changed or would change).
+    """
+    key = option[:-len("_path")]
+    if not path:
+        if text != masked_config(text):
+            warn("%s: the private key of the WireGuard configuration is masked in the task result; set %s to get "
+                 "it in a 0600 file" % (key, option))
+        return {key: masked_config(text)}, False
+    return {option: path}, save_config(path, text, check_mode, option)

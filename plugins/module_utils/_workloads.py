@@ -255,7 +255,7 @@ def describe_gateway_workload(workload: Dict[str, Any]) -> Dict[str, Any]:
 _DESCRIBERS = {"containers": describe_container, "volumes": describe_volume, "networks": describe_network,
                "zdbs": describe_zdb, "kubernetes": describe_kubernetes, "subdomains": describe_gateway_workload,
                "domain_delegates": describe_gateway_workload, "proxies": describe_gateway_workload,
-               "reverse_proxies": describe_gateway_workload}
+               "reverse_proxies": describe_gateway_workload, "gateway4to6": describe_gateway_workload}
 
 
 def describe_workloads(data_reservation: Dict[str, Any]) -> Dict[str, Any]:

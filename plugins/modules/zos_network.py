@@ -344,8 +344,6 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-import os
-
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
@@ -353,7 +351,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._network import che
 from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
-    masked_config, remove_private_file, routing_address, write_private_file)
+    check_config_folder, deliver_config, drop_config, routing_address)
 
 
 def argument_spec():
@@ -425,10 +423,7 @@ class NetworkRunner(ResourceRunner):
         path = self.params["access_config_path"]
         if path:
             # The access file holds the machine's private key for a network that no longer exists.
-            try:
-                removed = remove_private_file(path, self.check_mode)
-            except (IOError, OSError) as error:
-                raise NetworkSpecError("access_config_path: cannot remove %s: %s" % (path, error.strerror or error))
+            removed = drop_config(path, self.check_mode, "access_config_path")
             result["changed"] = result["changed"] or removed
             result["config_removed"] = removed
         return result
@@ -453,17 +448,10 @@ class NetworkRunner(ResourceRunner):
         networks = [n for n in data_of(live).get("networks") or [] if n.get("name") == self.name] if live else []
         return deployed_layout(networks[0] if networks else None)
 
-    def check_config_path(self):
-        path = self.params["access_config_path"]
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise NetworkSpecError("access_config_path: the directory %s does not exist" % folder)
-
     def present(self):
         check_options(self.params["ip_range"], self.params["nodes"], self.params["access"])
         life = self.lifetime()
-        self.check_config_path()
+        check_config_folder(self.params["access_config_path"], "access_config_path")
         directory, currencies = self.directory()
         identity = self.session.identity
         self.plan = plan_network(self.name, self.params["ip_range"], self.params["nodes"], directory,
@@ -474,24 +462,11 @@ class NetworkRunner(ResourceRunner):
         payment = self.params["payment"] or {"wait": False}
         result = self.deploy(lambda: {"networks": [self.plan.workload()]}, self.plan.spec(), life, currencies, payment)
         if self.plan.access_config is not None:
-            delivered = self.deliver_access_config(self.plan.access_config)
-            written = delivered.pop("config_written", False)
+            delivered, written = deliver_config(self.plan.access_config, self.params["access_config_path"],
+                                                self.check_mode, "access_config_path", self.session.warn)
             result.update(delivered)
             result["changed"] = result["changed"] or written
         return result
-
-    def deliver_access_config(self, text):
-        path = self.params["access_config_path"]
-        if not path:
-            if text != masked_config(text):
-                self.session.warn("access_config: the private key of the access configuration is masked in the task "
-                                  "result; set access_config_path to get it in a 0600 file")
-            return {"access_config": masked_config(text)}
-        try:
-            written = write_private_file(path, text, self.check_mode)
-        except (IOError, OSError) as error:
-            raise NetworkSpecError("access_config_path: cannot write %s: %s" % (path, error.strerror or error))
-        return {"access_config_path": path, "config_written": written}
 
 
 def main():

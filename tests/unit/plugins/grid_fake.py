@@ -3,7 +3,8 @@
 
 """The one fake explorer of the unit tests, one fake session, and a module runner.
 
-FakeExplorer is an in-memory explorer (phonebook, directory, reservations) behind httpx.MockTransport.
+FakeExplorer is an in-memory explorer (phonebook, directory of nodes and gateways, reservations) behind
+httpx.MockTransport.
 It follows docs/contract/explorer.md §3.1–§3.5 closely enough to prove what the collection sends: user
 updates, reservations and deletes are verified against the stored key exactly as the explorer does
 (explorer.md §5.3), lists are paged by `page`/`size` with a `Pages` header, and a new reservation goes to
@@ -26,8 +27,12 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.threefold.grid.plugins.module_utils import _session, _spec
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import ExplorerClient
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import GATEWAY_LISTS, WORKLOAD_TYPES, gateway_ids
 
 EXPLORER_URL = "http://explorer.test/explorer"
+GATEWAY_WG_KEY = "GqRA5IFNqKTwfYnsNgGnOs7VLpZ+zfCDJbV0ygaBmXY="
+GATEWAY_CATEGORIES = {"proxies": "proxy", "reverse_proxies": "reverse_proxy", "subdomains": "subdomain",
+                      "domain_delegates": "domain_delegate", "gateway4to6": "gateway4to6"}
 
 
 def _error(status, message):
@@ -38,22 +43,24 @@ class FakeExplorer:
     """Phonebook, directory and the customer side of reservations.
 
     Each read of one reservation is a step of the nodes (``progress``): a registered reservation gets one
-    result per node workload, a cancelled one becomes deleted. ``script[rid]`` (a list of dict updates)
+    result per node or gateway workload, a cancelled one becomes deleted. ``script[rid]`` (a list of dict updates)
     replaces that step for the next reads of ``rid``; ``nodes_report = False`` stops the nodes entirely.
     """
 
     PAY, DEPLOY, DELETE, DELETED = 2, 3, 4, 6
 
-    def __init__(self, users=None, farms=None, nodes=None):
+    def __init__(self, users=None, farms=None, nodes=None, gateways=None):
         self.users = list(users or [])
         self.farms = list(farms or [])
         self.nodes = list(nodes or [])
+        self.gateways = list(gateways or [])
         self.requests = []
         self.down = False  # every request fails to connect, as with an explorer URL where nothing listens
         self.reservations = {}
         self.script = {}
         self.nodes_report = True
         self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
+        self.gateway_answer = "ok"  # what gateways report for their workloads: "ok" or an error message
         self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
 
     def client(self, **kwargs):
@@ -89,6 +96,7 @@ class FakeExplorer:
             ("GET", r"/users/(\d+)", self.get_user), ("PUT", r"/users/(\d+)", self.update_user),
             ("GET", r"/farms", self.list_farms), ("GET", r"/farms/(\d+)", self.get_farm),
             ("GET", r"/nodes", self.list_nodes), ("GET", r"/nodes/([^/]+)", self.get_node),
+            ("GET", r"/gateways", self.list_gateways), ("GET", r"/gateways/([^/]+)", self.get_gateway),
             ("POST", r"/reservations", self.create), ("GET", r"/reservations", self.list_reservations),
             ("GET", r"/reservations/(\d+)", self.get), ("POST", r"/reservations/(\d+)/sign/delete", self.sign_delete),
         ]
@@ -174,6 +182,15 @@ class FakeExplorer:
     def get_node(self, request, body, node_id):
         return self._one(self.nodes, "node_id", node_id, "node not found")
 
+    def list_gateways(self, request, body):
+        params = request.url.params
+        gateways = [g for g in self.gateways
+                    if all(params.get(key) in (None, g["location"][key]) for key in ("country", "city"))]
+        return self._page(request, gateways)
+
+    def get_gateway(self, request, body, node_id):
+        return self._one(self.gateways, "node_id", node_id, "gateway not found")
+
     # ---- reservations (docs/contract/explorer.md §3.5) ------------------------------------------
 
     def add(self, data, name=None, kind="container", fp="f", next_action=DEPLOY, results=None, rid=None,
@@ -208,6 +225,9 @@ class FakeExplorer:
     def create(self, request, body):
         self._verify(body["customer_tid"], body["json"], body["customer_signature"])
         assert json.loads(body["json"]) == body["data_reservation"]
+        known = set(g["node_id"] for g in self.gateways)
+        if any(gateway_id not in known for gateway_id in gateway_ids(body["data_reservation"])):
+            return _error(500, "mongo: no documents in result")
         rid = max(self.reservations or [0]) + 1
         # A free escrow goes straight to deploy; one that asks for money waits in pay.
         owed = sum(int(d.get("total_amount") or 0) for d in self.escrow.get("details") or [])
@@ -271,8 +291,26 @@ class FakeExplorer:
                 reservation["results"].append({"workload_id": "%d-%d" % (rid, network["workload_id"]),
                                                "node_id": resource["node_id"], "category": 3, "state": 1,
                                                "message": "", "data_json": None})
+        ok = self.report_gateways(reservation) and ok
         if not ok:
             reservation["next_action"] = self.DELETE  # the grid cancels a reservation whose workload failed
+
+    def report_gateways(self, reservation):
+        """The gateways' results (docs/contract/gateway.md §3): no data, but an address and a peer for a 4to6."""
+        data, rid = reservation["data_reservation"], reservation["id"]
+        ok = self.gateway_answer == "ok"
+        for key in GATEWAY_LISTS:
+            for workload in data.get(key) or []:
+                answer = None
+                if key == "gateway4to6" and ok:
+                    answer = {"ips": ["2001:db8:4a7e:1::%x" % reservation["customer_tid"]],
+                              "peers": [{"public_key": GATEWAY_WG_KEY, "endpoint": "203.0.113.7:3443",
+                                         "allowed_ips": ["::/0"]}]}
+                reservation["results"].append({
+                    "workload_id": "%d-%d" % (rid, workload["workload_id"]), "node_id": workload["node_id"],
+                    "category": WORKLOAD_TYPES[GATEWAY_CATEGORIES[key]], "state": 1 if ok else 0,
+                    "message": "" if ok else self.gateway_answer, "data_json": answer})
+        return ok
 
 
 def unreachable_explorer():

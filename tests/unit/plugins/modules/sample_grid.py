@@ -1,7 +1,7 @@
 # Copyright: Contributors to the threefold.grid collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A small grid for the zos_network and zos_volume tests: one identity and five nodes with their keys."""
+"""A small grid for the resource modules' tests: one identity, five nodes with their keys and three gateways."""
 
 from __future__ import annotations
 
@@ -43,9 +43,28 @@ NODES = [PUBLIC_1, PUBLIC_2, HIDDEN_3, FREE_4, DOWN_5]
 NODE_KEYS = {PUBLIC_1["node_id"]: KEY_1, PUBLIC_2["node_id"]: KEY_2, HIDDEN_3["node_id"]: KEY_3}
 
 
+def make_gateway(label, domain, free=False, age=30):
+    """A gateway record as /gateways lists it (docs/contract/explorer.md §3.4), and its signing key."""
+    signing_key = nacl.signing.SigningKey(bytes([label]) * 32)
+    gateway = {
+        "id": label, "node_id": b58encode(bytes(signing_key.verify_key)), "farm_id": 2, "os_version": "v0.3.2",
+        "created": 1, "updated": int(time.time()) - age, "uptime": 600, "address": "",
+        "location": {"country": "Belgium", "city": "Ghent", "continent": "Europe", "latitude": 0, "longitude": 0},
+        "public_key_hex": bytes(signing_key.verify_key).hex(), "workloads": {}, "managed_domains": [domain],
+        "tcp_router_port": 18000, "dns_nameserver": ["ns1." + domain], "free_to_use": free,
+    }
+    return gateway, signing_key
+
+
+FREE_GW, FREE_GW_KEY = make_gateway(31, "ghent.grid.example", free=True)
+PAID_GW = make_gateway(32, "cairo.grid.test")[0]
+DOWN_GW = make_gateway(33, "down.grid.test", age=3600)[0]
+GATEWAYS = [FREE_GW, PAID_GW, DOWN_GW]
+
+
 def sample_explorer():
-    """A FakeExplorer holding the identity's phonebook entry and the five nodes."""
-    return FakeExplorer(users=[dict(USER)], nodes=[dict(n) for n in NODES])
+    """A FakeExplorer holding the identity's phonebook entry, the five nodes and the three gateways."""
+    return FakeExplorer(users=[dict(USER)], nodes=[dict(n) for n in NODES], gateways=[dict(g) for g in GATEWAYS])
 
 
 def sample_runner(monkeypatch, capsys, main, explorer, **defaults):
