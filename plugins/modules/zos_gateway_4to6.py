@@ -56,9 +56,9 @@ attributes:
   idempotent:
     support: full
 notes:
-  - The explorer's gateway directory does not say whether a gateway offers 4to6. A gateway that does not answers with
+  - "The explorer's gateway directory does not say whether a gateway offers 4to6. A gateway that does not answers with
     an error (localgrid, C(type of reservation not supported: gateway4to6)) or never answers (tfgateway v0.3 posts no
-    result), which ends the task with a timeout after O(wait_timeout).
+    result), which ends the task with a timeout after O(wait_timeout)."
   - Another O(wg_public_key), O(gateway_id) or lifetime registers a new reservation and cancels the old one.
 seealso:
   - module: threefold.grid.zos_gateway_info
