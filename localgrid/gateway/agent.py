@@ -4,6 +4,8 @@ telemetry paths (docs/contract/gateway.md §1)."""
 import base64
 import dataclasses
 
+import nacl.public
+
 from localgrid.gateway import provision
 from localgrid.node import result
 from localgrid.node.agent import NodeAgent
@@ -34,6 +36,7 @@ class GatewayContext:
     wireguard_endpoint: str  # "" when the gateway does not offer 4to6
     wireguard_public_key: str
     ipv6_prefix: str
+    pool_seed: bytes  # the gateway's identity seed, which tfgateway's address pool hashes
 
 
 class GatewayAgent(NodeAgent):
@@ -44,7 +47,9 @@ class GatewayAgent(NodeAgent):
 
     def __init__(self, gateway, explorer_url, store, clock, profile, transport=None, wakeup=None):
         super().__init__(gateway, explorer_url, "", store, clock, profile, [], transport=transport, wakeup=wakeup)
-        wg_key = self.signing_key.to_curve25519_private_key().public_key
+        # tfgateway's WireGuard private key is the identity seed itself (wgtypes.NewKey(seed[:32])).
+        seed = bytes(self.signing_key)
+        wg_key = nacl.public.PrivateKey(seed).public_key
         self.ctx = GatewayContext(
             node_id=self.node_id,
             box=self.ctx.box,
@@ -53,4 +58,5 @@ class GatewayAgent(NodeAgent):
             wireguard_endpoint=gateway.get("wireguard_endpoint") or "",
             wireguard_public_key=base64.b64encode(bytes(wg_key)).decode(),
             ipv6_prefix=gateway.get("ipv6_prefix") or "2001:db8::/64",
+            pool_seed=seed,
         )

@@ -92,7 +92,7 @@ def gateway4to6(ctx, workload):
         # Without --endpoint tfgateway has no 4to6 provisioner; see docs/contract/gateway.md §3.5.
         raise ProvisionError("type of reservation not supported: gateway4to6")
     public_key = _wireguard_key(workload["content"].get("public_key") or "")
-    ip = user_ipv6(ctx.ipv6_prefix, workload["user"])
+    ip = user_ipv6(ctx.ipv6_prefix, ctx.pool_seed, workload["user"])
     data = {
         "ips": [ip],
         "peers": [{"public_key": ctx.wireguard_public_key, "endpoint": ctx.wireguard_endpoint,
@@ -101,8 +101,9 @@ def gateway4to6(ctx, workload):
     return Deployment(data=data, details={"public_key": public_key, "ip": ip})
 
 
-def user_ipv6(prefix, user):
-    """tfgateway's pool hands one user the same address on every tunnel: a hash of the user id."""
+def user_ipv6(prefix, pool_seed, user):
+    """tfgateway's pool (wg/ip-pool.go): the prefix's first 8 bytes, then md5(gateway seed + user id)[:8],
+    so one user gets the same address on every tunnel."""
     network = ipaddress.ip_network(prefix)
-    host = int.from_bytes(hashlib.sha256(user.encode()).digest()[:8], "big") | 1
-    return str(network.network_address + (host % network.num_addresses))
+    host = hashlib.md5(pool_seed + user.encode()).digest()[:8]
+    return str(ipaddress.IPv6Address(network.network_address.packed[:8] + host))

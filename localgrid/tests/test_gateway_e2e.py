@@ -3,8 +3,11 @@ telemetry, and a simulated tfgateway that deploys DNS, proxy and 4to6 workloads 
 with tfgateway's messages (docs/contract/gateway.md)."""
 
 import base64
+import hashlib
+import ipaddress
 
 import httpx
+import nacl.bindings
 import nacl.public
 import nacl.signing
 import pytest
@@ -142,10 +145,14 @@ def test_4to6_returns_a_tunnel_config_and_needs_a_gateway_that_offers_it(grid):
         gw_workload(offering, 1, public_key=peer_key), gw_workload(offering, 2, public_key="c2hvcnQ=")])
     config = results[1]["data_json"]
     assert results[1]["state"] == 1 and results[1]["category"] == 9
-    assert config["ips"][0].startswith("2001:db8:4a7e:1:")
+    # tfgateway (wg/manager.go, wg/ip-pool.go): its WireGuard key is its identity seed, and the user's address is
+    # the pool prefix followed by md5(seed + user id)[:8].
+    seed = bytes.fromhex(offering["seed"])
+    host = hashlib.md5(seed + str(customer.tid).encode()).digest()[:8]
+    assert config["ips"] == [str(ipaddress.IPv6Address(ipaddress.IPv6Address("2001:db8:4a7e:1::").packed[:8] + host))]
     (peer,) = config["peers"]
     assert peer["endpoint"] == "127.0.2.1:3443" and peer["allowed_ips"] == ["::/0"]
-    assert len(base64.b64decode(peer["public_key"])) == 32
+    assert peer["public_key"] == base64.b64encode(nacl.bindings.crypto_scalarmult_base(seed)).decode()
     assert (results[2]["state"], results[2]["message"]) == (0, "wgtypes: incorrect key size: 5")
 
     # Gateways of one reservation must be all free or all paid; this one is paid and has no endpoint.
