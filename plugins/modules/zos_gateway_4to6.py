@@ -58,7 +58,7 @@ attributes:
 notes:
   - "The explorer's gateway directory does not say whether a gateway offers 4to6. A gateway that does not answers with
     an error (localgrid, C(type of reservation not supported: gateway4to6)) or never answers (tfgateway v0.3 posts no
-    result), which ends the task with a timeout after O(wait_timeout)."
+    result), which ends the task with a timeout after O(wait_timeout) that says so."
   - Another O(wg_public_key), O(gateway_id) or lifetime registers a new reservation and cancels the old one.
 seealso:
   - module: threefold.grid.zos_gateway_info
@@ -204,6 +204,7 @@ failure:
 """
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._gateway import GatewayRunner
 from ansible_collections.threefold.grid.plugins.module_utils._gateway_4to6 import (
     check_public_key, tunnel_config, tunnel_keypair, tunnel_result,
@@ -238,7 +239,14 @@ class Tunnel4to6Runner(GatewayRunner):
     def present(self):
         path = self.params["config_path"]
         check_config_folder(path, "config_path")
-        result = super(Tunnel4to6Runner, self).present()
+        try:
+            result = super(Tunnel4to6Runner, self).present()
+        except LifecycleError as error:
+            if error.msg.startswith("Timeout") and error.reservation and not error.reservation.get("results"):
+                # The directory cannot tell; silence is how tfgateway v0.3 answers a 4to6 it does not offer.
+                error.msg += ("; gateway %s posted no result: a gateway that does not offer 4to6 tunnels (tfgateway "
+                              "started without --endpoint) never answers" % self.params["gateway_id"])
+            raise
         tunnel = tunnel_result(result[self.kind]["results"]) if result[self.kind] else None
         if tunnel is None:
             if not path:

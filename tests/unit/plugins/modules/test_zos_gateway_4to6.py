@@ -96,6 +96,13 @@ def test_a_gateway_error_fails_with_its_message_and_writes_no_file(tunnel, explo
     assert result["gateway_4to6"]["reservation_id"] == 1 and not path.exists()
 
 
+def test_a_gateway_that_never_answers_times_out_with_a_hint(tunnel, explorer):
+    explorer.deploy = None  # tfgateway without an endpoint posts no result at all
+    result = tunnel(args(wait_timeout=0))
+    assert result["failed"] is True and result["msg"].startswith("Timeout after 0s")
+    assert "posted no result: a gateway that does not offer 4to6 tunnels" in result["msg"]
+
+
 def test_paid_gateway_offers_tft(tunnel, explorer):
     tunnel(args(gateway_id=PAID_GW["node_id"]))
     assert explorer.reservations[1]["data_reservation"]["currencies"] == ["TFT"]
