@@ -15,6 +15,12 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 
+def body_excerpt(text: str) -> str:
+    """The start of an answer body that is not what was expected, on one line (an HTML page can be long)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= 120 else flat[:120] + "..."
+
+
 class GridError(Exception):
     """A grid operation that failed. ``failure`` is a secret-free detail dict (or None)."""
 

@@ -16,7 +16,7 @@ import traceback
 from typing import Any, Dict, List, Optional, Union
 from urllib.parse import quote
 
-from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, body_excerpt
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
 try:
@@ -57,23 +57,31 @@ NEXT_ACTION_NAMES = dict((value, name) for name, value in NEXT_ACTION.items())
 
 USER_AGENT = "ansible-threefold.grid/%s" % COLLECTION_VERSION
 
+# What to check when the explorer URL answers like something else (a web page, another API).
+URL_HINT = ("check explorer_url (or TFGRID_EXPLORER_URL) and network (TFGRID_NETWORK); explorer_url is the API "
+            "base, such as https://explorer.grid.tf/explorer or http://127.0.0.1:8080/explorer for a localgrid")
+
 # 500 too: tfexplorer answers 500 for a failed database call, which a repeated read may not meet again.
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 MAX_PAGE_SIZE = 1000  # the explorer caps `size` at 1000
 MAX_PAGES = 100000  # guards against a garbage Pages header (the explorer can send one, see docs/contract/explorer.md §1.4)
 
 
+def _json_error(text):
+    """The ``error`` of an explorer error body, None when the body is not one."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return str(body["error"]) if isinstance(body, dict) and body.get("error") else None
+
+
 def _error_message(response):
     """The explorer's error text: JSON {"error": ...}, or the plain body of router 404/405 replies."""
     text = response.text.strip()
     if text:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return text
-        if isinstance(body, dict) and body.get("error"):
-            return str(body["error"])
-        return text
+        error = _json_error(text)
+        return error if error is not None else body_excerpt(text)
     return ("%s %s" % (response.status_code, response.reason_phrase or "error")).strip()
 
 
@@ -176,6 +184,12 @@ class ExplorerClient:
                 self._sleep(self._retry_delay(response, attempt))
                 attempt += 1
                 continue
+            if response.status_code == 404 and _json_error(response.text) is None:
+                # Only the router answers 404 without a JSON error: the path itself is unknown there, which
+                # says the URL is wrong, not that the node, user or reservation asked for is missing.
+                raise ExplorerError("%s answered HTTP 404 (%s) for %s %s, a path every explorer serves: %s" % (
+                    self.base_url, _error_message(response), method, path, URL_HINT),
+                    status=404, method=method, path=path)
             if response.status_code >= 400:
                 error_class = ExplorerNotFound if response.status_code == 404 else ExplorerError
                 raise error_class(_error_message(response), status=response.status_code, method=method, path=path)
@@ -188,7 +202,8 @@ class ExplorerClient:
         try:
             return json.loads(text)
         except ValueError:
-            raise ExplorerError("the explorer answered with invalid JSON: %s" % text[:200],
+            raise ExplorerError("%s answered %s %s with something that is not JSON (%s), so it is not a ThreeFold "
+                                "explorer: %s" % (self.base_url, method, path, body_excerpt(text), URL_HINT),
                                 status=response.status_code, method=method, path=path) from None
 
     def call(self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Any = None,

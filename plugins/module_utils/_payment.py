@@ -126,8 +126,8 @@ def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) ->
     """(horizon URL, network passphrase) for this module's grid network and overrides.
 
     On `local`, an explorer_url override without a horizon_url means the same localgrid: its Horizon is
-    `<base>/stellar`. A Horizon URL that is not the network's own reports its passphrase at `GET /`;
-    when it does not, the grid network's passphrase is used.
+    `<base>/stellar`. A Horizon URL that is not the network's own reports its passphrase at `GET /`; on
+    main, test and dev it must be that network's (a localgrid's Horizon with network=test mixes two grids).
     """
     settings = session.settings
     network = settings.get("network") or "local"
@@ -139,7 +139,15 @@ def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) ->
         url = explorer_url[:-len("/explorer")] + "/stellar"
     passphrase = known["network_passphrase"]
     if url != known["horizon_url"].rstrip("/"):
-        passphrase = horizon_at(session, url).network_passphrase() or passphrase
+        served = horizon_at(session, url).network_passphrase()
+        if network != "local" and served != passphrase:
+            # The grid's assets would be looked up on a ledger that does not hold them (op_no_issuer at best).
+            raise StellarError("horizon_url %s serves the Stellar network %r, but network=%s pays on %r: set "
+                               "network to the grid this Horizon belongs to (local for a localgrid), or a horizon_url "
+                               "(or TFGRID_HORIZON_URL) of the %s network"
+                               % (url, served, network, passphrase, network), "network_mismatch",
+                               {"horizon_url": url, "network": network})
+        passphrase = served
     return url, passphrase
 
 

@@ -20,7 +20,7 @@ import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
-from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError, StellarError, body_excerpt
 from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import horizon_failure
 
 try:
@@ -42,6 +42,10 @@ PAGE_LIMIT = 200  # Horizon's maximum page size
 READ_RETRIES = 5  # as the explorer client: reads are retried on 429, 5xx and lost connections
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_READ_TIMEOUT = 30.0
+# What to check when a Horizon URL answers like something else (a web page, the explorer).
+HORIZON_URL_HINT = ("check horizon_url (or TFGRID_HORIZON_URL) and network (TFGRID_NETWORK); horizon_url is the base "
+                    "URL of a Horizon server, such as https://horizon.stellar.org or http://127.0.0.1:8080/stellar for "
+                    "a localgrid")
 
 # Issuers of the grid's assets on the public Stellar networks (tfexplorer v0.3.0 pkg/stellar).
 # `dev` pays on the Stellar test network like `test`; `local` issuers come from localgrid itself.
@@ -277,6 +281,10 @@ class Horizon:
             error = horizon_failure(exc)
             error.msg = "%s while %s" % (error.msg, what)
             raise error from None
+        except ValueError as exc:  # the body was not JSON: a web page or another service answered
+            raise StellarError("%s answered with something that is not JSON (%s) while %s, so it is not a Horizon "
+                               "server: %s" % (self.url, body_excerpt(getattr(exc, "doc", "") or ""), what, HORIZON_URL_HINT),
+                               "not_horizon", {"url": self.url}) from None
 
     def _read(self, what, func):
         """``_call`` for a read, retried on 429, 5xx and lost connections with jittered exponential backoff."""
@@ -291,9 +299,20 @@ class Horizon:
     def _backoff(self, attempt):
         self._sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
 
-    def network_passphrase(self):
-        root = self._read("reading its root document", lambda: self.server.root().call())
-        return root.get("network_passphrase") if isinstance(root, dict) else None
+    def network_passphrase(self) -> str:
+        """The passphrase of the Stellar network this Horizon serves, from its root document."""
+        try:
+            root = self._read("reading its root document", lambda: self.server.root().call())
+        except StellarError as exc:
+            if (exc.failure or {}).get("status") == 404:
+                raise StellarError("%s answered HTTP 404 for its root document, so it is not a Horizon server: %s"
+                                   % (self.url, HORIZON_URL_HINT), "not_horizon", {"url": self.url}) from None
+            raise
+        passphrase = root.get("network_passphrase") if isinstance(root, dict) else None
+        if not passphrase:
+            raise StellarError("%s answered its root document without a network_passphrase, so it is not a Horizon "
+                               "server: %s" % (self.url, HORIZON_URL_HINT), "not_horizon", {"url": self.url})
+        return passphrase
 
     def _call_or_none(self, what, func):
         """``_read``, but None when Horizon answers 404 (no such account or transaction)."""

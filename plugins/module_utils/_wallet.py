@@ -104,7 +104,8 @@ class WalletRunner(Runner):
 
     def prepare(self):
         network = self.params["network"]
-        if self.params["fund"] and network != "local" and not self.params["horizon_url"]:
+        if self.params["fund"] and network != "local":
+            # Refused before Horizon is asked: only a localgrid funds, and another network's Horizon is refused.
             self.check_fund_allowed(network, GRID_NETWORKS[network]["network_passphrase"])
         keypair = self.keypair()
         url, passphrase = horizon_settings(self.session, self.params["horizon_url"])

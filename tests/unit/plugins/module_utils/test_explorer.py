@@ -16,6 +16,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._explorer import (
     NEXT_ACTION_NAMES,
     ExplorerClient,
     ExplorerError,
+    ExplorerNotFound,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
@@ -178,12 +179,21 @@ def test_json_error_body_is_mapped():
     assert str(caught.value) == "POST /users returned HTTP 409: user with same name or email exists"
 
 
-def test_plain_text_404_is_mapped():
-    recorder = Recorder(httpx.Response(404, text="404 page not found\n", headers={"Content-Type": "text/plain"}))
-    client = make_client(recorder)[0]
+def test_json_404_is_a_missing_thing():
+    client = make_client(Recorder(httpx.Response(404, json={"error": "node not found"})))[0]
+    with pytest.raises(ExplorerNotFound) as caught:
+        client.get_node("abc")
+    assert caught.value.status == 404 and caught.value.message == "node not found"
+
+
+@pytest.mark.parametrize("body", ["404 page not found\n", "<html><body><h1>404 Not Found</h1></body></html>"])
+def test_router_404_blames_the_url_not_the_thing_asked_for(body):
+    # Only the router answers 404 without a JSON error: the explorer URL points at the wrong place.
+    client = make_client(Recorder(httpx.Response(404, text=body, headers={"Content-Type": "text/plain"})))[0]
     with pytest.raises(ExplorerError) as caught:
-        client.get("/reservations/abc")
-    assert caught.value.status == 404 and caught.value.message == "404 page not found"
+        client.get_node("abc")
+    assert not isinstance(caught.value, ExplorerNotFound) and caught.value.status == 404
+    assert "for GET /nodes/abc, a path every explorer serves: check explorer_url" in caught.value.message
 
 
 def test_empty_405_is_mapped():
@@ -202,11 +212,16 @@ def test_401_json_body_without_json_content_type_is_mapped():
     assert caught.value.message == "unauthorized access: signature verification failed"
 
 
-def test_invalid_json_in_success_is_an_error():
-    client = make_client(Recorder(httpx.Response(200, text="<html>")))[0]
+def test_a_web_page_instead_of_json_names_the_option():
+    page = "<!doctype html>\n<html><head><title>Welcome to nginx!</title></head>" + "<p>x</p>" * 100 + "</html>"
+    client = make_client(Recorder(httpx.Response(200, text=page)))[0]
     with pytest.raises(ExplorerError) as caught:
         client.get("/nodes/x")
-    assert "invalid JSON" in caught.value.message and caught.value.status == 200
+    message = caught.value.message
+    assert caught.value.status == 200 and "Expecting value" not in message
+    assert "answered GET /nodes/x with something that is not JSON (<!doctype html> <html><head><title>Welcome" in message
+    assert "so it is not a ThreeFold explorer: check explorer_url (or TFGRID_EXPLORER_URL)" in message
+    assert len(message) < 500  # an excerpt of the page, not all of it
 
 
 def paged(items, pages_header=None):

@@ -624,12 +624,56 @@ def test_horizon_passphrase_read_from_root_for_explicit_url(ledger):
     assert (url, passphrase) == (HORIZON, "Custom ; net")
 
 
+@pytest.mark.parametrize("network", ["test", "main", "dev"])
+def test_a_localgrid_horizon_on_a_public_network_is_refused_before_signing(ledger, network):
+    # TFGRID_HORIZON_URL left at a localgrid while network=test would mix two grids (op_no_issuer at best).
+    session = fake_session(grid(), None, network=network, horizon_url=HORIZON)
+    with pytest.raises(StellarError) as info:
+        _payment.horizon_settings(session)
+    assert info.value.code == "network_mismatch" and ledger.submissions == 0
+    assert "horizon_url %s serves the Stellar network %r, but network=%s pays on" % (HORIZON, PASSPHRASE, network) \
+        in info.value.msg and "TFGRID_HORIZON_URL" in info.value.msg
+
+
+def test_a_public_network_mirror_with_its_passphrase_is_accepted(ledger):
+    ledger.passphrase = "Test SDF Network ; September 2015"
+    session = fake_session(grid(), None, network="test", horizon_url=HORIZON)
+    assert _payment.horizon_settings(session) == (HORIZON, "Test SDF Network ; September 2015")
+
+
+def _answer_everything_with(ledger, monkeypatch, status, text):
+    monkeypatch.setattr(ledger, "get", lambda url, params=None, max_content_size=None: Response(
+        status_code=status, text=text, headers={"Content-Type": "text/html"}, url=url))
+
+
+def test_a_web_page_instead_of_horizon_names_the_option(ledger, monkeypatch):
+    _answer_everything_with(ledger, monkeypatch, 200, "<!doctype html><html><title>Welcome to nginx!</title></html>")
+    horizon = _stellar.Horizon(HORIZON, sleep=lambda seconds: None)
+    for call in (horizon.network_passphrase, horizon.fees, lambda: horizon.account(ledger.payer.public_key)):
+        with pytest.raises(StellarError) as info:
+            call()
+        assert info.value.code == "not_horizon" and "Expecting value" not in info.value.msg
+        assert "answered with something that is not JSON (<!doctype html><html><title>Welcome" in info.value.msg
+        assert "so it is not a Horizon server: check horizon_url (or TFGRID_HORIZON_URL)" in info.value.msg
+
+
+@pytest.mark.parametrize("status, text, fragment", [
+    (404, "<html>404 Not Found</html>", "answered HTTP 404 for its root document"),
+    (200, "{}", "answered its root document without a network_passphrase"),
+])
+def test_a_url_that_is_not_a_horizon_is_refused_by_its_root_document(ledger, monkeypatch, status, text, fragment):
+    _answer_everything_with(ledger, monkeypatch, status, text)
+    with pytest.raises(StellarError) as info:
+        _payment.horizon_settings(session_on(grid()), HORIZON)
+    assert info.value.code == "not_horizon" and fragment in info.value.msg and "check horizon_url" in info.value.msg
+
+
 def test_local_horizon_follows_explorer_override():
     session = GridSession({"network": "local", "explorer_url": "http://127.0.0.1:1/explorer"})
     calls = []
     original = _stellar.Horizon.network_passphrase
     try:
-        _stellar.Horizon.network_passphrase = lambda self: calls.append(self.url)
+        _stellar.Horizon.network_passphrase = lambda self: calls.append(self.url) or PASSPHRASE
         url, passphrase = _payment.horizon_settings(session)
     finally:
         _stellar.Horizon.network_passphrase = original

@@ -210,3 +210,11 @@ def test_wait_false_registers_and_returns_before_the_node_reports(run, explorer)
     assert result["changed"] is True and result["container"]["reservation_id"] == 3
     assert result["container"]["workload_state"] != "ok"
     assert explorer.calls().count(("GET", "/reservations/3")) == 1
+
+
+def test_a_wrong_explorer_path_blames_the_url_not_the_node(run, explorer):
+    # The router of a wrong path answers "404 page not found" to every request, the node lookup included.
+    result = run(explorer, explorer_url="http://explorer.test/explorer/v9")
+    assert result["failed"] is True and "is not a node known" not in result["msg"]
+    assert "a path every explorer serves: check explorer_url (or TFGRID_EXPLORER_URL)" in result["msg"]
+    assert explorer.writes() == []
