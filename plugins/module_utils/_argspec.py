@@ -140,3 +140,35 @@ def option_value_problem(params: Mapping[str, Any]) -> Optional[str]:
         # "web" and "web " two resources.
         return "name %r has leading or trailing spaces or control characters" % name
     return None
+
+
+def dict_shape_problem(spec: Mapping[str, Any], params: Mapping[str, Any], prefix: str = "") -> Optional[str]:
+    """A message naming the option when a dict (or an item of a list of dicts) was given as something else.
+
+    ansible-core reports that case as "dictionary requested, could not parse JSON or key=value" without
+    saying which option it means. The value is not repeated: it may be a secret given in the wrong place.
+    """
+    for name, option in spec.items():
+        value = params.get(name)
+        suboptions = option.get("options") or {}
+        if value is None or not suboptions:
+            continue
+        names = sorted(suboptions)
+        keys = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        if option.get("type") == "dict":
+            shape, items = "a dict", [(prefix + name, value)]
+        elif option.get("type") == "list" and option.get("elements") == "dict":
+            shape = "a list of dicts"
+            items = [("%s%s[%d]" % (prefix, name, index), item)
+                     for index, item in enumerate(value if isinstance(value, list) else [value])]
+        else:
+            continue
+        for where, item in items:
+            if not isinstance(item, dict):
+                return ("%s is a %s, but %s is %s with the keys %s: write %s as a YAML mapping (one key per line), "
+                        "not as a %s" % (where, type(item).__name__, prefix + name, shape, keys,
+                                         "each item" if shape != "a dict" else "it", type(item).__name__))
+            problem = dict_shape_problem(suboptions, item, where + ".")
+            if problem:
+                return problem
+    return None

@@ -14,12 +14,14 @@ Nothing below this file imports AnsibleModule.
 
 from __future__ import annotations
 
+import copy
 import traceback
 from typing import Any, Dict, NoReturn, Type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    dict_shape_problem,
     explorer_argument_spec,
     identity_argument_spec,
     option_value_problem,
@@ -28,6 +30,22 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Grid
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import HAS_NACL, NACL_IMPORT_ERROR
 from ansible_collections.threefold.grid.plugins.module_utils._session import IDENTITY_SOURCES, GridSession, Runner
+
+
+class _Module(AnsibleModule):
+    """AnsibleModule whose argument-spec failure names the option when a dict was given as a string."""
+
+    def _load_params(self) -> None:
+        super(_Module, self)._load_params()
+        # Validation drops list items it cannot convert, so the shape check reads the options as given.
+        self.given_params = copy.deepcopy(self.params)
+
+    def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
+        validation = vars(self).get("validation_result")
+        if validation is not None and validation.errors.errors and not kwargs:
+            # The first error of a dict given as a string comes from the no_log scan and names no option.
+            msg = dict_shape_problem(self.argument_spec, self.given_params) or msg
+        super(_Module, self).fail_json(msg=msg, **kwargs)
 
 
 class ZosModule:
@@ -42,7 +60,7 @@ class ZosModule:
         kwargs = dict(ansible_module_kwargs)
         kwargs["mutually_exclusive"] = list(kwargs.get("mutually_exclusive") or []) + [list(IDENTITY_SOURCES)]
         kwargs["supports_check_mode"] = True
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _Module(argument_spec=spec, **kwargs)
         self.params = self.module.params
         problem = option_value_problem(self.params)
         if problem:

@@ -218,3 +218,18 @@ def test_a_wrong_explorer_path_blames_the_url_not_the_node(run, explorer):
     assert result["failed"] is True and "is not a node known" not in result["msg"]
     assert "a path every explorer serves: check explorer_url (or TFGRID_EXPLORER_URL)" in result["msg"]
     assert explorer.writes() == []
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"logs": "redis://10.1.3.2:6379/out"}, "logs[0] is a str, but logs is a list of dicts with the keys stderr and stdout"),
+    ({"volumes": "data:/data"}, "volumes[0] is a str, but volumes is a list of dicts with the keys mountpoint and volume"),
+    ({"volumes": [{"volume": "data", "mountpoint": "/data"}, "more:/more"]}, "volumes[1] is a str"),
+    ({"network_connection": "net"}, "network_connection is a str, but network_connection is a dict with the keys "
+                                    "ip_address, name and public_ipv6: write it as a YAML mapping"),
+    ({"payment": "SDONOTSHOWTHISSECRET"}, "payment is a str, but payment is a dict with the keys horizon_url"),
+])
+def test_a_string_where_dicts_are_expected_names_the_option(run, explorer, overrides, message):
+    # ansible-core alone says "dictionary requested, could not parse JSON or key=value", naming no option.
+    result = run(explorer, **overrides)
+    assert result["failed"] is True and message in result["msg"] and "could not parse JSON" not in result["msg"]
+    assert "SDONOTSHOWTHISSECRET" not in json.dumps(result) and explorer.requests == []

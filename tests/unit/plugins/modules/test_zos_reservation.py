@@ -107,6 +107,16 @@ def test_local_volume_on_another_node_is_refused(run, explorer):
     assert result["failed"] and "containers[0].volumes[0].volume: volume 'data' is on node %s" % OTHER_NODE in result["msg"]
 
 
+def test_a_string_for_a_container_volume_names_the_nested_option(run, explorer):
+    args = blog()
+    args["containers"][0]["volumes"] = "data:/data"
+    result = run(zos_reservation.main, explorer, **args)
+    assert result["failed"] and result["msg"].startswith(
+        "containers[0].volumes[0] is a str, but containers[0].volumes is a list of dicts with the keys mountpoint and "
+        "volume")
+    assert explorer.writes() == []
+
+
 def test_duplicate_workload_names_are_refused(run, explorer):
     args = blog(volumes=[{"name": "blognet", "node_id": NODE, "size": 1}])
     result = run(zos_reservation.main, explorer, **args)
