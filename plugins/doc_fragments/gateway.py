@@ -11,6 +11,8 @@ options:
   name:
     description:
       - Name of the gateway workload's reservation; identifies it among the identity's live reservations.
+      - Up to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit, so that it can
+        serve as an inventory host name; any other name fails before anything is registered.
     type: str
     required: true
   state:

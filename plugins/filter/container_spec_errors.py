@@ -8,9 +8,9 @@ name: container_spec_errors
 short_description: The errors M(threefold.grid.zos_container) would report for these options
 version_added: 0.2.0
 description:
-  - Checks a dict of M(threefold.grid.zos_container) options with the module's own rules (environment names,
-    flist URL, capacity ranges, mountpoints, log URLs, IP address) without contacting the grid, so that a role
-    can refuse a bad deployment before it registers or pays for anything.
+  - Checks a dict of M(threefold.grid.zos_container) options with the module's own rules (name, environment
+    names, flist URL, capacity ranges, mountpoints, log URLs, IP address) without contacting the grid, so that a
+    role can refuse a bad deployment before it registers or pays for anything.
   - Secret values are never part of the returned messages.
 options:
   _input:
@@ -39,13 +39,15 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, normalise_container
+from ansible_collections.threefold.grid.plugins.module_utils._spec import SpecError, check_name, normalise_container
 
 
 def container_spec_errors(options):
     if not isinstance(options, dict):
         raise AnsibleFilterError("container_spec_errors expects a dict of zos_container options, got %s" % type(options).__name__)
     try:
+        if "name" in options:
+            check_name(str(options["name"]))
         normalise_container(options)
     except SpecError as error:
         return [str(error)]

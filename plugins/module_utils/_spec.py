@@ -26,12 +26,18 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import COREX_PORT, MASK
 
-METADATA_MAX_BYTES = 1024
 MIN_RESERVATION_SECONDS = 3600
 # The explorer checks "at least one hour" when the request arrives; a one hour reservation
 # computed here would be a few milliseconds short there.
 RESERVATION_MARGIN_SECONDS = 60
 
+# The explorer keeps any text in the 1024 bytes of metadata and 0-OS hashes a network's name into its id, but a
+# name is also an inventory host name (threefold.grid.zos) used in host patterns, where , : ! & ~ * ? [ ] and
+# spaces have meanings; 128 characters keep task output readable, far below the metadata limit.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_RULE = ("a name is 1 to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit, "
+             "because it is also the inventory host name of the container (threefold.grid.zos) and appears in host "
+             "patterns")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -90,12 +96,17 @@ def fingerprint(spec: Any, secret_key: bytes) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def check_name(name: str) -> None:
+    """Refuse a resource name outside NAME_RE (see NAME_RULE)."""
+    if not NAME_RE.match(name or ""):
+        shown = name if len(name) <= 60 else "%s... (%d characters)" % (name[:40], len(name))
+        raise SpecError("name %r is refused: %s" % (shown, NAME_RULE))
+
+
 def metadata_tag(name: str, kind: str, fp: str) -> str:
     """The reservation ``metadata`` text identifying an Ansible-managed reservation."""
-    text = json.dumps({"ansible": {"name": name, "kind": kind, "fp": fp}}, sort_keys=True, separators=(",", ":"))
-    if len(text.encode("utf-8")) > METADATA_MAX_BYTES:
-        raise SpecError("name %r is too long to fit in the reservation metadata (1024 bytes)" % name)
-    return text
+    check_name(name)
+    return json.dumps({"ansible": {"name": name, "kind": kind, "fp": fp}}, sort_keys=True, separators=(",", ":"))
 
 
 def parse_metadata(text: Optional[str]) -> Optional[Dict[str, str]]:

@@ -38,6 +38,8 @@ options:
     description:
       - Name of the network. It is the network id on the nodes and the O(threefold.grid.zos_container#module:network_connection.name)
         containers use, and it identifies the network's reservation.
+      - Up to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit, so that it can
+        serve as an inventory host name; any other name fails before anything is registered.
     type: str
     required: true
   state:

@@ -28,6 +28,8 @@ options:
   name:
     description:
       - Name of the reservation for Ansible, unique per identity. Required unless O(id) is given.
+      - Up to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit, so that it can
+        serve as an inventory host name; any other name fails before anything is registered.
     type: str
   id:
     description:

@@ -21,6 +21,8 @@ options:
   name:
     description:
       - Name of the namespace's reservation.
+      - Up to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit, so that it can
+        serve as an inventory host name; any other name fails before anything is registered.
     type: str
     required: true
   state:

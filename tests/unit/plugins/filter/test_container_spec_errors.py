@@ -35,6 +35,7 @@ def test_valid_options_have_no_error():
     (with_(volumes=[{"volume": "a", "mountpoint": "/d"}, {"volume": "b", "mountpoint": "/d/"}]), "'/d' is used twice"),
     (with_(env={"BAD KEY": "x"}), "key 'BAD KEY' is not a valid variable name"),
     (with_(network_connection={"name": "net", "ip_address": "10.1.2.300"}), "is not an IPv4 address"),
+    (with_(name="my app-1"), "name 'my app-1' is refused: a name is 1 to 128 letters"),
 ])
 def test_bad_options_give_the_module_message(options, says):
     errors = check(options)

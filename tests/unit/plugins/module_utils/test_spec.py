@@ -79,9 +79,20 @@ def test_metadata_tag_holds_no_secret():
     assert _spec.parse_metadata(tag) == {"name": "web", "kind": "container", "fp": fp(options())}
 
 
-def test_metadata_too_long_is_refused():
-    with pytest.raises(SpecError, match="too long"):
-        _spec.metadata_tag("x" * 1000, "container", "0" * 64)
+@pytest.mark.parametrize("name", ["x" * 129, "y" * 3000, "my web", "web,db", "web:1", "!web", "~web", "web*",
+                                  "w[1]", "-web", ".web", "web/1", "café"])
+def test_names_that_would_break_are_refused_with_the_rule(name):
+    with pytest.raises(SpecError) as info:
+        _spec.metadata_tag(name, "container", "0" * 64)
+    assert "is refused: a name is 1 to 128 letters, digits, dots, dashes and underscores" in info.value.msg
+    assert len(info.value.msg) < 400  # a 3000 character name is shortened in the message
+
+
+@pytest.mark.parametrize("name", ["web", "a", "Web_01.prod-eu", "9" * 128, "gwproxy-x.3bot"])
+def test_every_valid_name_fits_the_explorer_metadata_limit(name):
+    # The explorer refuses metadata above 1024 bytes ("metadata can not be bigger than 1024 bytes").
+    tag = _spec.metadata_tag(name, "reverse_proxy", "f" * 64)
+    assert len(tag.encode("utf-8")) <= 1024 and _spec.parse_metadata(tag)["name"] == name
 
 
 @pytest.mark.parametrize("text", ["", "not json", "[]", '{"other": 1}', '{"ansible": {"name": 1, "kind": "x"}}'])

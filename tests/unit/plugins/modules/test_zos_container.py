@@ -233,3 +233,10 @@ def test_a_string_where_dicts_are_expected_names_the_option(run, explorer, overr
     result = run(explorer, **overrides)
     assert result["failed"] is True and message in result["msg"] and "could not parse JSON" not in result["msg"]
     assert "SDONOTSHOWTHISSECRET" not in json.dumps(result) and explorer.requests == []
+
+
+def test_a_name_that_would_break_the_inventory_is_refused_before_signing(run, explorer):
+    result = run(explorer, name="web server!")
+    assert result["failed"] is True and explorer.writes() == []
+    assert "name 'web server!' is refused: a name is 1 to 128 letters, digits, dots, dashes and underscores" \
+        in result["msg"]
