@@ -51,6 +51,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
     describe,
     describe_data,
     escrow_view,
+    planned_view,
     state_name,
     tag_of,
     view,
@@ -120,6 +121,7 @@ class ReservationLifecycle(RaceHandling):
             self.registrar.precheck(payment, plan.estimate)
         if self.session.check_mode:
             return Outcome(True, decision.action, diff=plan.diff, estimate=plan.estimate,
+                           reservation=planned_view(plan.data, decision.metadata, plan.estimate),
                            replaced=[decision.old["id"]] if decision.old else [])
         outcome = self.execute(decision, plan, payment, wait, wait_timeout, wait_sleep, cancel_first)
         outcome.estimate = plan.estimate

@@ -193,6 +193,22 @@ def status_without_escrow(session: GridSession, reservation_id: int) -> Dict[str
             "next_action": state}
 
 
+def planned_payment(session: GridSession, escrow: Optional[Dict[str, Any]], payment: Dict[str, Any]) -> Dict[str, Any]:
+    """What check mode reports for a reservation an earlier task only planned: it has no id nor escrow address yet,
+    so nothing is read or paid; the estimated price is reported (and held against max_amount)."""
+    total, code = _escrow_terms(dict(escrow or {}, address=None))
+    limit = max_amount_stroops(payment)
+    if limit is not None and total > limit:
+        raise PaymentError("the planned reservation is estimated at %s %s, above max_amount %s" % (
+            stroops_to_amount(total), code, stroops_to_amount(limit)), "above_max_amount",
+            {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
+    session.warn("reservation_id is unset: in check mode the task that registers the reservation only planned it, "
+                 "so its estimated price is reported and nothing is read from Stellar")
+    return {"changed": total > 0, "transaction_hash": None, "amount": stroops_to_amount(total),
+            "total_amount": stroops_to_amount(total), "asset": code or None, "destination": None, "memo": None,
+            "already_paid": stroops_to_amount(0), "free": total == 0, "next_action": None}
+
+
 def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
                payment: Optional[Dict[str, Any]], from_task: bool = False,
                before_submit: Optional[Callable[[], None]] = None) -> Dict[str, Any]:

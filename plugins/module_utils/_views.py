@@ -116,6 +116,20 @@ def view(reservation: Reservation, escrow_information: Optional[Dict[str, Any]] 
     }
 
 
+def planned_view(data: Dict[str, Any], metadata: str, estimate: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The view of the reservation check mode would register: no id or state yet, the escrow as estimated.
+
+    A following task (zos_payment, a template reading ``escrow.amount``) then sees what a real run returns.
+    """
+    shown = view({"data_reservation": data, "metadata": metadata, "results": []})
+    shown.update(state=None, workload_state=None, escrow=None)
+    if estimate and estimate.get("total_amount"):
+        shown["escrow"] = {"address": None, "asset": estimate.get("currency"), "amount": estimate.get("amount"),
+                           "total_amount": estimate["total_amount"], "memo": None,
+                           "details": estimate.get("details") or [], "estimated": True}
+    return shown
+
+
 def describe_data(data: Dict[str, Any]) -> Dict[str, Any]:
     """One side of a diff: the workloads (secrets masked) with the expiry and currencies."""
     described = _workloads.describe_workloads(data)

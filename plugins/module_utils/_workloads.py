@@ -13,7 +13,7 @@ secret-masked form used for diffs and return values.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 WORKLOAD_TYPES = {
     "zdb": 0,
@@ -55,8 +55,10 @@ MASK = "********"
 COREX_PORT = 7681
 
 
-def global_workload_id(reservation_id: int, workload_id: int) -> str:
-    """The id nodes and results use: ``<reservation_id>-<workload_id>``."""
+def global_workload_id(reservation_id: Optional[int], workload_id: int) -> Optional[str]:
+    """The id nodes and results use: ``<reservation_id>-<workload_id>``; None before the reservation has an id."""
+    if reservation_id is None:
+        return None
     return "%d-%d" % (int(reservation_id), int(workload_id))
 
 

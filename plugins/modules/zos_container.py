@@ -249,8 +249,10 @@ EXAMPLES = r"""
 RETURN = r"""
 container:
   description:
-    - The container's reservation. V(null) when O(state=absent) and nothing was found, and in check mode for a
-      container that would be created.
+    - The container's reservation. V(null) when O(state=absent) and nothing was found.
+    - In check mode, when a reservation would be registered, what would be registered, with C(reservation_id) and
+      C(state) V(null) and C(escrow) as estimated, so that a following M(threefold.grid.zos_payment) task also
+      runs in check mode.
   returned: always
   type: dict
   contains:
@@ -299,8 +301,13 @@ container:
     escrow:
       description:
         - What to pay for a reservation registered by this run (V(null) otherwise, or when nothing is to be paid).
+        - In check mode, the estimate for the reservation that would be registered; C(address) and C(memo) are
+          V(null) and C(asset) is the asset code.
       type: dict
       contains:
+        estimated:
+          description: Present and V(true) in check mode, where the amount is the estimate.
+          type: bool
         address:
           description: Escrow account to pay.
           type: str

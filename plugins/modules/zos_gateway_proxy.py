@@ -74,8 +74,10 @@ EXAMPLES = r"""
 RETURN = r"""
 proxy:
   description:
-    - The reservation. V(null) when O(state=absent) and nothing was found, and in check mode for one that would be
-      created.
+    - The reservation. V(null) when O(state=absent) and nothing was found.
+    - In check mode, when a reservation would be registered, what would be registered, with C(reservation_id) and
+      C(state) V(null) and C(escrow) as estimated, so that a following M(threefold.grid.zos_payment) task also
+      runs in check mode.
   returned: always
   type: dict
   contains:

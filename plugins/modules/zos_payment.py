@@ -30,8 +30,10 @@ options:
   reservation_id:
     description:
       - Id of the reservation to pay. The memo of the payment is this id as a decimal string.
+      - Required. Only in check mode may it be V(null), as a resource module returns it for a reservation it only
+        plans; the module then reports the estimated price from O(escrow) (held against O(max_amount)) and reads
+        nothing from Stellar.
     type: int
-    required: true
   escrow:
     description:
       - What the reservation owes, as returned when it was registered, for example the C(escrow) that
@@ -193,7 +195,8 @@ failure:
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import stellar_argument_spec, wait_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import PaymentError
-from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow, require_stellar, status_without_escrow
+from ansible_collections.threefold.grid.plugins.module_utils._payment import (
+    pay_escrow, planned_payment, require_stellar, status_without_escrow)
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
 
 PAYMENT_OPTIONS = ("stellar_secret", "horizon_url", "max_amount", "wait", "wait_for", "wait_timeout", "wait_sleep")
@@ -205,7 +208,12 @@ class PaymentRunner(Runner):
         reservation_id = self.params["reservation_id"]
         payment = dict((key, self.params[key]) for key in PAYMENT_OPTIONS)
         try:
-            if self.params["escrow"] is None:
+            if reservation_id is None:
+                if not self.check_mode:
+                    raise PaymentError("reservation_id is unset (null): give the id of a registered reservation, such "
+                                       "as the reservation_id a resource module returned", "reservation_id_required")
+                result = planned_payment(self.session, self.params["escrow"], payment)
+            elif self.params["escrow"] is None:
                 result = status_without_escrow(self.session, reservation_id)
             else:
                 result = pay_escrow(self.session, reservation_id, self.params["escrow"], payment, from_task=True)
@@ -217,7 +225,7 @@ class PaymentRunner(Runner):
 
 def main():
     argument_spec = dict(
-        reservation_id=dict(type="int", required=True),
+        reservation_id=dict(type="int"),  # null only in check mode, after a task that planned the reservation
         escrow=dict(type="dict"),
         max_amount=dict(type="str"),
         wait_for=dict(type="str", choices=["paid", "deployed"], default="paid"),

@@ -313,7 +313,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 reservation:
-  description: The reservation; V(null) when there is none (and in check mode for one that would be created).
+  description:
+    - The reservation; V(null) when there is none.
+    - In check mode, when a reservation would be registered, what would be registered, with C(id) and
+      C(state) V(null) and C(escrow) as estimated, so that a following M(threefold.grid.zos_payment) task also
+      runs in check mode.
   returned: always
   type: dict
   contains:

@@ -400,8 +400,14 @@ def test_absent_signs_delete_and_waits_deleted(explorer):
 def test_check_mode_writes_nothing_and_estimates(explorer):
     lc = lifecycle(explorer, check_mode=True)
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE)
-    assert result.changed and result.reservation is None
-    assert result.estimate["details"][0]["farmer_id"] == 1 and result.estimate["total_amount"] > 0
+    assert result.changed and result.estimate["details"][0]["farmer_id"] == 1 and result.estimate["total_amount"] > 0
+    # What would be registered: no id nor state yet, the escrow as estimated.
+    planned = result.reservation
+    assert planned["id"] is None and planned["state"] is None and planned["name"] == "web"
+    assert planned["workloads"]["containers"][0]["node_id"] == NODE_A
+    assert planned["escrow"] == {"address": None, "asset": "TFT", "amount": result.estimate["amount"],
+                                 "total_amount": result.estimate["total_amount"], "memo": None,
+                                 "details": result.estimate["details"], "estimated": True}
     assert result.diff["after"]["containers"][0]["node_id"] == NODE_A
     assert explorer.posts() == []
     add(explorer, 4, data_with(container()), _spec.metadata_tag("web", "container", "f"), **deployed())

@@ -119,7 +119,8 @@ def test_changed_secret_replaces_cancelling_first_on_same_ip(run, explorer):
 
 def test_check_mode_estimates_and_diffs_without_writing(run, explorer):
     result = run(explorer, check_mode=True, diff=True)
-    assert result["changed"] is True and result["container"] is None
+    assert result["changed"] is True and result["container"]["reservation_id"] is None
+    assert result["container"]["escrow"]["amount"] == result["estimate"]["amount"]
     assert explorer.writes() == []
     assert result["estimate"]["currency"] == "TFT" and result["estimate"]["details"][0]["farmer_id"] == 3
     after = result["diff"]["after"]
@@ -240,3 +241,15 @@ def test_a_name_that_would_break_the_inventory_is_refused_before_signing(run, ex
     assert result["failed"] is True and explorer.writes() == []
     assert "name 'web server!' is refused: a name is 1 to 128 letters, digits, dots, dashes and underscores" \
         in result["msg"]
+
+
+def test_check_mode_replace_returns_what_would_be_registered(run, explorer):
+    # A following payment step reads container.escrow: it must not meet a null container.
+    run(explorer)
+    result = run(explorer, check_mode=True, capacity={"cpu": 2})
+    assert result["changed"] and result["action"] == "replace"
+    container = result["container"]
+    assert container["reservation_id"] is None and container["replaced"] == [3] and container["state"] is None
+    assert container["node_id"] == NODE and container["ip_address"] == "10.1.3.10"
+    assert container["escrow"]["estimated"] is True and container["escrow"]["amount"] == result["estimate"]["amount"]
+    assert container["escrow"]["address"] is None and explorer.reservations[3]["next_action"] == 3

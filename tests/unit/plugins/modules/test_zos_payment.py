@@ -125,3 +125,28 @@ def test_above_max_amount_fails_before_reading_anything(monkeypatch):
     assert kind is Fail
     assert result["failure"]["code"] == "above_max_amount"
     assert result["failure"]["max_amount"] == "3.4546419"
+
+
+PLANNED = {"address": None, "asset": "TFT", "amount": "0.7182000", "total_amount": 7182000, "memo": None,
+           "details": [{"farmer_id": 3, "total_amount": 7182000}], "estimated": True}
+
+
+def test_check_mode_after_a_planned_reservation_reports_the_estimate(monkeypatch):
+    # In check mode a resource module returns reservation_id null and its escrow as estimated.
+    explorer = Explorer()
+    kind, result = run({"reservation_id": None, "escrow": PLANNED, "stellar_secret": SECRET}, monkeypatch,
+                       explorer, check_mode=True)
+    assert kind is Exit, result
+    assert result["changed"] is True and result["amount"] == "0.7182000"
+    assert result["destination"] is None and result["transaction_hash"] is None and result["free"] is False
+    assert explorer.requests == []
+
+
+@pytest.mark.parametrize("check_mode, args, code", [
+    (False, {"escrow": PLANNED}, "reservation_id_required"),
+    (True, {"escrow": PLANNED, "max_amount": "0.5"}, "above_max_amount"),
+])
+def test_a_planned_reservation_is_never_paid(monkeypatch, check_mode, args, code):
+    kind, result = run(dict(args, reservation_id=None, stellar_secret=SECRET), monkeypatch, Explorer(),
+                       check_mode=check_mode)
+    assert kind is Fail and result["failure"]["code"] == code

@@ -139,7 +139,9 @@ def test_absent_and_deployed_by_id(run, explorer):
 
 def test_check_mode_writes_nothing(run, explorer):
     result = run(zos_reservation.main, explorer, check_mode=True, **blog())
-    assert result["changed"] and result["reservation"] is None and result["estimate"]["total_amount"] > 0
+    assert result["changed"] and result["estimate"]["total_amount"] > 0
+    assert result["reservation"]["id"] is None and result["reservation"]["name"] == "blog"
+    assert [c["name"] for c in result["containers"]] == ["web"] and result["containers"][0]["workload_id"] is None
     assert explorer.writes() == []
 
 

@@ -61,7 +61,9 @@ def test_free_node_offers_freetft_by_default(volume, explorer):
 
 def test_check_mode_registers_nothing(volume, explorer):
     result = volume(vol_args(), check_mode=True)
-    assert result["changed"] is True and result["volume"] is None and "estimate" in result
+    assert result["changed"] is True and "estimate" in result
+    assert result["volume"]["reservation_id"] is None and result["volume"]["volume_id"] is None
+    assert result["volume"]["escrow"]["amount"] == result["estimate"]["amount"]
     assert explorer.writes() == []
 
 
