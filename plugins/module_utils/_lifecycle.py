@@ -51,6 +51,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
     describe,
     describe_data,
     escrow_view,
+    mark_secret_changes,
     planned_view,
     state_name,
     tag_of,
@@ -97,6 +98,9 @@ class ReservationLifecycle(RaceHandling):
         seed = bytes.fromhex(self.session.identity.seed_hex)
         return _spec.fingerprint({"spec": spec, "lifetime": life, "currencies": currencies}, seed)
 
+    def secret_digests(self, spec: Any) -> Dict[str, str]:
+        return _spec.secret_digests(spec, bytes.fromhex(self.session.identity.seed_hex))
+
     # ---- present: decide -> plan -> execute ----------------------------------------------------
 
     def ensure_present(self, name: str, kind: str, workloads: Union[Workloads, Callable[[], Workloads]], spec: Any,
@@ -116,6 +120,10 @@ class ReservationLifecycle(RaceHandling):
         if decision.action == "pay_existing":
             return self.pay_existing(decision, payment, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
+        if decision.old is not None:
+            old_tag = tag_of(decision.old)
+            mark_secret_changes(plan.diff, old_tag.get("secrets"), self.secret_digests(spec),
+                                old_tag.get("fp") != decision.fp)
         self.check_addresses_free(plan.data, decision.old, decision.metadata)
         if payment:
             self.registrar.precheck(payment, plan.estimate)
@@ -130,7 +138,7 @@ class ReservationLifecycle(RaceHandling):
     def decide(self, name: str, kind: str, spec: Any, life: Dict[str, int], currencies: List[str],
                renew_before: Optional[int], payment: Optional[Dict[str, Any]]) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
-        metadata = _spec.metadata_tag(name, kind, fp)
+        metadata = _spec.metadata_tag(name, kind, fp, self.secret_digests(spec))
         # The name index spares the listing only when nothing is to be done: any decision to register goes
         # through a fresh listing, which sees every live reservation of that name (another run's too).
         cached = self.reservations.cached(name, kind)

@@ -138,6 +138,8 @@ class ResourceRunner(Runner):
         shown.pop("workload_id", None)
         shown["expires_at"] = described.get("expires_at")
         shown["currencies"] = described.get("currencies")
+        if "secrets" in described:
+            shown["secrets"] = described["secrets"]
         return shown
 
     def run(self) -> Dict[str, Any]:

@@ -26,6 +26,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import COREX_PORT, MASK
 
+METADATA_MAX_BYTES = 1024  # the explorer refuses more ("metadata can not be bigger than 1024 bytes")
+SECRET_DIGEST_HEX = 16
 MIN_RESERVATION_SECONDS = 3600
 # The explorer checks "at least one hour" when the request arrives; a one hour reservation
 # computed here would be a few milliseconds short there.
@@ -96,6 +98,27 @@ def fingerprint(spec: Any, secret_key: bytes) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def secret_digests(spec: Any, secret_key: bytes) -> Dict[str, str]:
+    """``{path: digest}`` of every secret in ``spec`` (paths such as ``secret_env.PASSWORD``).
+
+    Kept in the metadata tag so that a later diff can say which secret changed. A digest is the start of the
+    HMAC keyed by the identity seed: it tells equal values apart without revealing or allowing to guess them.
+    """
+    found: Dict[str, str] = {}
+
+    def walk(value, path):
+        if isinstance(value, Secret):
+            found[path] = hmac.new(secret_key, value.value.encode("utf-8"), hashlib.sha256).hexdigest()[:SECRET_DIGEST_HEX]
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                walk(value[key], "%s.%s" % (path, key) if path else str(key))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, "%s[%d]" % (path, index))
+    walk(spec, "")
+    return found
+
+
 def check_name(name: str) -> None:
     """Refuse a resource name outside NAME_RE (see NAME_RULE)."""
     if not NAME_RE.match(name or ""):
@@ -103,14 +126,25 @@ def check_name(name: str) -> None:
         raise SpecError("name %r is refused: %s" % (shown, NAME_RULE))
 
 
-def metadata_tag(name: str, kind: str, fp: str) -> str:
-    """The reservation ``metadata`` text identifying an Ansible-managed reservation."""
+def metadata_tag(name: str, kind: str, fp: str, secrets: Optional[Dict[str, str]] = None) -> str:
+    """The reservation ``metadata`` text identifying an Ansible-managed reservation.
+
+    ``secrets`` (secret_digests) go in when they fit the explorer's 1024 bytes; without them a diff can only
+    say that a secret may have changed.
+    """
     check_name(name)
-    return json.dumps({"ansible": {"name": name, "kind": kind, "fp": fp}}, sort_keys=True, separators=(",", ":"))
+    tag = {"name": name, "kind": kind, "fp": fp}
+    text = json.dumps({"ansible": tag}, sort_keys=True, separators=(",", ":"))
+    if secrets:
+        with_secrets = json.dumps({"ansible": dict(tag, secrets=secrets)}, sort_keys=True, separators=(",", ":"))
+        if len(with_secrets.encode("utf-8")) <= METADATA_MAX_BYTES:
+            text = with_secrets
+    return text
 
 
-def parse_metadata(text: Optional[str]) -> Optional[Dict[str, str]]:
-    """``{"name","kind","fp"}`` from a reservation's metadata, or None when it is not ours."""
+def parse_metadata(text: Optional[str]) -> Optional[Dict[str, Any]]:
+    """``{"name","kind","fp"}`` (and ``secrets`` when the tag has them) from a reservation's metadata, or None
+    when it is not ours."""
     if not text:
         return None
     try:
@@ -122,7 +156,10 @@ def parse_metadata(text: Optional[str]) -> Optional[Dict[str, str]]:
     tag = tag["ansible"]
     if not isinstance(tag.get("name"), str) or not isinstance(tag.get("kind"), str):
         return None
-    return {"name": tag["name"], "kind": tag["kind"], "fp": tag.get("fp")}
+    parsed = {"name": tag["name"], "kind": tag["kind"], "fp": tag.get("fp")}
+    if isinstance(tag.get("secrets"), dict):
+        parsed["secrets"] = tag["secrets"]
+    return parsed
 
 
 def parse_duration(value: Any, option: str = "duration") -> int:

@@ -138,6 +138,29 @@ def describe_data(data: Dict[str, Any]) -> Dict[str, Any]:
     return described
 
 
+def mark_secret_changes(diff: Dict[str, Any], before: Optional[Dict[str, str]], after: Dict[str, str],
+                        fingerprint_changed: bool) -> None:
+    """Add ``secrets`` to both sides of a replacement's diff: which secret changed, never a value.
+
+    ``before``/``after`` are the secret digests of the old tag (None when it has none) and of the new spec.
+    Secret values are masked on both sides, so without this a changed secret shows only as a new expiry.
+    """
+    if before is None:
+        changes = dict((path, "(may have changed)") for path in after) if fingerprint_changed else {}
+    else:
+        changes = {}
+        for path in set(before) | set(after):
+            if path not in before:
+                changes[path] = "(added)"
+            elif path not in after:
+                changes[path] = "(removed)"
+            elif before[path] != after[path]:
+                changes[path] = "(changed)"
+    if changes:
+        diff["before"]["secrets"] = dict((path, _workloads.MASK) for path in changes if path in (before or after))
+        diff["after"]["secrets"] = dict((path, change) for path, change in changes.items() if change != "(removed)")
+
+
 def describe(reservation: Optional[Reservation]) -> Dict[str, Any]:
     return describe_data(data_of(reservation)) if reservation else {}
 

@@ -184,6 +184,8 @@ attributes:
     support: full
     details:
       - Shows the container before and after, with secret values as C(********).
+      - A replacement whose only change is a secret value lists it under C(secrets), for example
+        C(secret_env.PASSWORD) marked "(changed)" after and C(********) before; the value is never shown.
   idempotent:
     support: full
 seealso:

@@ -44,6 +44,9 @@ attributes:
       - The gateway and the live reservation are read; nothing is registered.
   diff_mode:
     support: full
+    details:
+      - A replacement whose only change is a secret value lists it under C(secrets), for example
+        C(secret) marked "(changed)" after and C(********) before; the value is never shown.
   idempotent:
     support: full
 seealso:

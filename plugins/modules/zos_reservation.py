@@ -244,6 +244,8 @@ attributes:
     support: full
     details:
       - Shows the workloads before and after, with secret values as C(********) and no key material.
+      - A replacement whose only change is a secret value lists it under C(secrets), for example
+        C(secret_env.PASSWORD) marked "(changed)" after and C(********) before; the value is never shown.
   idempotent:
     support: full
 seealso:

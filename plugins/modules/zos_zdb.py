@@ -86,6 +86,9 @@ attributes:
       - The node and the live reservation are read and the escrow is estimated; nothing is registered or paid.
   diff_mode:
     support: full
+    details:
+      - A replacement whose only change is a secret value lists it under C(secrets), for example
+        C(password) marked "(changed)" after and C(********) before; the value is never shown.
   idempotent:
     support: full
 notes:

@@ -147,8 +147,10 @@ def test_create_signs_registers_and_waits(explorer):
     assert data["expiration_provisioning"] == NOW + 900
     assert data["currencies"] == ["TFT"]
     assert all(isinstance(data[key], list) for key in _workloads.WORKLOAD_LISTS)
-    expected_tag = {"name": "web", "kind": "container", "fp": lc.fingerprint(spec(), LIFE, ["TFT"])}
+    expected_tag = {"name": "web", "kind": "container", "fp": lc.fingerprint(spec(), LIFE, ["TFT"]),
+                    "secrets": {"secret_env.PW": lc.secret_digests(spec())["secret_env.PW"]}}
     assert _spec.parse_metadata(body["metadata"]) == expected_tag
+    assert len(expected_tag["secrets"]["secret_env.PW"]) == 16
     assert "s3cret" not in json.dumps(body)
 
 

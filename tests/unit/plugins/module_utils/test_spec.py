@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _spec
+from ansible_collections.threefold.grid.plugins.module_utils import _spec, _views
 from ansible_collections.threefold.grid.plugins.module_utils._spec import Secret, SpecError
 
 SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -223,3 +223,39 @@ def test_secret_env_value_never_in_its_error():
 @pytest.mark.parametrize("hub_url", ["", "zdb://hub.grid.tf:9900", "https://hub.grid.tf", "redis://10.0.0.1:6379"])
 def test_hub_urls_0_os_mounts(hub_url):
     assert _spec.normalise_container(options(hub_url=hub_url))[0]["hub_url"] == hub_url
+
+
+def test_secret_digests_tell_values_apart_without_showing_them():
+    spec = {"secret_env": {"A": _spec.Secret("hunter2"), "B": _spec.Secret("x")}, "zdbs": [{"password": _spec.Secret("p")}]}
+    digests = _spec.secret_digests(spec, b"seed one")
+    assert sorted(digests) == ["secret_env.A", "secret_env.B", "zdbs[0].password"]
+    assert digests != _spec.secret_digests(spec, b"seed two") and "hunter2" not in json.dumps(digests)
+    spec["secret_env"]["A"] = _spec.Secret("hunter3")
+    changed = _spec.secret_digests(spec, b"seed one")
+    assert changed["secret_env.A"] != digests["secret_env.A"] and changed["secret_env.B"] == digests["secret_env.B"]
+
+
+def test_secret_digests_stay_out_of_a_tag_they_would_overflow():
+    many = dict(("SECRET_NUMBER_%03d" % i, "0" * 16) for i in range(60))
+    tag = _spec.metadata_tag("web", "container", "f" * 64, many)
+    assert len(tag.encode("utf-8")) <= 1024 and "secrets" not in _spec.parse_metadata(tag)
+    assert _spec.parse_metadata(_spec.metadata_tag("web", "container", "f" * 64, {"a": "1"}))["secrets"] == {"a": "1"}
+
+
+@pytest.mark.parametrize("before, after, changed, shown_before, shown_after", [
+    ({"s.A": "1", "s.B": "2"}, {"s.A": "1", "s.B": "3", "s.C": "4"}, True,
+     {"s.B": "********"}, {"s.B": "(changed)", "s.C": "(added)"}),
+    ({"s.A": "1", "s.B": "2"}, {"s.A": "1"}, True, {"s.B": "********"}, {}),
+    (None, {"s.A": "1"}, True, {"s.A": "********"}, {"s.A": "(may have changed)"}),
+])
+def test_mark_secret_changes(before, after, changed, shown_before, shown_after):
+    diff = {"before": {}, "after": {}}
+    _views.mark_secret_changes(diff, before, after, changed)
+    assert diff == {"before": {"secrets": shown_before}, "after": {"secrets": shown_after}}
+
+
+def test_no_secret_change_adds_nothing_to_the_diff():
+    diff = {"before": {}, "after": {}}
+    _views.mark_secret_changes(diff, {"s.A": "1"}, {"s.A": "1"}, False)
+    _views.mark_secret_changes(diff, None, {"s.A": "1"}, False)
+    assert diff == {"before": {}, "after": {}}

@@ -253,3 +253,22 @@ def test_check_mode_replace_returns_what_would_be_registered(run, explorer):
     assert container["node_id"] == NODE and container["ip_address"] == "10.1.3.10"
     assert container["escrow"]["estimated"] is True and container["escrow"]["amount"] == result["estimate"]["amount"]
     assert container["escrow"]["address"] is None and explorer.reservations[3]["next_action"] == 3
+
+
+def test_a_changed_secret_is_named_in_the_diff_never_shown(run, explorer):
+    run(explorer)
+    result = run(explorer, check_mode=True, diff=True, secret_env={"PASSWORD": "another value"})
+    assert result["action"] == "replace" and "another value" not in json.dumps(result)
+    assert result["diff"]["before"]["secrets"] == {"secret_env.PASSWORD": "********"}
+    assert result["diff"]["after"]["secrets"] == {"secret_env.PASSWORD": "(changed)"}
+    unchanged = run(explorer, check_mode=True, diff=True)
+    assert unchanged["changed"] is False and "secrets" not in unchanged["diff"]["after"]
+
+
+def test_a_reservation_tagged_without_digests_may_have_a_changed_secret(run, explorer):
+    run(explorer)
+    tag = json.loads(explorer.reservations[3]["metadata"])
+    del tag["ansible"]["secrets"]  # as registered before the tag carried digests
+    explorer.reservations[3]["metadata"] = json.dumps(tag)
+    result = run(explorer, check_mode=True, diff=True, secret_env={"PASSWORD": "another value"})
+    assert result["diff"]["after"]["secrets"] == {"secret_env.PASSWORD": "(may have changed)"}
