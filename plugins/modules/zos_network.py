@@ -109,6 +109,13 @@ options:
       - When set, RV(access_config) is not returned. With O(state=absent) the file is removed, since it holds the
         private key of a network that no longer exists.
     type: path
+  force:
+    description:
+      - With O(state=absent), cancel the network even when live containers or Kubernetes VMs of the identity are
+        connected to it; they lose their private network. Without it the module fails naming them, and in check
+        mode it warns.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
@@ -351,7 +358,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._base import ZosMod
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
 from ansible_collections.threefold.grid.plugins.module_utils._network import check_options, deployed_layout, plan_network
 from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
-from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import addresses
+from ansible_collections.threefold.grid.plugins.module_utils._views import data_of, tag_of
 from ansible_collections.threefold.grid.plugins.module_utils._wireguard import (
     check_config_folder, deliver_config, drop_config, routing_address)
 
@@ -372,6 +380,7 @@ def argument_spec():
             wg_public_key=dict(type="str", no_log=False),
         )),
         access_config_path=dict(type="path"),
+        force=dict(type="bool", default=False),
     )
     spec.update(reservation_argument_spec())
     return spec
@@ -421,6 +430,7 @@ class NetworkRunner(ResourceRunner):
         return {"network": None, "cancelled": outcome.cancelled}
 
     def absent(self):
+        self.check_unused()
         result = super(NetworkRunner, self).absent()
         path = self.params["access_config_path"]
         if path:
@@ -429,6 +439,27 @@ class NetworkRunner(ResourceRunner):
             result["changed"] = result["changed"] or removed
             result["config_removed"] = removed
         return result
+
+    def check_unused(self):
+        """Refuse to cancel a network that live containers or VMs of the identity still use, unless forced.
+
+        In check mode it only warns: an earlier task of the same run (a role tearing down) removes them first.
+        """
+        reservations = self.lifecycle.reservations
+        if not reservations.find(self.name, self.kind):
+            return
+        users = ["%s (reservation %d)" % ((tag_of(other) or {}).get("name") or "no name", other["id"])
+                 for other in reservations.live() if any(network == self.name for network, _ip in addresses(data_of(other)))]
+        if not users:
+            return
+        what = "network %r is used by live workloads of this identity: %s" % (self.name, ", ".join(users))
+        if self.params["force"]:
+            self.session.warn("%s; cancelling it anyway (force=true): they lose their private network" % what)
+        elif self.check_mode:
+            self.session.warn("%s; a real run refuses to cancel it unless they are removed first or force=true" % what)
+        else:
+            raise NetworkSpecError("%s; remove them first (state=absent), or set force=true to cancel the network "
+                                   "anyway, which cuts them off" % what)
 
     def directory(self):
         """Directory records of the nodes (known and up), and the currency their reservation must offer."""

@@ -9,6 +9,7 @@ import stat
 
 import nacl.public
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import wireguard_public_key
 from ansible_collections.threefold.grid.plugins.modules import zos_network
@@ -176,3 +177,23 @@ def test_option_errors_need_no_explorer(network, explorer, args):
     result = network(dict(net_args(PUBLIC_1, HIDDEN_3), **args))
     assert result["failed"] is True
     assert explorer.requests == []
+
+
+def test_absent_refuses_a_network_live_containers_use_unless_forced(network, explorer, monkeypatch):
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: warned.append(text))
+    network(net_args(PUBLIC_1))
+    ip = "10.30.%s.10" % network(net_args(PUBLIC_1))["network"]["nodes"][0]["subnet"].split(".")[2]
+    web = explorer.add({"containers": [{"workload_id": 1, "node_id": PUBLIC_1["node_id"],
+                                        "network_connection": [{"network_id": "net1", "ipaddress": ip}]}]}, "web")
+    absent = {"name": "net1", "state": "absent", "wait_sleep": 0}
+    refused = network(absent)
+    assert refused["failed"] is True and explorer.cancelled() == []
+    assert "network 'net1' is used by live workloads of this identity: web (reservation %d); remove them first" % web \
+        in refused["msg"] and "force=true" in refused["msg"]
+    preview = network(absent, check_mode=True)
+    assert preview["changed"] is True and explorer.cancelled() == []
+    assert any("web (reservation %d); a real run refuses" % web in text for text in warned)
+    forced = network(dict(absent, force=True))
+    assert forced["changed"] is True and forced["cancelled"] == [1] and explorer.cancelled() == [1]
+    assert any("cancelling it anyway (force=true)" in text for text in warned)
