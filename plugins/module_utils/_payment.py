@@ -127,7 +127,8 @@ def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) ->
 
     On `local`, an explorer_url override without a horizon_url means the same localgrid: its Horizon is
     `<base>/stellar`. A Horizon URL that is not the network's own reports its passphrase at `GET /`; on
-    main, test and dev it must be that network's (a localgrid's Horizon with network=test mixes two grids).
+    main, test and dev it must be that network's, on local it must not be a public one (either way two grids
+    would be mixed).
     """
     settings = session.settings
     network = settings.get("network") or "local"
@@ -140,13 +141,14 @@ def horizon_settings(session: GridSession, horizon_url: Optional[str] = None) ->
     passphrase = known["network_passphrase"]
     if url != known["horizon_url"].rstrip("/"):
         served = horizon_at(session, url).network_passphrase()
-        if network != "local" and served != passphrase:
+        public = any(name != "local" and other["network_passphrase"] == served for name, other in GRID_NETWORKS.items())
+        if served != passphrase and (network != "local" or public):
             # The grid's assets would be looked up on a ledger that does not hold them (op_no_issuer at best).
-            raise StellarError("horizon_url %s serves the Stellar network %r, but network=%s pays on %r: set "
-                               "network to the grid this Horizon belongs to (local for a localgrid), or a horizon_url "
-                               "(or TFGRID_HORIZON_URL) of the %s network"
-                               % (url, served, network, passphrase, network), "network_mismatch",
-                               {"horizon_url": url, "network": network})
+            expected = repr(passphrase) if network != "local" else "a localgrid's own ledger"
+            raise StellarError("horizon_url %s serves the Stellar network %r, but network=%s pays on %s: set network "
+                               "to the grid this Horizon belongs to (local for a localgrid), or a horizon_url (or "
+                               "TFGRID_HORIZON_URL) of the %s network" % (url, served, network, expected, network),
+                               "network_mismatch", {"horizon_url": url, "network": network})
         passphrase = served
     return url, passphrase
 

@@ -635,6 +635,13 @@ def test_a_localgrid_horizon_on_a_public_network_is_refused_before_signing(ledge
         in info.value.msg and "TFGRID_HORIZON_URL" in info.value.msg
 
 
+def test_a_public_horizon_on_the_local_network_is_refused(ledger):
+    ledger.passphrase = "Test SDF Network ; September 2015"
+    with pytest.raises(StellarError) as info:
+        _payment.horizon_settings(fake_session(grid(), None, network="local", horizon_url=HORIZON))
+    assert info.value.code == "network_mismatch" and "but network=local pays on a localgrid's own ledger" in info.value.msg
+
+
 def test_a_public_network_mirror_with_its_passphrase_is_accepted(ledger):
     ledger.passphrase = "Test SDF Network ; September 2015"
     session = fake_session(grid(), None, network="test", horizon_url=HORIZON)
