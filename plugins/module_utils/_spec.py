@@ -108,7 +108,8 @@ def secret_digests(spec: Any, secret_key: bytes) -> Dict[str, str]:
 
     def walk(value, path):
         if isinstance(value, Secret):
-            found[path] = hmac.new(secret_key, value.value.encode("utf-8"), hashlib.sha256).hexdigest()[:SECRET_DIGEST_HEX]
+            message = b"secret digest\0" + value.value.encode("utf-8")  # not the fingerprint's HMAC of the value
+            found[path] = hmac.new(secret_key, message, hashlib.sha256).hexdigest()[:SECRET_DIGEST_HEX]
         elif isinstance(value, dict):
             for key in sorted(value):
                 walk(value[key], "%s.%s" % (path, key) if path else str(key))
