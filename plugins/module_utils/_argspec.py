@@ -172,3 +172,34 @@ def dict_shape_problem(spec: Mapping[str, Any], params: Mapping[str, Any], prefi
             if problem:
                 return problem
     return None
+
+
+NO_LOG_MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def _holds_no_log(spec: Mapping[str, Any]) -> bool:
+    return any(option.get("no_log") or _holds_no_log(option.get("options") or {}) for option in spec.values())
+
+
+def without_secrets(spec: Mapping[str, Any], params: Mapping[str, Any]) -> Dict[str, Any]:
+    """``params`` with the value of every no_log option masked, whatever shape the options were given in.
+
+    When one dict option is given as a string, ansible-core's no_log scan stops and masks nothing, so the
+    invocation returned with the failure would show every secret. A value that should hold no_log
+    suboptions but is not a dict is masked whole: it may be a secret given in the wrong place.
+    """
+    shown: Dict[str, Any] = {}
+    for name, value in params.items():
+        option = spec.get(name) or {}
+        suboptions = option.get("options") or {}
+        if option.get("no_log"):
+            shown[name] = NO_LOG_MASK
+        elif value is None or not _holds_no_log(suboptions):
+            shown[name] = value
+        elif isinstance(value, dict):
+            shown[name] = without_secrets(suboptions, value)
+        elif isinstance(value, list):
+            shown[name] = [without_secrets(suboptions, item) if isinstance(item, dict) else NO_LOG_MASK for item in value]
+        else:
+            shown[name] = NO_LOG_MASK
+    return shown

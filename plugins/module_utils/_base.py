@@ -25,6 +25,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     explorer_argument_spec,
     identity_argument_spec,
     option_value_problem,
+    without_secrets,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, MissingLibraryError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import HAS_HTTPX, HTTPX_IMPORT_ERROR
@@ -43,8 +44,10 @@ class _Module(AnsibleModule):
     def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
         validation = vars(self).get("validation_result")
         if validation is not None and validation.errors.errors and not kwargs:
-            # The first error of a dict given as a string comes from the no_log scan and names no option.
+            # The first error of a dict given as a string comes from the no_log scan and names no option; that
+            # scan also stopped masking, so the returned invocation must not show the options as they are.
             msg = dict_shape_problem(self.argument_spec, self.given_params) or msg
+            self.params = without_secrets(self.argument_spec, self.params)
         super(_Module, self).fail_json(msg=msg, **kwargs)
 
 

@@ -230,9 +230,13 @@ def test_a_wrong_explorer_path_blames_the_url_not_the_node(run, explorer):
     ({"payment": "SDONOTSHOWTHISSECRET"}, "payment is a str, but payment is a dict with the keys horizon_url"),
 ])
 def test_a_string_where_dicts_are_expected_names_the_option(run, explorer, overrides, message):
-    # ansible-core alone says "dictionary requested, could not parse JSON or key=value", naming no option.
-    result = run(explorer, **overrides)
+    # ansible-core alone says "dictionary requested, could not parse JSON or key=value", naming no option, and its
+    # no_log scan stops there: the returned invocation (always in 2.19, on request later) showed every secret.
+    result = run(explorer, _ansible_inject_invocation=True, **overrides)
     assert result["failed"] is True and message in result["msg"] and "could not parse JSON" not in result["msg"]
+    arguments = result["invocation"]["module_args"]
+    assert arguments["secret_env"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" and arguments["identity_seed"] == \
+        "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert "SDONOTSHOWTHISSECRET" not in json.dumps(result) and explorer.requests == []
 
 
