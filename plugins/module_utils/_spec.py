@@ -133,7 +133,9 @@ def metadata_tag(name: str, kind: str, fp: str, secrets: Optional[Dict[str, str]
     ``secrets`` (secret_digests) go in when they fit the explorer's 1024 bytes; without them a diff can only
     say that a secret may have changed.
     """
-    check_name(name)
+    # A Kubernetes worker's tag names it <cluster>/<worker> (_kubernetes.py): each part follows the rule.
+    for part in name.split("/", 1) if kind == "kubernetes_worker" else [name]:
+        check_name(part)
     tag = {"name": name, "kind": kind, "fp": fp}
     text = json.dumps({"ansible": tag}, sort_keys=True, separators=(",", ":"))
     if secrets:
