@@ -75,7 +75,9 @@ def test_without_a_path_the_config_is_returned_masked(tunnel, monkeypatch):
 def test_check_mode_registers_and_writes_nothing(tunnel, explorer, tmp_path):
     path = tmp_path / "tf4to6.conf"
     result = tunnel(args(config_path=str(path)), check_mode=True, diff=True)
-    assert result["changed"] is True and result["gateway_4to6"] is None
+    # Check mode returns what would be registered, without an id and without the private key.
+    assert result["changed"] is True and result["gateway_4to6"]["reservation_id"] is None
+    assert PRIVATE not in json.dumps(result)
     assert result["diff"]["after"]["public_key"] == PUBLIC
     assert explorer.writes() == [] and not path.exists()
 
