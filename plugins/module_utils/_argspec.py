@@ -83,6 +83,11 @@ def reservation_argument_spec() -> Dict[str, Any]:
     return spec
 
 
+def labels_argument_spec() -> Dict[str, Any]:
+    """labels and seal_labels of every resource module (doc fragment threefold.grid.labels, _labels.py)."""
+    return dict(labels=dict(type="dict"), seal_labels=dict(type="bool", default=False))
+
+
 def container_argument_spec(required: bool) -> Dict[str, Any]:
     """The options of one container: zos_container's, and those of each of zos_reservation's containers.
 

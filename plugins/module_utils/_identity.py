@@ -22,6 +22,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._crypto import HAS_
 from ansible_collections.threefold.grid.plugins.module_utils._errors import IdentityError, MissingLibraryError
 
 if HAS_NACL:
+    import nacl.exceptions
+    import nacl.public
     import nacl.signing
     import nacl.utils
 
@@ -146,6 +148,25 @@ class Identity:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(text + "\n")
+
+    # ---- sealing for oneself ---------------------------------------------------------------
+
+    def _self_box(self) -> "nacl.public.Box":
+        """A NaCl box between the identity's own Curve25519 keys (derived from its ed25519 key), as js-sdk
+        sealed reservation metadata: only the holder of the seed can open what it seals."""
+        return nacl.public.Box(self._signing_key.to_curve25519_private_key(),
+                               self._signing_key.verify_key.to_curve25519_public_key())
+
+    def seal_for_self(self, text: str) -> str:
+        """Base85 of nonce + ciphertext of ``text`` (UTF-8), readable only with this identity's seed."""
+        return base64.b85encode(bytes(self._self_box().encrypt(text.encode("utf-8")))).decode("ascii")
+
+    def open_sealed(self, sealed: str) -> Optional[str]:
+        """The text seal_for_self() sealed, or None when it is not readable with this identity's seed."""
+        try:
+            return self._self_box().decrypt(base64.b85decode(sealed.encode("ascii"))).decode("utf-8")
+        except (ValueError, TypeError, nacl.exceptions.CryptoError):
+            return None
 
     # ---- signatures ----------------------------------------------------------------------
 

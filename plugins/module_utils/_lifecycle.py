@@ -10,10 +10,10 @@ Reservations are immutable on the grid, so "present" is decide -> plan -> execut
     lifecycle = ReservationLifecycle(session)
     lifecycle.ensure_present(name, kind, workloads, spec, lifetime, currencies=None, wait=True,
                              wait_timeout=600, wait_sleep=5, payment=None, renew_before=None,
-                             cancel_first=None) -> Outcome
+                             cancel_first=None, tag_fields=None) -> Outcome
         decide   find the live reservation tagged {name, kind}; same fingerprint (spec, lifetime,
                  currencies; secrets keyed by the identity seed) and not due for renewal -> "none",
-                 else "create" | "replace" | "renew".
+                 else "create" | "replace" | "renew". ``tag_fields`` (labels) go in the tag, not the fingerprint.
         plan     build the data_reservation (``workloads``: the data_reservation lists, or a callable
                  returning them, called only here), its diff and escrow estimate. Check mode stops here.
         execute  cancel the old one first when the new one reuses one of its IPs (or cancel_first),
@@ -106,10 +106,11 @@ class ReservationLifecycle(RaceHandling):
     def ensure_present(self, name: str, kind: str, workloads: Union[Workloads, Callable[[], Workloads]], spec: Any,
                        lifetime: Union[int, Dict[str, int]], currencies: Optional[List[str]] = None, wait: bool = True,
                        wait_timeout: int = 600, wait_sleep: int = 5, payment: Optional[Dict[str, Any]] = None,
-                       renew_before: Optional[int] = None, cancel_first: Optional[bool] = None) -> Outcome:
+                       renew_before: Optional[int] = None, cancel_first: Optional[bool] = None,
+                       tag_fields: Optional[Dict[str, Any]] = None) -> Outcome:
         life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
         currencies = _spec.normalise_currencies(currencies)
-        decision = self.decide(name, kind, spec, life, currencies, renew_before, payment)
+        decision = self.decide(name, kind, spec, life, currencies, renew_before, payment, tag_fields)
         self.retire_extras(decision, payment)
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
@@ -136,9 +137,11 @@ class ReservationLifecycle(RaceHandling):
         return outcome
 
     def decide(self, name: str, kind: str, spec: Any, life: Dict[str, int], currencies: List[str],
-               renew_before: Optional[int], payment: Optional[Dict[str, Any]]) -> Decision:
+               renew_before: Optional[int], payment: Optional[Dict[str, Any]],
+               tag_fields: Optional[Dict[str, Any]] = None) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
-        metadata = _spec.metadata_tag(name, kind, fp, self.secret_digests(spec))
+        # Labels ride in the tag but not in the fingerprint (_labels.py): changing them alone registers nothing.
+        metadata = _spec.metadata_tag(name, kind, fp, tag_fields, secrets=self.secret_digests(spec))
         # The name index spares the listing only when nothing is to be done: any decision to register goes
         # through a fresh listing, which sees every live reservation of that name (another run's too).
         cached = self.reservations.cached(name, kind)

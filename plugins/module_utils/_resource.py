@@ -30,14 +30,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from ansible_collections.threefold.grid.plugins.module_utils import _labels, _resource_views
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
+from ansible_collections.threefold.grid.plugins.module_utils._resource_views import WORKLOAD_ID  # noqa: F401 (re-export)
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import lifetime, parse_duration
-from ansible_collections.threefold.grid.plugins.module_utils._workloads import global_workload_id
-
-
-WORKLOAD_ID = 1  # the workload id of the one workload in the reservation of zos_container, zos_volume
 
 
 class ResourceRunner(Runner):
@@ -49,6 +47,7 @@ class ResourceRunner(Runner):
         super(ResourceRunner, self).__init__(params, session, diff)
         self.name = params.get("name")
         self.lifecycle = ReservationLifecycle(session)
+        self.labels = _labels.normalise_labels(params.get("labels"))
 
     # ---- what a module supplies ----------------------------------------------------------------
 
@@ -57,8 +56,8 @@ class ResourceRunner(Runner):
 
     def describe(self, reservation: Dict[str, Any], replaced: Optional[list] = None,
                  payment: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        """The returned resource from a lifecycle reservation view."""
-        raise NotImplementedError
+        """The returned resource from a lifecycle reservation view (the kind's fields of _resource_views)."""
+        return self.resource_view(reservation, replaced, payment, **_resource_views.KIND_FIELDS[self.kind][1](reservation))
 
     def view(self, reservation: Optional[Dict[str, Any]], replaced: Optional[list] = None,
              payment: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
@@ -68,17 +67,12 @@ class ResourceRunner(Runner):
     def resource_view(self, reservation: Dict[str, Any], replaced: Optional[list] = None,
                       payment: Optional[Dict[str, Any]] = None, **fields: Any) -> Dict[str, Any]:
         """What every returned resource says of its reservation, with the module's own ``fields``."""
-        shown = {"name": self.name, "reservation_id": reservation.get("id")}
-        shown.update(fields)
-        for key in ("state", "workload_state", "expires_at", "escrow", "error"):
-            shown[key] = reservation.get(key)
-        shown.update(replaced=list(replaced or []), payment=payment)
-        return shown
+        labels = _labels.stored_labels(reservation, self.session.identity if self.session.has_identity else None)
+        return _resource_views.resource_view(self.name, reservation, replaced, payment, labels, **fields)
 
     def single_workload(self, reservation: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
         """The one workload of ``workload_list`` in the reservation view, and its global id."""
-        workload = (reservation["workloads"].get(self.workload_list) or [{}])[0]
-        return workload, global_workload_id(reservation["id"], workload.get("workload_id", WORKLOAD_ID))
+        return _resource_views.single_workload(reservation, self.workload_list)
 
     def present_returns(self, outcome: Outcome) -> Dict[str, Any]:
         return {self.kind: self.view(outcome.reservation, outcome.replaced, outcome.payment)}
@@ -101,13 +95,31 @@ class ResourceRunner(Runner):
         return (lifetime(self.params["duration"], self.params["expires_at"]),
                 parse_duration(renew_before, "renew_before") if renew_before else None)
 
+    def tag_fields(self) -> Dict[str, Any]:
+        """The labels as the metadata tag carries them; fails before anything is signed when they do not fit."""
+        fields = _labels.tag_fields(self.labels, bool(self.params.get("seal_labels")), self.session.identity)
+        _labels.check_metadata_size(self.name, self.kind, fields)
+        return fields
+
+    def warn_stale_labels(self, outcome: Outcome) -> None:
+        """A kept reservation keeps the labels it was registered with: say so when they are not the wanted ones."""
+        if self.labels is None or outcome.action != "none" or not outcome.reservation:
+            return
+        stored = _labels.stored_labels(outcome.reservation, self.session.identity)
+        if stored != self.labels:
+            self.session.warn("labels: reservation %s keeps the labels it was registered with (%s); a label change "
+                              "alone does not register and pay for it again: the new labels are written when it is "
+                              "next registered (a change of another option, or a renewal)"
+                              % (outcome.reservation.get("id"), "unreadable" if stored is None else stored or "none"))
+
     def deploy(self, workloads: Callable[[], Dict[str, Any]], spec: Any, life: Tuple[Dict[str, int], Optional[int]],
                currencies: Any, payment: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """Make sure the reservation holds ``workloads`` (see ReservationLifecycle.ensure_present); the module result."""
         reservation_lifetime, renew_before = life
         outcome = self.lifecycle.ensure_present(
             self.name, self.kind, workloads, spec, reservation_lifetime, currencies=currencies, payment=payment,
-            renew_before=renew_before, **self.wait_options())
+            renew_before=renew_before, tag_fields=self.tag_fields(), **self.wait_options())
+        self.warn_stale_labels(outcome)
         result = dict(self.present_returns(outcome), changed=outcome.changed, action=outcome.action)
         if self.returns_estimate and outcome.estimate is not None:
             result["estimate"] = outcome.estimate

@@ -127,27 +127,37 @@ def check_name(name: str) -> None:
         raise SpecError("name %r is refused: %s" % (shown, NAME_RULE))
 
 
-def metadata_tag(name: str, kind: str, fp: str, secrets: Optional[Dict[str, str]] = None) -> str:
+def metadata_text(name: str, kind: str, fp: str, fields: Optional[Mapping[str, Any]] = None) -> str:
+    """The tag text, whatever its size; ``fields`` are more keys of the tag (labels, _labels.py)."""
+    tag: Dict[str, Any] = dict(fields or {})
+    tag.update(name=name, kind=kind, fp=fp)
+    return json.dumps({"ansible": tag}, sort_keys=True, separators=(",", ":"))
+
+
+def metadata_tag(name: str, kind: str, fp: str, fields: Optional[Mapping[str, Any]] = None,
+                 secrets: Optional[Dict[str, str]] = None) -> str:
     """The reservation ``metadata`` text identifying an Ansible-managed reservation.
 
-    ``secrets`` (secret_digests) go in when they fit the explorer's 1024 bytes; without them a diff can only
-    say that a secret may have changed.
+    ``fields`` (labels) must fit the explorer's 1024 bytes; ``secrets`` (secret_digests) go in when they fit too,
+    without them a diff can only say that a secret may have changed.
     """
     # A Kubernetes worker's tag names it <cluster>/<worker> (_kubernetes.py): each part follows the rule.
     for part in name.split("/", 1) if kind == "kubernetes_worker" else [name]:
         check_name(part)
-    tag = {"name": name, "kind": kind, "fp": fp}
-    text = json.dumps({"ansible": tag}, sort_keys=True, separators=(",", ":"))
+    text = metadata_text(name, kind, fp, fields)
+    if len(text.encode("utf-8")) > METADATA_MAX_BYTES:
+        raise SpecError("name %r%s is too long to fit in the reservation metadata (1024 bytes)"
+                        % (name, " with its labels" if fields else ""))
     if secrets:
-        with_secrets = json.dumps({"ansible": dict(tag, secrets=secrets)}, sort_keys=True, separators=(",", ":"))
+        with_secrets = metadata_text(name, kind, fp, dict(fields or {}, secrets=secrets))
         if len(with_secrets.encode("utf-8")) <= METADATA_MAX_BYTES:
             text = with_secrets
     return text
 
 
 def parse_metadata(text: Optional[str]) -> Optional[Dict[str, Any]]:
-    """``{"name","kind","fp"}`` (and ``secrets`` when the tag has them) from a reservation's metadata, or None
-    when it is not ours."""
+    """``{"name","kind","fp"}`` (and ``secrets``, ``labels`` or ``sealed_labels`` when the tag has them) from a
+    reservation's metadata, or None when it is not ours."""
     if not text:
         return None
     try:
@@ -162,6 +172,10 @@ def parse_metadata(text: Optional[str]) -> Optional[Dict[str, Any]]:
     parsed = {"name": tag["name"], "kind": tag["kind"], "fp": tag.get("fp")}
     if isinstance(tag.get("secrets"), dict):
         parsed["secrets"] = tag["secrets"]
+    if isinstance(tag.get("labels"), dict):
+        parsed["labels"] = dict((str(k), str(v)) for k, v in tag["labels"].items())
+    if isinstance(tag.get("sealed_labels"), str):
+        parsed["sealed_labels"] = tag["sealed_labels"]
     return parsed
 
 

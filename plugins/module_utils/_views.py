@@ -102,6 +102,8 @@ def view(reservation: Reservation, escrow_information: Optional[Dict[str, Any]] 
         "id": reservation.get("id"),
         "name": tag["name"] if tag else None,
         "kind": tag["kind"] if tag else None,
+        "labels": (tag or {}).get("labels"),
+        "sealed_labels": (tag or {}).get("sealed_labels"),
         "state": state_name(reservation),
         "workload_state": workload_state(reservation),
         "customer_tid": reservation.get("customer_tid"),

@@ -170,6 +170,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.payment.currencies
   - threefold.grid.wait
@@ -338,6 +339,16 @@ container:
       description: The explorer's raw results for the container.
       type: list
       elements: dict
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of reservations this run cancelled to replace them.
       type: list
@@ -379,27 +390,19 @@ estimate:
 
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     container_argument_spec,
+    labels_argument_spec,
     reservation_argument_spec,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
-from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec, container_result
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec
 
 
 class ContainerRunner(ResourceRunner):
     kind = "container"
     workload_list = "containers"
-
-    def describe(self, reservation, replaced=None, payment=None):
-        workload = self.single_workload(reservation)[0]
-        outcome = container_result(reservation["id"], {"workload_id": workload.get("workload_id", WORKLOAD_ID)},
-                                   reservation["results"])
-        return self.resource_view(
-            reservation, replaced, payment, workload_id=outcome["workload_id"], node_id=workload.get("node_id"),
-            ip_address=(workload.get("network_connection") or {}).get("ip_address"), ipv4=outcome["ipv4"],
-            ipv6=outcome["ipv6"], results=outcome["results"])
 
     def present(self):
         spec, warnings = normalise_container(self.params)
@@ -422,6 +425,7 @@ def argument_spec():
     )
     spec.update(container_argument_spec(required=False))
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
@@ -138,6 +139,16 @@ proxy:
       type: list
       elements: dict
       sample: []
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of reservations this run cancelled to replace them.
       type: list

@@ -120,6 +120,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
@@ -244,6 +245,16 @@ network:
       description: The first error a node reported (C(workload_id), C(node_id), C(category), C(message)), or V(null).
       type: dict
       sample: null
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of the reservations this run cancelled because the network changed.
       type: list
@@ -353,7 +364,7 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
 from ansible_collections.threefold.grid.plugins.module_utils._network import check_options, deployed_layout, plan_network
@@ -383,6 +394,7 @@ def argument_spec():
         force=dict(type="bool", default=False),
     )
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 

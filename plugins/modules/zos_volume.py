@@ -61,6 +61,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
@@ -183,6 +184,16 @@ volume:
       type: list
       elements: dict
       sample: []
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of reservations this run cancelled to replace them.
       type: list
@@ -210,7 +221,7 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_volume
@@ -220,12 +231,6 @@ from ansible_collections.threefold.grid.plugins.module_utils._workloads import v
 class VolumeRunner(ResourceRunner):
     kind = "volume"
     workload_list = "volumes"
-
-    def describe(self, reservation, replaced=None, payment=None):
-        workload, volume_id = self.single_workload(reservation)
-        results = [r for r in reservation["results"] if r.get("workload_id") == volume_id]
-        return self.resource_view(reservation, replaced, payment, volume_id=volume_id, node_id=workload.get("node_id"),
-                                  size=workload.get("size"), type=workload.get("type"), results=results)
 
     def present(self):
         spec = normalise_volume(self.params)
@@ -249,6 +254,7 @@ def argument_spec():
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"]),
     )
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 

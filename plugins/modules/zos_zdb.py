@@ -75,6 +75,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.wait
   - threefold.grid.attributes
@@ -192,6 +193,16 @@ zdb:
       type: list
       elements: dict
       sample: []
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of reservations this run cancelled to replace them.
       type: list
@@ -219,24 +230,16 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
-from ansible_collections.threefold.grid.plugins.module_utils._zdb import normalise_zdb, zdb_result, zdb_workload
+from ansible_collections.threefold.grid.plugins.module_utils._zdb import normalise_zdb, zdb_workload
 
 
 class ZdbRunner(ResourceRunner):
     kind = "zdb"
     workload_list = "zdbs"
-
-    def describe(self, reservation, replaced=None, payment=None):
-        workload = self.single_workload(reservation)[0]
-        outcome = zdb_result(reservation["id"], workload.get("workload_id", WORKLOAD_ID), reservation["results"])
-        return self.resource_view(
-            reservation, replaced, payment, workload_id=outcome["workload_id"], node_id=workload.get("node_id"),
-            namespace=outcome["namespace"], ips=outcome["ips"], port=outcome["port"], size=workload.get("size"),
-            mode=workload.get("mode"), results=outcome["results"])
 
     def present(self):
         spec = normalise_zdb(self.params)
@@ -263,6 +266,7 @@ def argument_spec():
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"]),
     )
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 
