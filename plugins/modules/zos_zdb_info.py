@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zos_zdb_info
+short_description: List the 0-DB namespaces of an identity on the ThreeFold Grid
+version_added: 0.1.0
+description:
+  - Lists the 0-DB namespaces the identity's reservations hold that M(threefold.grid.zos_zdb) made, each in the shape
+    M(threefold.grid.zos_zdb) returns, filtered by O(name), O(labels), O(states) and O(node_id).
+author:
+  - threefold.grid developers (@threefold-grid)
+extends_documentation_fragment:
+  - threefold.grid.resource_info
+  - threefold.grid.explorer
+  - threefold.grid.identity
+  - threefold.grid.attributes
+  - threefold.grid.attributes.info_module
+  - threefold.grid.attributes.actiongroup
+seealso:
+  - module: threefold.grid.zos_zdb
+  - module: threefold.grid.zos_reservation_info
+"""
+
+EXAMPLES = r"""
+- name: The live 0-DB namespaces labelled app=web
+  threefold.grid.zos_zdb_info:
+    labels:
+      app: web
+  register: found
+
+- name: One by name, whatever its state
+  threefold.grid.zos_zdb_info:
+    name: backup
+    states: [live, delete, deleted]
+  register: one
+"""
+
+RETURN = r"""
+zdbs:
+  description: The matching 0-DB namespaces, in reservation id order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The name its resource module was given.
+      type: str
+      sample: backup
+    reservation_id:
+      description: Id of the reservation holding it.
+      type: int
+      sample: 42
+    workload_id:
+      description: The namespace's global workload id.
+      type: str
+      sample: 42-1
+    node_id:
+      description: Node holding the namespace.
+      type: str
+      sample: 2fi9ZZiBGW4G9pnrN656bMfW6x55RSoHDeMrd9pgSA8T
+    namespace:
+      description: The namespace name the node reported, V(null) until it did.
+      type: str
+      sample: 42-1
+    ips:
+      description: Addresses the 0-DB listens on, as the node reported them.
+      type: list
+      elements: str
+      sample: ["2001:db8::5"]
+    port:
+      description: Port of the 0-DB.
+      type: int
+      sample: 9900
+    size:
+      description: Size in GiB.
+      type: int
+      sample: 10
+    mode:
+      description: C(seq) or C(user).
+      type: str
+      sample: user
+    state:
+      description: The reservation's computed next action (C(pay), C(deploy), C(delete), C(deleted) ...).
+      type: str
+      sample: deploy
+    workload_state:
+      description: C(pending) until the node reported, then C(ok), C(error) or C(deleted).
+      type: str
+      sample: ok
+    expires_at:
+      description: Unix time at which the reservation ends.
+      type: int
+      sample: 1767225600
+    escrow:
+      description: Always V(null) (the explorer returns escrow details only when a reservation is registered).
+      type: dict
+      sample: null
+    error:
+      description: Always V(null); a node error is in RV(zdbs[].results).
+      type: dict
+      sample: null
+    labels:
+      description: The labels of the reservation; V(null) when they are sealed with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata.
+      type: bool
+      sample: false
+    results:
+      description: The explorer's raw results for the workload.
+      type: list
+      elements: dict
+      sample: []
+    replaced:
+      description: Always V([]) (the shape of the resource module's return).
+      type: list
+      elements: int
+      sample: []
+    payment:
+      description: Always V(null) (the shape of the resource module's return).
+      type: dict
+      sample: null
+"""
+
+from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
+from ansible_collections.threefold.grid.plugins.module_utils._resource_info import (
+    ResourceInfoRunner,
+    resource_info_argument_spec,
+)
+
+
+class ZdbInfoRunner(ResourceInfoRunner):
+    kind = "zdb"
+
+
+def main():
+    ZosModule(resource_info_argument_spec()).run(ZdbInfoRunner)
+
+
+if __name__ == "__main__":
+    main()
