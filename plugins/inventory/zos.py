@@ -23,14 +23,19 @@ description:
   - Every host is in the group C(zos) and gets the variables C(zos_node_id), C(zos_farm_id),
     C(zos_reservation_id), C(zos_workload_id) (the grid-wide C(<reservation id>-<workload id>)), C(zos_flist),
     C(zos_capacity) (C(cpu), C(memory) in MiB, C(disk_size) in MiB, C(disk_type)), C(zos_expires_at) (Unix time
-    at which the reservation ends), C(zos_network), C(zos_ipv4), C(zos_ipv6), C(zos_state) and, for a container
-    the node refused, C(zos_error). C(zos_kind) is V(container) or V(kubernetes). A VM has no C(zos_flist) and no
-    C(zos_ipv6); its C(zos_capacity) is that of its size, and it also gets C(zos_kubernetes_cluster) (the
-    cluster's name, V(null) for a VM not deployed by M(threefold.grid.zos_kubernetes)), C(zos_kubernetes_role)
-    (V(master) or V(worker)), C(zos_kubernetes_size) and C(zos_kubernetes_master_ips).
+    at which the reservation ends), C(zos_network), C(zos_ipv4), C(zos_ipv6), C(zos_state), C(zos_labels) (the
+    labels given to M(threefold.grid.zos_container), a dict) and, for a container the node refused, C(zos_error).
+    C(zos_kind) is V(container) or V(kubernetes). A VM has no C(zos_flist) and no C(zos_ipv6); its C(zos_capacity)
+    is that of its size, and it also gets C(zos_kubernetes_cluster) (the cluster's name, V(null) for a VM not
+    deployed by M(threefold.grid.zos_kubernetes)), C(zos_kubernetes_role) (V(master) or V(worker)),
+    C(zos_kubernetes_size) and C(zos_kubernetes_master_ips).
   - Containers are also in the group C(zos_containers); VMs in C(zos_kubernetes), in C(zos_kubernetes_masters) or
     C(zos_kubernetes_workers), and in C(zos_cluster_<cluster>) (the cluster's name with every character that is
     not a letter, digit or underscore replaced by C(_)). k3os VMs accept SSH as C(rancher); set it with O(compose).
+  - Labels make groups with O(keyed_groups) on C(zos_labels) (for example group C(label_app_web) for C(app=web)).
+    Labels sealed with the identity's key (O(threefold.grid.zos_container#module:seal_labels)) are opened only
+    when O(identity_seed), O(identity_mnemonic) or O(identity_seed_file) is configured; otherwise C(zos_labels) is
+    empty and C(zos_labels_sealed) is true.
   - The inventory source is a YAML file whose name ends in C(zos.yml) or C(zos.yaml).
   - Listing reservations needs no signature, so the identity's name is enough. When a seed or mnemonic is
     configured as well (as the AWX credential type injects it), the plugin checks that the name is registered
@@ -131,6 +136,12 @@ options:
     type: list
     elements: str
     default: []
+  labels:
+    description:
+      - Only list containers carrying every one of these labels with these values (for example V({app: web})).
+      - A container whose labels are sealed and can not be opened (no seed configured) matches no label filter.
+    type: dict
+    default: {}
 notes:
   - Pages of reservations and one C(GET /nodes/<id>) per node are read on every run; enable O(cache) for large
     inventories. The cache holds no secret.
@@ -156,6 +167,9 @@ keyed_groups:
     prefix: node
   - key: zos_network
     prefix: network
+  # zos_container's labels {app: web, env: prod} put the host in label_app_web and label_env_prod
+  - key: zos_labels
+    prefix: label
 groups:
   big: zos_capacity.memory >= 4096
 compose:
@@ -169,6 +183,8 @@ identity_name: "{{ lookup('ansible.builtin.env', 'GRID_OWNER') }}"
 identity_seed: "{{ lookup('ansible.builtin.file', '~/.config/tfgrid/owner.seed') }}"
 name_patterns:
   - "web-*"
+labels:
+  env: prod
 farm_ids: [1, 2]
 states: [ok, pending]
 cache: true
@@ -186,6 +202,7 @@ from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._labels import matches, normalise_labels, stored_labels
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, registered_user
 from ansible_collections.threefold.grid.plugins.plugin_utils._zos_containers import (
     ansible_host,
@@ -233,6 +250,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             records = self._fetch(options)
             if use_cache:
                 self._cache[cache_key] = records
+        try:
+            self._wanted_labels = normalise_labels(self.get_option("labels"))
+            session = GridSession(options, check_mode=True)
+            # The seed, when configured, opens sealed labels (cached records keep them sealed).
+            self._identity = session.identity if session.has_identity else None
+        except GridError as exc:
+            raise AnsibleParserError("threefold.grid.zos: %s" % exc.msg) from None
         self._populate(records)
 
     # ---- options ---------------------------------------------------------------------------
@@ -315,10 +339,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         networks = self.get_option("networks")
         if networks and record["network"] not in networks:
             return False
-        return True
+        return matches(self._labels(record), self._wanted_labels)
 
-    @staticmethod
-    def _hostvars(record, address):
+    def _labels(self, record):
+        """The record's labels; None when they are sealed and no seed is configured to open them."""
+        return stored_labels({"labels": record.get("labels"), "sealed_labels": record.get("sealed_labels")},
+                             self._identity)
+
+    def _hostvars(self, record, address):
         hostvars = {
             "zos_kind": kind_of(record),
             "zos_node_id": record["node_id"],
@@ -332,6 +360,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "zos_ipv4": record["ipv4"],
             "zos_ipv6": record["ipv6"],
             "zos_state": record["state"],
+            "zos_labels": self._labels(record) or {},
+            "zos_labels_sealed": bool(record.get("sealed_labels")),
         }
         if hostvars["zos_kind"] == "kubernetes":
             del hostvars["zos_flist"], hostvars["zos_ipv6"]

@@ -30,6 +30,17 @@ LABEL_VALUE_MAX = 255
 FINGERPRINT_PLACEHOLDER = "0" * 64  # a sha256 hex: every fingerprint has this length
 
 
+def _type_name(value: Any) -> str:
+    """The YAML word for a value's type (Ansible passes its own subclasses of dict and list)."""
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "dict"
+    if isinstance(value, (list, tuple, set)):
+        return "list"
+    return type(value).__name__
+
+
 def _label_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -37,7 +48,7 @@ def _label_value(key: str, value: Any) -> str:
         return str(value)
     if not isinstance(value, str):
         raise SpecError("labels: the value of %s is a %s; a label value is a string, a number or a boolean"
-                        % (key, "null" if value is None else type(value).__name__))
+                        % (key, _type_name(value)))
     if len(value) > LABEL_VALUE_MAX or any(ord(char) < 32 for char in value):
         raise SpecError("labels: the value of %s is longer than %d characters or holds control characters"
                         % (key, LABEL_VALUE_MAX))

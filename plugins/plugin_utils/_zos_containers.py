@@ -89,6 +89,9 @@ def container_records(reservations):
                 "ipv6": addresses.get("ipv6") or None,
                 "public_ipv6": bool(connection.get("public_ip6")),
                 "message": ((result or {}).get("message") or None) if state == "error" else None,
+                # Sealed labels stay sealed here (records are cached); the plugin opens them when it has the seed.
+                "labels": tag.get("labels") or {},
+                "sealed_labels": tag.get("sealed_labels"),
             })
     return records
 

@@ -436,3 +436,40 @@ def test_failed_vms_are_listed_with_their_error_when_asked(tmp_path, explorer):
 def test_workloads_option_picks_the_kinds(tmp_path, explorer, workloads, expected):
     add_cluster(explorer)
     assert group_hosts(run(tmp_path, workloads=workloads), "zos") == expected
+
+
+def labelled(explorer):
+    """Two more running containers: shop (labels app=shop, env=prod) and vault (the same, sealed with SEED)."""
+    from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+    sealed = Identity.from_seed_hex(SEED).seal_for_self(json.dumps({"app": "shop", "env": "prod"}))
+    for rid, name, fields in [(950, "shop", {"labels": {"app": "shop", "env": "prod"}}),
+                              (951, "vault", {"sealed_labels": sealed})]:
+        metadata = json.dumps({"ansible": dict(fields, name=name, kind="container", fp="0" * 64)})
+        explorer.reservations[rid] = reservation(rid, [container(1, "node-a", "net-a")], metadata=metadata,
+                                                 results=[ok(rid, 1, "10.1.1.%d" % (rid - 900))])
+
+
+def test_labels_become_keyed_groups_and_filter(tmp_path, explorer):
+    labelled(explorer)
+    inventory = run(tmp_path, keyed_groups=[{"key": "zos_labels", "prefix": "label"}])
+    assert group_hosts(inventory, "label_app_shop") == ["shop"]
+    assert group_hosts(inventory, "label_env_prod") == ["shop"]
+    assert hostvars(inventory, "shop")["zos_labels"] == {"app": "shop", "env": "prod"}
+    # Sealed and no seed configured: no labels, said so.
+    assert hostvars(inventory, "vault")["zos_labels"] == {} and hostvars(inventory, "vault")["zos_labels_sealed"]
+    assert hostvars(inventory, "web-1")["zos_labels"] == {}
+    only = run(tmp_path, labels={"env": "prod"})
+    assert group_hosts(only, "zos") == ["shop"]
+
+
+def test_sealed_labels_are_opened_with_the_configured_seed(tmp_path, explorer):
+    labelled(explorer)
+    inventory = run(tmp_path, identity_seed=SEED, keyed_groups=[{"key": "zos_labels", "prefix": "label"}],
+                    labels={"app": "shop"})
+    assert group_hosts(inventory, "label_app_shop") == ["shop", "vault"]
+    assert hostvars(inventory, "vault")["zos_labels"] == {"app": "shop", "env": "prod"}
+
+
+def test_a_bad_label_filter_fails_clearly(tmp_path, explorer):
+    with pytest.raises(AnsibleParserError, match="threefold.grid.zos: labels: the value of app is a list"):
+        run(tmp_path, labels={"app": ["x"]})
