@@ -10,10 +10,11 @@ Reservations are immutable on the grid, so "present" is decide -> plan -> execut
     lifecycle = ReservationLifecycle(session)
     lifecycle.ensure_present(name, kind, workloads, spec, lifetime, currencies=None, wait=True,
                              wait_timeout=600, wait_sleep=5, payment=None, renew_before=None,
-                             cancel_first=None, tag_fields=None) -> Outcome
+                             cancel_first=None, tag_fields=None, adopted=None) -> Outcome
         decide   find the live reservation tagged {name, kind}; same fingerprint (spec, lifetime,
                  currencies; secrets keyed by the identity seed) and not due for renewal -> "none",
-                 else "create" | "replace" | "renew". ``tag_fields`` (labels) go in the tag, not the fingerprint.
+                 else "create" | "replace" | "renew". ``tag_fields`` (labels) go in the tag, not the fingerprint;
+                 ``adopted`` is the untagged reservation replaced when no live one carries the name.
         plan     build the data_reservation (``workloads``: the data_reservation lists, or a callable
                  returning them, called only here), its diff and escrow estimate. Check mode stops here.
         execute  cancel the old one first when the new one reuses one of its IPs (or cancel_first),
@@ -107,10 +108,10 @@ class ReservationLifecycle(RaceHandling):
                        lifetime: Union[int, Dict[str, int]], currencies: Optional[List[str]] = None, wait: bool = True,
                        wait_timeout: int = 600, wait_sleep: int = 5, payment: Optional[Dict[str, Any]] = None,
                        renew_before: Optional[int] = None, cancel_first: Optional[bool] = None,
-                       tag_fields: Optional[Dict[str, Any]] = None) -> Outcome:
+                       tag_fields: Optional[Dict[str, Any]] = None, adopted: Optional[Reservation] = None) -> Outcome:
         life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
         currencies = _spec.normalise_currencies(currencies)
-        decision = self.decide(name, kind, spec, life, currencies, renew_before, payment, tag_fields)
+        decision = self.decide(name, kind, spec, life, currencies, renew_before, payment, tag_fields, adopted)
         self.retire_extras(decision, payment)
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
@@ -138,7 +139,7 @@ class ReservationLifecycle(RaceHandling):
 
     def decide(self, name: str, kind: str, spec: Any, life: Dict[str, int], currencies: List[str],
                renew_before: Optional[int], payment: Optional[Dict[str, Any]],
-               tag_fields: Optional[Dict[str, Any]] = None) -> Decision:
+               tag_fields: Optional[Dict[str, Any]] = None, adopted: Optional[Reservation] = None) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
         # Labels ride in the tag but not in the fingerprint (_labels.py): changing them alone registers nothing.
         metadata = _spec.metadata_tag(name, kind, fp, tag_fields, secrets=self.secret_digests(spec))
@@ -148,7 +149,8 @@ class ReservationLifecycle(RaceHandling):
         if cached is not None and self._unchanged(cached, fp, renew_before, payment):
             return Decision(cached, fp, metadata, "none", False)
         named = self.reservations.find(name, kind)
-        old = kept_of(named)
+        # An adopted reservation (_adopt.py) carries no tag: it is the one replaced when none carries the name.
+        old = kept_of(named) or adopted
         if old is None:
             return Decision(None, fp, metadata, "create", False)
         decision = self.decide_on(old, fp, metadata, renew_before, payment)
@@ -158,7 +160,7 @@ class ReservationLifecycle(RaceHandling):
     def decide_on(self, old: Reservation, fp: str, metadata: str, renew_before: Optional[int],
                   payment: Optional[Dict[str, Any]]) -> Decision:
         """The decision about the live reservation of the name (the one kept when several carry it)."""
-        same = tag_of(old).get("fp") == fp
+        same = (tag_of(old) or {}).get("fp") == fp
         if same and not self._needs_renewal(old, renew_before):
             if state_name(old) == "pay" and payment:
                 # Another run may be paying it right now, or its payment may not be seen yet: cancelling it

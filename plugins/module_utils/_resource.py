@@ -48,6 +48,7 @@ class ResourceRunner(Runner):
         self.name = params.get("name")
         self.lifecycle = ReservationLifecycle(session)
         self.labels = _labels.normalise_labels(params.get("labels"))
+        self.adopted: Optional[Dict[str, Any]] = None  # an untagged reservation the deploy replaces (_adopt.py)
 
     # ---- what a module supplies ----------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class ResourceRunner(Runner):
         reservation_lifetime, renew_before = life
         outcome = self.lifecycle.ensure_present(
             self.name, self.kind, workloads, spec, reservation_lifetime, currencies=currencies, payment=payment,
-            renew_before=renew_before, tag_fields=self.tag_fields(), **self.wait_options())
+            renew_before=renew_before, tag_fields=self.tag_fields(), adopted=self.adopted, **self.wait_options())
         self.warn_stale_labels(outcome)
         result = dict(self.present_returns(outcome), changed=outcome.changed, action=outcome.action)
         if self.returns_estimate and outcome.estimate is not None:

@@ -157,6 +157,30 @@ options:
         description: Channel URL for stderr, V(redis://host[:port]/channel).
         type: str
         required: true
+  adopt_id:
+    description:
+      - Id of a live reservation made outside Ansible (M(threefold.grid.zos_reservation), the SDK, the raw API)
+        holding exactly one container, to manage as O(name) without deploying it again.
+      - It must belong to the configured identity and carry no other name; then the options are compared with its
+        container (secret values by name only, as they are sealed for the node) and, when they match, the module
+        returns it as O(name) with RV(action=adopt) and nothing is signed.
+      - The lifetime options and O(currencies) are not compared; the adopted reservation keeps its expiry.
+      - The explorer can not change a reservation's metadata, so the adopted reservation is named by this option
+        only (not in the inventory nor the C(_info) modules) until the module registers it again, which writes
+        the name (and O(labels)) in the new reservation's metadata. Keep O(adopt_id) in the task: once a live
+        reservation carries the name, the option is not used any more.
+      - Adopting a reservation of another identity, an ended one, one with other workloads or one already managed
+        under a name fails before anything is signed.
+    type: int
+  adopt_mismatch:
+    description:
+      - What to do when the options differ from the adopted reservation's container.
+      - V(fail) fails with the list of differences (option by option); nothing is signed.
+      - V(replace) registers (and pays for) the container as the options give it, named O(name), and cancels the
+        adopted reservation, as any change of a container's options does.
+    type: str
+    choices: [fail, replace]
+    default: fail
 notes:
   - "Replacing a container: when the new one uses the same network address as the old one, the old reservation
     is cancelled and waited for until deleted before the new one is registered, so two containers never hold
@@ -200,6 +224,18 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Manage a container deployed with zos_reservation (reservation 17) as "web", without deploying it again
+  threefold.grid.zos_container:
+    name: web
+    adopt_id: 17
+    node_id: "{{ node }}"
+    flist: https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist
+    network_connection:
+      name: demo-net
+      ip_address: 10.20.1.10
+    labels:
+      app: web
+
 - name: Run the SSH example container of the 0-OS docs and pay for it
   threefold.grid.zos_container:
     name: web
@@ -361,8 +397,13 @@ action:
   description: What the module did or, in check mode, would do.
   returned: always
   type: str
-  choices: [none, create, replace, renew, cancel]
+  choices: [none, create, replace, renew, cancel, adopt]
   sample: create
+adopted:
+  description: Id of the reservation adopted under O(name) (O(adopt_id)).
+  returned: when the module adopted a reservation (RV(action=adopt))
+  type: int
+  sample: 17
 estimate:
   description:
     - Estimated escrow of the reservation that is (or would be) registered, from the explorer's pricing
@@ -393,6 +434,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     labels_argument_spec,
     reservation_argument_spec,
 )
+from ansible_collections.threefold.grid.plugins.module_utils._adopt import adopt
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
@@ -407,9 +449,16 @@ class ContainerRunner(ResourceRunner):
     def present(self):
         spec, warnings = normalise_container(self.params)
         life = self.lifetime()
-        self.lifecycle.lookup.resolve_container(spec)
         for warning in warnings:
             self.session.warn(warning)
+        if self.params["adopt_id"] is not None:
+            # Secret values are sealed with a random nonce, so the comparison takes their names only.
+            result = adopt(self, lambda: self.lifecycle.lookup.resolve_container(spec),
+                           lambda workload_id: container_from_spec(spec, workload_id, lambda node, value: ""))
+            if result is not None:
+                return result
+        if self.adopted is None:
+            self.lifecycle.lookup.resolve_container(spec)
 
         def workloads():
             return {"containers": [container_from_spec(spec, WORKLOAD_ID, encrypt_for_node)]}
@@ -422,6 +471,8 @@ def argument_spec():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
+        adopt_id=dict(type="int"),
+        adopt_mismatch=dict(type="str", choices=["fail", "replace"], default="fail"),
     )
     spec.update(container_argument_spec(required=False))
     spec.update(reservation_argument_spec())
