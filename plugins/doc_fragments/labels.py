@@ -10,7 +10,8 @@ class ModuleDocFragment:
 options:
   labels:
     description:
-      - Labels of the resource, for example V({app: web, env: prod}). They are kept in the reservation's metadata
+      - Labels of the resource, a dict such as V(app=web) and V(env=prod). They are kept in the reservation's
+        metadata
         next to its name, become inventory groups (O(threefold.grid.zos#inventory:keyed_groups) on C(zos_labels))
         and filter the C(_info) modules.
       - Keys are letters, digits, V(_), V(.) and V(-) (at most 63 characters, starting and ending with a letter or

@@ -138,7 +138,7 @@ options:
     default: []
   labels:
     description:
-      - Only list containers carrying every one of these labels with these values (for example V({app: web})).
+      - Only list containers carrying every one of these labels with these values (for example V(app=web)).
       - A container whose labels are sealed and can not be opened (no seed configured) matches no label filter.
     type: dict
     default: {}

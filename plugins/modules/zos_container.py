@@ -167,7 +167,7 @@ options:
       - The lifetime options and O(currencies) are not compared; the adopted reservation keeps its expiry.
       - The explorer can not change a reservation's metadata, so the adopted reservation is named by this option
         only (not in the inventory nor the C(_info) modules) until the module registers it again, which writes
-        the name (and O(labels)) in the new reservation's metadata. Keep O(adopt_id) in the task: once a live
+        the name (and O(labels)) in the new reservation's metadata. Keep O(adopt_id) in the task; once a live
         reservation carries the name, the option is not used any more.
       - Adopting a reservation of another identity, an ended one, one with other workloads or one already managed
         under a name fails before anything is signed.

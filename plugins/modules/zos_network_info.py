@@ -62,7 +62,7 @@ networks:
     nodes:
       description:
         - Each node of the network with its C(subnet) and C(wireguard_listen_port), as the reservation holds them.
-        - M(threefold.grid.zos_network) returns more per node (keys, gateway, hidden): it knows the plan, this
+        - M(threefold.grid.zos_network) returns more per node (keys, gateway, hidden) as it knows the plan; this
           module only the reservation.
       type: list
       elements: dict
