@@ -11,8 +11,7 @@ options:
   labels:
     description:
       - Labels of the resource, a dict such as V(app=web) and V(env=prod). They are kept in the reservation's
-        metadata
-        next to its name, become inventory groups (O(threefold.grid.zos#inventory:keyed_groups) on C(zos_labels))
+        metadata next to its name, become inventory groups (O(threefold.grid.zos#inventory:keyed_groups) on C(zos_labels))
         and filter the C(_info) modules.
       - Keys are letters, digits, V(_), V(.) and V(-) (at most 63 characters, starting and ending with a letter or
         digit); values are strings (numbers and booleans are stored as text) of at most 255 characters.
