@@ -54,7 +54,8 @@ def adoptable(lifecycle: ReservationLifecycle, session: GridSession, rid: int, n
         raise LifecycleError("adopt_id: reservation %d is %s, not live: there is nothing to adopt"
                              % (rid, state_name(reservation)))
     tag = tag_of(reservation)
-    if tag is not None:
+    # zos_reservation's reservations are adoptable: their task then has to go, as the container is managed here.
+    if tag is not None and tag["kind"] != "reservation":
         raise LifecycleError("adopt_id: reservation %d is already managed as %s %r" % (rid, tag["kind"], tag["name"]))
     data = data_of(reservation)
     others = sorted(key for key, items in data.items()

@@ -169,8 +169,9 @@ options:
         only (not in the inventory nor the C(_info) modules) until the module registers it again, which writes
         the name (and O(labels)) in the new reservation's metadata. Keep O(adopt_id) in the task; once a live
         reservation carries the name, the option is not used any more.
-      - Adopting a reservation of another identity, an ended one, one with other workloads or one already managed
-        under a name fails before anything is signed.
+      - Adopting a reservation of another identity, an ended one, one with other workloads or one another resource
+        module manages fails before anything is signed. One made by M(threefold.grid.zos_reservation) can be
+        adopted; remove its M(threefold.grid.zos_reservation) task then, as the container is managed here.
     type: int
   adopt_mismatch:
     description:
