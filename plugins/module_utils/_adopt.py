@@ -110,7 +110,7 @@ def adopt(runner: Any, resolve: Callable[[], None], build: Callable[[int], Dict[
     if found:
         runner.adopted = reservation
         return None
-    if runner.labels:
+    if runner.wanted_labels:
         runner.session.warn("labels: reservation %d was made without them and the explorer can not change a "
                             "reservation's metadata; they are written when the module next registers it" % rid)
     return {runner.kind: runner.view(view(reservation)), "changed": False, "action": "adopt", "adopted": rid}

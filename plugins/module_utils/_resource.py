@@ -47,7 +47,7 @@ class ResourceRunner(Runner):
         super(ResourceRunner, self).__init__(params, session, diff)
         self.name = params.get("name")
         self.lifecycle = ReservationLifecycle(session)
-        self.labels = _labels.normalise_labels(params.get("labels"))
+        self.wanted_labels = _labels.normalise_labels(params.get("labels"))
         self.adopted: Optional[Dict[str, Any]] = None  # an untagged reservation the deploy replaces (_adopt.py)
 
     # ---- what a module supplies ----------------------------------------------------------------
@@ -98,16 +98,16 @@ class ResourceRunner(Runner):
 
     def tag_fields(self) -> Dict[str, Any]:
         """The labels as the metadata tag carries them; fails before anything is signed when they do not fit."""
-        fields = _labels.tag_fields(self.labels, bool(self.params.get("seal_labels")), self.session.identity)
+        fields = _labels.tag_fields(self.wanted_labels, bool(self.params.get("seal_labels")), self.session.identity)
         _labels.check_metadata_size(self.name, self.kind, fields)
         return fields
 
     def warn_stale_labels(self, outcome: Outcome) -> None:
         """A kept reservation keeps the labels it was registered with: say so when they are not the wanted ones."""
-        if self.labels is None or outcome.action != "none" or not outcome.reservation:
+        if self.wanted_labels is None or outcome.action != "none" or not outcome.reservation:
             return
         stored = _labels.stored_labels(outcome.reservation, self.session.identity)
-        if stored != self.labels:
+        if stored != self.wanted_labels:
             self.session.warn("labels: reservation %s keeps the labels it was registered with (%s); a label change "
                               "alone does not register and pay for it again: the new labels are written when it is "
                               "next registered (a change of another option, or a renewal)"

@@ -230,6 +230,7 @@ extends_documentation_fragment:
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
+  - threefold.grid.labels
   - threefold.grid.payment
   - threefold.grid.payment.currencies
   - threefold.grid.wait
@@ -335,6 +336,14 @@ reservation:
       description: Kind from the metadata (C(reservation) for this module).
       type: str
       sample: reservation
+    labels:
+      description: Labels from the metadata (V(null) when there are none or they are sealed).
+      type: dict
+      sample: {"app": "blog"}
+    sealed_labels:
+      description: Labels sealed with the identity's key (see the resource modules' C(seal_labels)), or V(null).
+      type: str
+      sample: null
     state:
       description: The explorer's computed next action (C(create), C(sign), C(pay), C(deploy), C(delete), C(deleted)).
       type: str
@@ -410,6 +419,7 @@ estimate:
 
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     container_argument_spec,
+    labels_argument_spec,
     reservation_argument_spec,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
@@ -604,6 +614,7 @@ def argument_spec():
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"], default=["TFT"]),
     )
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 

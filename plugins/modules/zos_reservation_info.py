@@ -85,6 +85,14 @@ reservations:
       description: Metadata kind.
       type: str
       sample: container
+    labels:
+      description: Labels from the metadata (V(null) when there are none or they are sealed).
+      type: dict
+      sample: {"app": "blog"}
+    sealed_labels:
+      description: Labels sealed with the identity's key (see the resource modules' C(seal_labels)), or V(null).
+      type: str
+      sample: null
     state:
       description: The explorer's computed next action.
       type: str

@@ -89,6 +89,13 @@ def test_rerun_is_unchanged(run, explorer):
     assert again["changed"] is False and len(explorer.writes()) == writes
 
 
+def test_labels_go_in_the_metadata_not_mixed_with_the_container_names(run, explorer):
+    result = run(zos_reservation.main, explorer, **blog(labels={"app": "blog"}))
+    assert json.loads(explorer.posted()[0]["metadata"])["ansible"]["labels"] == {"app": "blog"}
+    assert result["reservation"]["labels"] == {"app": "blog"}
+    assert [c["name"] for c in result["containers"]] == ["web"]
+
+
 def test_container_on_a_node_outside_the_local_network_is_refused(run, explorer):
     args = blog()
     args["containers"][0]["node_id"] = OTHER_NODE
