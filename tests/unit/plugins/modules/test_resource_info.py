@@ -104,3 +104,13 @@ def test_reservations_of_another_identity_are_not_listed(info, explorer):
                        "theirs", kind="volume")
     explorer.reservations[rid]["customer_tid"] = 99
     assert json.dumps(info(zos_volume_info.main)["volumes"]).count("theirs") == 0
+
+
+def test_zdb_info_returns_what_zos_zdb_returned(monkeypatch, capsys, info, explorer):
+    from ansible_collections.threefold.grid.plugins.modules import zos_zdb
+    made = sample_runner(monkeypatch, capsys, zos_zdb.main, explorer, wait_sleep=0)(
+        {"name": "backup", "node_id": PUBLIC_1["node_id"], "size": 2, "labels": {"role": "backup"}})
+    listed = info(zos_zdb_info.main, labels={"role": "backup"})["zdbs"]
+    assert len(listed) == 1 and set(listed[0]) == set(made["zdb"])
+    for key in ("name", "reservation_id", "workload_id", "node_id", "size", "mode", "labels", "namespace", "port"):
+        assert listed[0][key] == made["zdb"][key], key
