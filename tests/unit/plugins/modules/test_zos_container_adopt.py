@@ -9,15 +9,29 @@ import json
 
 import pytest
 
+from ansible_collections.threefold.grid.plugins.module_utils import _reservation_wait
 from ansible_collections.threefold.grid.plugins.module_utils._views import tag_of
 from ansible_collections.threefold.grid.plugins.modules import zos_container
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import run_module
-from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_container import (  # noqa: F401 (fixtures)
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_container import (
     SECRET,
     container_args,
-    explorer,
-    fast_wait,
+    grid_explorer,
+    network_data,
+    volume_data,
 )
+
+
+@pytest.fixture
+def explorer(monkeypatch):
+    """test_zos_container's grid (network "net", volume "data" on its node); no wait between polls, no TFGRID_*."""
+    monkeypatch.setattr(_reservation_wait.time, "sleep", lambda seconds: None)
+    for name in ("TFGRID_NETWORK", "TFGRID_EXPLORER_URL", "TFGRID_IDENTITY_NAME", "TFGRID_IDENTITY_SEED"):
+        monkeypatch.delenv(name, raising=False)
+    fake = grid_explorer()
+    fake.add(network_data(), "net", kind="network")
+    fake.add(volume_data(), "data", kind="volume")
+    return fake
 
 
 @pytest.fixture
