@@ -33,9 +33,10 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from ansible_collections.threefold.grid.plugins.module_utils import _labels, _resource_views
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
-from ansible_collections.threefold.grid.plugins.module_utils._resource_views import WORKLOAD_ID  # noqa: F401 (re-export)
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import lifetime, parse_duration
+
+WORKLOAD_ID = _resource_views.WORKLOAD_ID  # the modules' workload id of their one workload
 
 
 class ResourceRunner(Runner):
