@@ -108,8 +108,10 @@ def test_reservations_of_another_identity_are_not_listed(info, explorer):
 
 def test_zdb_info_returns_what_zos_zdb_returned(monkeypatch, capsys, info, explorer):
     from ansible_collections.threefold.grid.plugins.modules import zos_zdb
-    made = sample_runner(monkeypatch, capsys, zos_zdb.main, explorer, wait_sleep=0)(
+    # The sample nodes report no 0-DB result: registered without waiting, it is listed as pending.
+    made = sample_runner(monkeypatch, capsys, zos_zdb.main, explorer, wait=False)(
         {"name": "backup", "node_id": PUBLIC_1["node_id"], "size": 2, "labels": {"role": "backup"}})
+    assert made["changed"] is True and made["zdb"]["workload_state"] == "pending"
     listed = info(zos_zdb_info.main, labels={"role": "backup"})["zdbs"]
     assert len(listed) == 1 and set(listed[0]) == set(made["zdb"])
     for key in ("name", "reservation_id", "workload_id", "node_id", "size", "mode", "labels", "namespace", "port"):
