@@ -36,6 +36,7 @@ options:
     type: path
 extends_documentation_fragment:
   - threefold.grid.gateway
+  - threefold.grid.labels
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
@@ -154,6 +155,16 @@ gateway_4to6:
       type: list
       elements: dict
       sample: []
+    labels:
+      description:
+        - The labels the reservation carries (O(labels) when this run registered it). V(null) when they are sealed
+          with another identity's key.
+      type: dict
+      sample: {"app": "web"}
+    labels_sealed:
+      description: Whether the labels are sealed in the metadata (O(seal_labels)).
+      type: bool
+      sample: false
     replaced:
       description: Ids of reservations this run cancelled to replace them.
       type: list
