@@ -123,7 +123,7 @@ class ReservationLifecycle(RaceHandling):
             return self.pay_existing(decision, payment, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
         if decision.old is not None:
-            old_tag = tag_of(decision.old)
+            old_tag = tag_of(decision.old) or {}  # an adopted reservation carries no tag
             mark_secret_changes(plan.diff, old_tag.get("secrets"), self.secret_digests(spec),
                                 old_tag.get("fp") != decision.fp)
         self.check_addresses_free(plan.data, decision.old, decision.metadata)

@@ -237,9 +237,9 @@ def test_secret_digests_tell_values_apart_without_showing_them():
 
 def test_secret_digests_stay_out_of_a_tag_they_would_overflow():
     many = dict(("SECRET_NUMBER_%03d" % i, "0" * 16) for i in range(60))
-    tag = _spec.metadata_tag("web", "container", "f" * 64, many)
+    tag = _spec.metadata_tag("web", "container", "f" * 64, secrets=many)
     assert len(tag.encode("utf-8")) <= 1024 and "secrets" not in _spec.parse_metadata(tag)
-    assert _spec.parse_metadata(_spec.metadata_tag("web", "container", "f" * 64, {"a": "1"}))["secrets"] == {"a": "1"}
+    assert _spec.parse_metadata(_spec.metadata_tag("web", "container", "f" * 64, secrets={"a": "1"}))["secrets"] == {"a": "1"}
 
 
 @pytest.mark.parametrize("before, after, changed, shown_before, shown_after", [
