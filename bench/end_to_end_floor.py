@@ -6,6 +6,11 @@ until the node reports the workload. httpx, pynacl and stellar-sdk only, plus th
 module_utils for the signing and the workload layout (as harness.py). Run as its own process, like
 ansible-playbook, so both pay for starting an interpreter and importing their libraries.
 
+It makes the reads the collection must make too, so both do the same work: the name looked up before
+registering (the user, the identity's live reservations in each pending state, the node), the wallet
+checked before registering (fees, account), and before paying what the exactly-once rule reads
+(docs/CONCURRENCY.md: the escrow account, the wallet's account and recent payments, the reservation).
+
 Usage: python bench/end_to_end_floor.py EXPLORER_URL HORIZON_URL NODE_ID NAME
        (stellar mode when BENCH_STELLAR_SECRET holds the paying wallet's secret). The caller times it.
 """
@@ -32,6 +37,8 @@ class FloorCustomer(Customer):
 
     def __init__(self, http, name):  # pylint: disable=super-init-not-called
         self.identity = Identity.generate()
+        self.name = name
+        http.get("/users", params={"name": name}).raise_for_status()
         response = http.post("/users", json={"name": name, "email": name + "@bench.example",
                                              "pubkey": self.identity.public_key_hex, "host": "", "description": ""})
         response.raise_for_status()
@@ -44,9 +51,19 @@ class Stellar:
         self.keypair = Keypair.from_secret(secret)
         self.passphrase = httpx.get(horizon_url + "/", timeout=30).json()["network_passphrase"]
 
-    def pay(self, reservation_id, escrow):
+    def check_wallet(self):
+        """What the collection checks before registering: the fees and the wallet's balance."""
+        self.server.ledgers().order(desc=True).limit(1).call()
+        self.server.accounts().account_id(self.keypair.public_key).call()
+
+    def pay(self, http, reservation_id, escrow):
         stroops = sum(int(item["total_amount"]) for item in escrow["details"])
         code, issuer = escrow["asset"].split(":")
+        # The exactly-once reads: the escrow account, the fees, the wallet's recent payments, the reservation.
+        self.server.accounts().account_id(escrow["address"]).call()
+        self.server.ledgers().order(desc=True).limit(1).call()
+        self.server.payments().for_account(self.keypair.public_key).join("transactions").order(desc=True).limit(200).call()
+        http.get("/reservations/%d" % reservation_id).raise_for_status()
         envelope = (TransactionBuilder(self.server.load_account(self.keypair.public_key), self.passphrase, base_fee=100)
                     .add_text_memo(str(reservation_id))
                     .append_payment_op(escrow["address"], Asset(code, issuer), "%d.%07d" % divmod(stroops, 10 ** 7))
@@ -56,15 +73,27 @@ class Stellar:
         self.server.submit_transaction(envelope, skip_memo_required_check=True)
 
 
+def look_up(http, customer, name, node):
+    """The reads that find whether `name` is already deployed, before registering it."""
+    http.get("/users", params={"name": name}).raise_for_status()
+    for state in (1, 2, 3):
+        http.get("/reservations", params={"customer_tid": customer.tid, "next_action": state, "page": 1,
+                                          "size": 1000}).raise_for_status()
+    http.get("/nodes/%s" % node).raise_for_status()
+
+
 def deploy(http, customer, stellar, workloads, name, kind):
-    """Register, pay and wait for one reservation; returns its id."""
+    """Look up, register, pay and wait for one reservation; returns its id."""
+    look_up(http, customer, customer.name, _workloads.workload_nodes(workloads)[0])
+    if stellar is not None and kind != "network":
+        stellar.check_wallet()
     body = customer.signed_body(workloads, name, kind, int(time.time()), lifetime=24 * 3600)
     response = http.post("/reservations", json=body)
     response.raise_for_status()
     created = response.json()
     rid = int(created["reservation_id"])
     if stellar is not None and (created.get("escrow_information") or {}).get("details"):
-        stellar.pay(rid, created["escrow_information"])
+        stellar.pay(http, rid, created["escrow_information"])
     expected = _workloads.node_workload_count(body["data_reservation"])
     deadline = time.monotonic() + WAIT_TIMEOUT
     while time.monotonic() < deadline:

@@ -19,5 +19,6 @@ options:
       - If not set, the value of the E(TFGRID_HORIZON_URL) environment variable is used.
     type: str
 requirements:
-  - stellar-sdk >= 16.0
+  - pynacl >= 1.5 and httpx (a payment is signed and sent without stellar-sdk)
+  - stellar-sdk >= 16.0 (only for M(threefold.grid.zos_wallet))
 """

@@ -11,6 +11,7 @@ import datetime
 import email.utils
 import json
 import random
+import sys
 import time
 import traceback
 from typing import Any, Dict, List, Optional, Union
@@ -19,6 +20,10 @@ from urllib.parse import quote
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, body_excerpt
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
+# httpx's package init also imports its command-line client, which loads click and rich when they are
+# installed: about half of httpx's import time, paid by every task, for a CLI no task uses. A None entry
+# makes that optional import fail the way httpx expects when they are missing (it then skips the CLI).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 try:
     import httpx
 except ImportError:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
 
-from ansible_collections.threefold.grid.plugins.module_utils._errors import StellarError
-
 RESULT_CODE_MESSAGES = {
     "tx_bad_seq": "the wallet's sequence number moved while paying (another transaction from the same wallet "
                   "ran at the same time); re-run: what was already paid is found by memo",
@@ -80,12 +78,3 @@ def error_code(failure: Dict[str, Any]) -> str:
         if code in CODE_OF_RESULT:
             return CODE_OF_RESULT[code]
     return codes.get("transaction") or failure.get("type") or "horizon_error"
-
-
-def horizon_failure(exc: Any) -> StellarError:
-    message, failure = describe_horizon_error(_problem_body(exc), getattr(exc, "status", None))
-    return StellarError(message, error_code(failure), failure)
-
-
-def _problem_body(exc):
-    return {"status": exc.status, "type": exc.type, "title": exc.title, "detail": exc.detail, "extras": exc.extras}

@@ -19,7 +19,8 @@ Entry points (the `payment` block's options are _base.payment_argument_spec()):
         call paid (or would pay in check mode), `already_paid` what the escrow held for the memo before.
         Raises PaymentError(msg, code, failure) on any failure; nothing in it holds the secret.
 
-stellar-sdk is imported (through _stellar) only when a payment step runs.
+Stellar code (_stellar, _stellar_envelope) is imported only when a payment step runs, and a payment is built
+and signed without stellar-sdk (see _stellar_envelope for why).
 
 Exactly once: the paying wallet's payments carrying memo = reservation id since the reservation was
 created are summed the way the explorer does (credits to the escrow minus its refunds) and only the
@@ -30,6 +31,8 @@ tx_bad_seq (another payment from the wallet took the sequence number) is signed 
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
@@ -57,19 +60,25 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 
 CLOCK_SKEW = 300  # seconds the ledger's clock may be behind the explorer's
-SEQUENCE_ATTEMPTS = 3  # signings of one payment when parallel payments from the wallet take its sequence number
+# Parallel payments from one wallet share its sequence number (docs/CONCURRENCY.md, "parallel payments"): a
+# payment whose sequence number another one took is signed again after a random pause whose bound is the time
+# the refused attempt took (at least SEQUENCE_PAUSE), doubled per attempt: contenders spread out over as many
+# attempt-lengths as there are of them, on a calm controller or a loaded one, instead of colliding again in step.
+SEQUENCE_ATTEMPTS = 12
+SEQUENCE_PAUSE = 0.1  # seconds
+SEQUENCE_PAUSE_MAX = 10.0
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
 
 
 def _stellar():
-    """The _stellar module (and with it stellar-sdk), loaded only when a payment or wallet step runs."""
+    """The _stellar module, loaded only when a payment or wallet step runs (it signs with pynacl, not stellar-sdk)."""
     from ansible_collections.threefold.grid.plugins.module_utils import _stellar as stellar
-    stellar.require_sdk()
+    stellar.require_libraries()
     return stellar
 
 
 def require_stellar() -> None:
-    """Fail early (MissingLibraryError) when stellar-sdk is missing, before any payment step."""
+    """Fail early (MissingLibraryError) when a library payments need is missing, before any payment step."""
     _stellar()
 
 
@@ -264,10 +273,14 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
     stellar = _stellar()
     try:
         keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
-        stellar.sdk_asset(asset)
+        stellar.check_asset(asset)
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
         horizon = horizon_at(session, horizon_url)
+        # Read before the sequence number: the less happens between reading it and submitting, the less often
+        # a parallel payment from the same wallet takes it first.
+        terms = None if session.check_mode else (horizon.account(destination), horizon.fees())
         for attempt in range(SEQUENCE_ATTEMPTS):
+            started = time.monotonic()
             # The wallet's sequence number is read before what the memo holds: a payment from this wallet
             # that the memo read misses can only apply after this read, so it makes this envelope's
             # sequence number stale (tx_bad_seq) and the memo is read again (docs/CONCURRENCY.md).
@@ -285,7 +298,7 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
             if before_submit is not None:
                 before_submit()
             try:
-                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, destination,
+                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms, destination,
                                                              asset, missing, memo)
                 return
             except StellarError as exc:
@@ -294,6 +307,8 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                 # wallet took it; re-read what the memo holds, then sign again with a fresh sequence.
                 if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
                     raise
+            window = max(SEQUENCE_PAUSE, time.monotonic() - started)
+            horizon.sleep(min(SEQUENCE_PAUSE_MAX, window * 2 ** attempt) * random.uniform(0.0, 1.0))
     except StellarError as exc:
         failure = dict(exc.failure, reservation_id=reservation_id)
         raise PaymentError("Failed to pay reservation %d: %s" % (reservation_id, exc.msg), exc.code, failure) from None
@@ -350,17 +365,15 @@ def _wait(session, reservation_id, payment, result):
     result["next_action"] = state_name(reservation)
 
 
-def _submit_payment(horizon: Any, passphrase: str, keypair: Any, payer: Optional[Dict[str, Any]], destination: str,
-                    asset: str, stroops: int, memo: str) -> str:
-    """Sign and submit the payment with the sequence number of `payer` (the wallet's Horizon record)."""
+def _submit_payment(horizon: Any, passphrase: str, keypair: Any, payer: Optional[Dict[str, Any]],
+                    terms: Tuple[Optional[Dict[str, Any]], Tuple[int, int]], destination: str, asset: str, stroops: int,
+                    memo: str) -> str:
+    """Sign and submit the payment with the sequence number of `payer` (the wallet's Horizon record); `terms` are
+    the escrow's Horizon record and the ledger's (base fee, base reserve)."""
     stellar = _stellar()
-    escrow_account = horizon.account(destination)
-    base_fee, base_reserve = horizon.fees()
+    escrow_account, (base_fee, base_reserve) = terms
     stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
-    envelope = (stellar.build_transaction(stellar.sequence_account(payer), passphrase, base_fee, memo)
-                .append_payment_op(destination=destination, asset=stellar.sdk_asset(asset),
-                                   amount=stroops_to_amount(stroops))
-                .build())
+    envelope = stellar.payment_envelope(payer, passphrase, base_fee, memo, destination, asset, stroops)
     envelope.sign(keypair)
     record = horizon.submit(envelope)
     return (record or {}).get("hash") or envelope.hash_hex()

@@ -13,7 +13,7 @@
         Before zos_payment pays: the escrow details a task passes agree with the reservation on the grid
         (price at most what its workloads and lifetime cost, an asset it offers, a valid address).
 
-Both raise PaymentError with a secret-free message; stellar-sdk is loaded only when they run.
+Both raise PaymentError with a secret-free message; Stellar code is loaded only when they run.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ PRICING_SLACK = 60
 
 
 def _stellar():
-    """The _stellar module (and with it stellar-sdk), loaded only when a check runs."""
+    """The _stellar module, loaded only when a check runs."""
     from ansible_collections.threefold.grid.plugins.module_utils import _stellar as stellar
-    stellar.require_sdk()
+    stellar.require_libraries()
     return stellar
 
 

@@ -8,6 +8,9 @@
 Escrow payment itself (pay_escrow) lives in _payment.py; this file knows nothing about reservations.
 Amounts are integers in stroops (1e-7) internally and 7-decimal strings at the edges; floats are
 refused everywhere because 0.1 + 0.2 is not a price.
+
+Horizon is read over httpx and a payment is signed by _stellar_envelope (pynacl): a paying task does not
+import stellar-sdk. Only wallet steps that build other operations (trustlines) load it, through sdk().
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
+from ansible_collections.threefold.grid.plugins.module_utils._crypto import require_nacl
 from ansible_collections.threefold.grid.plugins.module_utils._errors import MissingLibraryError, StellarError, body_excerpt
-from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import horizon_failure
+# _explorer imports httpx (without its command-line client, see there) or records why it cannot.
+from ansible_collections.threefold.grid.plugins.module_utils._explorer import HAS_HTTPX, HTTPX_IMPORT_ERROR
+from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import describe_horizon_error, error_code
+from ansible_collections.threefold.grid.plugins.module_utils._stellar_envelope import (
+    ASSET_CODE,
+    Keypair,
+    PaymentEnvelope,
+    is_account_id,
+)
 
-try:
-    from stellar_sdk import Account, Asset, Keypair, Server, StrKey, TransactionBuilder
-    from stellar_sdk import exceptions as sdk_exceptions
-    from stellar_sdk.client.requests_client import RequestsClient
-    from stellar_sdk import xdr as stellar_xdr
-except ImportError:
-    HAS_STELLAR_SDK = False
-    STELLAR_SDK_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_STELLAR_SDK = True
-    STELLAR_SDK_IMPORT_ERROR = None
+if HAS_HTTPX:
+    import httpx
 
 DEFAULT_BASE_FEE = 100
 DEFAULT_BASE_RESERVE = 5000000  # 0.5 XLM, the 2020 value
@@ -65,10 +68,21 @@ KNOWN_ASSETS["dev"] = KNOWN_ASSETS["test"]
 LOCALGRID_ASSET_CODES = ("TFT", "TFTA", "FreeTFT")
 
 
-def require_sdk() -> None:
-    """Fail with the missing library when a payment or wallet step runs without stellar-sdk."""
-    if not HAS_STELLAR_SDK:
-        raise MissingLibraryError("stellar-sdk", STELLAR_SDK_IMPORT_ERROR)
+def require_libraries() -> None:
+    """Fail with the missing library when a payment step runs without pynacl or httpx."""
+    require_nacl()
+    if not HAS_HTTPX:
+        raise MissingLibraryError("httpx", HTTPX_IMPORT_ERROR)
+
+
+def sdk():
+    """stellar-sdk, loaded only by the wallet steps that build operations other than a payment."""
+    require_libraries()
+    try:
+        import stellar_sdk
+    except ImportError:
+        raise MissingLibraryError("stellar-sdk", traceback.format_exc()) from None
+    return stellar_sdk
 
 
 def _stroop_int(value, what):
@@ -135,7 +149,7 @@ def localgrid_issuers(passphrase):
     issuers = {}
     for code in LOCALGRID_ASSET_CODES:
         label = "localgrid issuer %s ; %s" % (code, passphrase)
-        issuers[code] = Keypair.from_raw_ed25519_seed(hashlib.sha256(label.encode()).digest()).public_key
+        issuers[code] = Keypair.from_raw_seed(hashlib.sha256(label.encode()).digest()).public_key
     return issuers
 
 
@@ -146,28 +160,34 @@ def network_issuers(network: str, passphrase: str) -> Dict[str, str]:
     return dict(KNOWN_ASSETS[network])
 
 
-def sdk_asset(asset):
-    """stellar-sdk Asset from a `CODE:ISSUER` string, with a readable error for a bad code or issuer."""
+def check_asset(asset: str) -> Tuple[str, str]:
+    """(code, issuer) of a `CODE:ISSUER` Stellar asset, with a readable error for a bad code or issuer."""
     code, issuer = parse_asset(asset)
-    try:
-        return Asset(code, issuer)
-    except (sdk_exceptions.AssetCodeInvalidError, sdk_exceptions.AssetIssuerInvalidError,
-            sdk_exceptions.Ed25519PublicKeyInvalidError, ValueError) as exc:
-        raise ValueError("asset %s is not a valid Stellar asset: %s" % (asset, exc)) from None
+    if not ASSET_CODE.match(code):
+        raise ValueError("asset %s is not a valid Stellar asset: the code must be 1 to 12 letters or digits" % asset)
+    if not is_account_id(issuer):
+        raise ValueError("asset %s is not a valid Stellar asset: the issuer is not an account id (G..., 56 "
+                         "characters)" % asset)
+    return code, issuer
+
+
+def sdk_asset(asset):
+    """stellar-sdk Asset from a `CODE:ISSUER` string (wallet trustlines), checked by check_asset first."""
+    return sdk().Asset(*check_asset(asset))
 
 
 def is_account_address(address: str) -> bool:
     """Whether `address` is a valid Stellar account id (G..., with its checksum)."""
-    return isinstance(address, str) and StrKey.is_valid_ed25519_public_key(address)
+    return is_account_id(address)
 
 
-def keypair_from_secret(secret: Optional[str]) -> "Keypair":
+def keypair_from_secret(secret: Optional[str]) -> Keypair:
     """Keypair of a Stellar secret seed; the error never repeats the secret."""
     if not secret:
         raise StellarError("no Stellar wallet secret: set stellar_secret or TFGRID_STELLAR_SECRET", "missing_secret")
     try:
         return Keypair.from_secret(secret.strip())
-    except (sdk_exceptions.Ed25519SecretSeedInvalidError, ValueError):
+    except ValueError:
         raise StellarError("stellar_secret is not a valid Stellar secret seed (56 characters starting with S)",
                            "invalid_secret") from None
 
@@ -248,9 +268,46 @@ def check_escrow_account(escrow: Dict[str, Any], asset: str, stroops: int) -> No
 
 # ---- Horizon access --------------------------------------------------------------------------
 
+class HttpClient:
+    """GET and form POST over httpx; a lost connection raises ConnectionError (tests pass their own client)."""
+
+    def __init__(self, timeout):
+        self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+
+    def _send(self, method, url, **kwargs):
+        try:
+            return self._http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise ConnectionError(str(exc) or exc.__class__.__name__) from None
+
+    def get(self, url, params=None):
+        return self._send("GET", url, params=params)
+
+    def post(self, url, data=None):
+        return self._send("POST", url, data=data)
+
+
 def new_http_client():
-    """HTTP client for stellar-sdk; None means its default RequestsClient. Tests replace this."""
+    """HTTP client for Horizon; None means the process's shared HttpClient. Tests replace this."""
     return None
+
+
+_SHARED_CLIENTS: Dict[float, HttpClient] = {}
+
+
+def shared_http_client(timeout: float) -> HttpClient:
+    """One HttpClient per timeout for the task's process: a paying task talks to Horizon through several
+    Horizon objects (the checks, the payment), and each new httpx client costs an SSL context."""
+    if timeout not in _SHARED_CLIENTS:
+        _SHARED_CLIENTS[timeout] = HttpClient(timeout)
+    return _SHARED_CLIENTS[timeout]
+
+
+def _body(response):
+    try:
+        return response.json()
+    except ValueError:
+        return {}
 
 
 def _transient(error):
@@ -259,50 +316,49 @@ def _transient(error):
 
 
 class Horizon:
-    """The few Horizon calls the grid needs, with stellar-sdk errors turned into StellarError."""
+    """The few Horizon calls the grid needs, with failures turned into StellarError."""
 
     def __init__(self, url, client=None, sleep=time.sleep, timeout=None, retries=READ_RETRIES):
+        require_libraries()
         self.url = url.rstrip("/")
         client = client if client is not None else new_http_client()
-        # Our own retries replace the SDK's, which skip 500 and 502 and ignore our timeout.
-        self.client = client if client is not None else RequestsClient(
-            num_retries=0, request_timeout=timeout or DEFAULT_READ_TIMEOUT)
-        self.server = Server(self.url, client=self.client)
-        self._sleep = sleep
+        self.client = client if client is not None else shared_http_client(timeout or DEFAULT_READ_TIMEOUT)
+        self.sleep = sleep
         self.retries = retries
 
-    def _call(self, what, func):
+    def _call(self, what, path, params=None):
+        """GET a Horizon path: its JSON, or StellarError (horizon_unreachable, or Horizon's problem)."""
         try:
-            return func()
-        except sdk_exceptions.ConnectionError as exc:
+            response = self.client.get(self.url + path, params)
+        except ConnectionError as exc:
             raise StellarError("cannot reach Horizon at %s while %s: %s" % (self.url, what, exc),
                                "horizon_unreachable", {"url": self.url}) from None
-        except sdk_exceptions.BaseHorizonError as exc:
-            error = horizon_failure(exc)
-            error.msg = "%s while %s" % (error.msg, what)
-            raise error from None
-        except ValueError as exc:  # the body was not JSON: a web page or another service answered
-            raise StellarError("%s answered with something that is not JSON (%s) while %s, so it is not a Horizon "
-                               "server: %s" % (self.url, body_excerpt(getattr(exc, "doc", "") or ""), what, HORIZON_URL_HINT),
-                               "not_horizon", {"url": self.url}) from None
+        if 200 <= response.status_code < 300:
+            try:
+                return response.json()
+            except ValueError:  # a web page or another service answered
+                raise StellarError("%s answered with something that is not JSON (%s) while %s, so it is not a Horizon "
+                                   "server: %s" % (self.url, body_excerpt(response.text or ""), what, HORIZON_URL_HINT),
+                                   "not_horizon", {"url": self.url}) from None
+        raise _failure(response, what)
 
-    def _read(self, what, func):
+    def _read(self, what, path, params=None):
         """``_call`` for a read, retried on 429, 5xx and lost connections with jittered exponential backoff."""
         for attempt in range(self.retries + 1):
             try:
-                return self._call(what, func)
+                return self._call(what, path, params)
             except StellarError as exc:
                 if not _transient(exc) or attempt == self.retries:
                     raise
             self._backoff(attempt)
 
     def _backoff(self, attempt):
-        self._sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+        self.sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
 
     def network_passphrase(self) -> str:
         """The passphrase of the Stellar network this Horizon serves, from its root document."""
         try:
-            root = self._read("reading its root document", lambda: self.server.root().call())
+            root = self._read("reading its root document", "/")
         except StellarError as exc:
             if (exc.failure or {}).get("status") == 404:
                 raise StellarError("%s answered HTTP 404 for its root document, so it is not a Horizon server: %s"
@@ -314,10 +370,10 @@ class Horizon:
                                "server: %s" % (self.url, HORIZON_URL_HINT), "not_horizon", {"url": self.url})
         return passphrase
 
-    def _call_or_none(self, what, func):
+    def _read_or_none(self, what, path):
         """``_read``, but None when Horizon answers 404 (no such account or transaction)."""
         try:
-            return self._read(what, func)
+            return self._read(what, path)
         except StellarError as exc:
             if exc.failure.get("status") == 404:
                 return None
@@ -325,12 +381,11 @@ class Horizon:
 
     def account(self, address: str) -> Optional[Dict[str, Any]]:
         """Account record, or None when the account does not exist."""
-        return self._call_or_none("loading account %s" % address,
-                                  lambda: self.server.accounts().account_id(address).call())
+        return self._read_or_none("loading account %s" % address, "/accounts/" + address)
 
     def fees(self) -> Tuple[int, int]:
         """(base fee, base reserve) in stroops from the latest ledger."""
-        page = self._read("reading the latest ledger", lambda: self.server.ledgers().order(desc=True).limit(1).call())
+        page = self._read("reading the latest ledger", "/ledgers", {"order": "desc", "limit": "1"})
         records = ((page or {}).get("_embedded") or {}).get("records") or []
         if not records:
             return DEFAULT_BASE_FEE, DEFAULT_BASE_RESERVE
@@ -340,12 +395,11 @@ class Horizon:
 
     def _payments_page(self, address: str, cursor: Optional[str]) -> Optional[List[Dict[str, Any]]]:
         """One page of payment records touching `address`, newest first, transactions joined; None on 404."""
-        def page_call():
-            builder = (self.server.payments().for_account(address).join("transactions").order(desc=True)
-                       .limit(PAGE_LIMIT))
-            return builder.cursor(cursor).call() if cursor is not None else builder.call()
+        params = {"join": "transactions", "order": "desc", "limit": str(PAGE_LIMIT)}
+        if cursor is not None:
+            params["cursor"] = cursor
         try:
-            page = self._read("listing the recent payments of %s" % address, page_call)
+            page = self._read("listing the recent payments of %s" % address, "/accounts/%s/payments" % address, params)
         except StellarError as exc:
             if exc.failure.get("status") == 404:
                 return None
@@ -375,16 +429,11 @@ class Horizon:
 
     def transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
         """Transaction record by hash, or None when Horizon does not know it."""
-        return self._call_or_none("looking up transaction %s" % tx_hash,
-                                  lambda: self.server.transactions().transaction(tx_hash).call())
+        return self._read_or_none("looking up transaction %s" % tx_hash, "/transactions/" + tx_hash)
 
     def get_json(self, path, params, what):
-        """GET a path below the Horizon URL that the SDK has no builder for (friendbot, faucet)."""
-        def call():
-            response = self.client.get(self.url + path, params)
-            sdk_exceptions.raise_request_exception(response)
-            return response.json()
-        return self._call(what, call)
+        """GET a path below the Horizon URL once, not retried (friendbot, faucet)."""
+        return self._call(what, path, params)
 
     def fund(self, path, params, what, applied):
         """GET a funding path (friendbot, faucet). Not idempotent: after a 5xx or a lost answer, which say
@@ -400,10 +449,11 @@ class Horizon:
                 return None
 
     def load_account(self, address):
-        return self._read("loading account %s" % address, lambda: self.server.load_account(address))
+        """The stellar-sdk Account (address and sequence number) of an existing account, for wallet steps."""
+        return sequence_account(self._read("loading account %s" % address, "/accounts/" + address))
 
     def submit(self, envelope, attempts=3, lookup_attempts=3, pause=2.0):
-        """Submit a signed envelope exactly once and return the transaction record.
+        """Submit a signed envelope (anything with to_xdr() and hash_hex()) exactly once; the transaction record.
 
         An answer that is lost (connection error, timeout, 5xx) says nothing about the ledger, so the
         hash is looked up first and the *same* envelope resubmitted only if it is unknown: its
@@ -411,25 +461,28 @@ class Horizon:
         can mean an earlier attempt applied, so those are resolved by hash as well.
         """
         tx_hash = envelope.hash_hex()
+        form = {"tx": envelope.to_xdr()}
         for attempt in range(attempts):
             try:
-                return self.server.submit_transaction(envelope, skip_memo_required_check=True)
-            except sdk_exceptions.BadRequestError as exc:
-                error = horizon_failure(exc)
+                response = self.client.post(self.url + "/transactions", form)
+            except ConnectionError:
+                response = None
+            if response is not None and 200 <= response.status_code < 300:
+                return _body(response)
+            if response is not None and 400 <= response.status_code < 500:
+                error = _failure(response, "submitting transaction %s" % tx_hash)
                 tx_code = (error.failure.get("result_codes") or {}).get("transaction")
                 if tx_code in ("tx_bad_seq", "tx_too_late"):
                     record = self._settled(tx_hash, lookup_attempts, pause)
                     if record is not None:
                         return record
                 error.failure["transaction_hash"] = tx_hash
-                raise error from None
-            except (sdk_exceptions.ConnectionError, sdk_exceptions.BadResponseError,
-                    sdk_exceptions.UnknownRequestError):
-                record = self._settled(tx_hash, lookup_attempts, pause)
-                if record is not None:
-                    return record
-                if attempt + 1 < attempts:
-                    self._sleep(pause)
+                raise error
+            record = self._settled(tx_hash, lookup_attempts, pause)
+            if record is not None:
+                return record
+            if attempt + 1 < attempts:
+                self.sleep(pause)
         raise StellarError(
             "transaction %s was submitted %d times without a confirmation and Horizon does not know it; nothing "
             "was paid by it as far as Horizon can tell. Re-run: earlier payments are found by memo" % (tx_hash, attempts),
@@ -447,7 +500,7 @@ class Horizon:
                     raise StellarError("lost the confirmation of transaction %s and cannot look it up: %s; re-run "
                                        "(it is applied at most once)" % (tx_hash, exc.msg), "unconfirmed",
                                        {"transaction_hash": tx_hash}) from None
-                self._sleep(pause)
+                self.sleep(pause)
                 continue
             if record is not None and record.get("successful") is False:
                 raise StellarError("transaction %s failed on the ledger (%s); the fee was charged"
@@ -455,6 +508,12 @@ class Horizon:
                                    {"transaction_hash": tx_hash, "result_xdr": record.get("result_xdr")})
             return record
         return None
+
+
+def _failure(response, what) -> StellarError:
+    """The StellarError of a Horizon answer that is not a success (its problem+json body, if any)."""
+    message, failure = describe_horizon_error(_body(response), response.status_code)
+    return StellarError("%s while %s" % (message, what), error_code(failure), failure)
 
 
 def _created_epoch(record: Dict[str, Any]) -> float:
@@ -469,7 +528,7 @@ def _created_epoch(record: Dict[str, Any]) -> float:
 def failed_result_names(result_xdr):
     """Readable result codes of a TransactionResult XDR (best effort)."""
     try:
-        result = stellar_xdr.TransactionResult.from_xdr(result_xdr).result
+        result = sdk().xdr.TransactionResult.from_xdr(result_xdr).result
     except Exception:  # pylint: disable=broad-except
         return "result unknown"
     names = [result.code.name]
@@ -481,14 +540,23 @@ def failed_result_names(result_xdr):
     return ", ".join(names)
 
 
-def sequence_account(record: Dict[str, Any]) -> "Account":
+def sequence_account(record: Dict[str, Any]) -> Any:
     """The stellar-sdk Account (address and sequence number) of a Horizon account record."""
-    return Account(record.get("account_id") or record["id"], int(record["sequence"]))
+    return sdk().Account(record.get("account_id") or record["id"], int(record["sequence"]))
 
 
-def build_transaction(account: Any, passphrase: str, base_fee: int, memo: Optional[str] = None) -> "TransactionBuilder":
-    """A TransactionBuilder for `account` (a loaded stellar-sdk Account) with our timeout and memo."""
-    builder = TransactionBuilder(source_account=account, network_passphrase=passphrase, base_fee=base_fee)
+def payment_envelope(payer: Dict[str, Any], passphrase: str, base_fee: int, memo: str, destination: str, asset: str,
+                     stroops: int) -> PaymentEnvelope:
+    """An unsigned transaction paying `stroops` of `asset` to `destination` with a text memo, on the next sequence
+    number of `payer` (its Horizon record), valid for TX_TIMEOUT seconds."""
+    code, issuer = check_asset(asset)
+    return PaymentEnvelope(payer.get("account_id") or payer["id"], int(payer["sequence"]) + 1, base_fee, memo,
+                           int(time.time()) + TX_TIMEOUT, destination, code, issuer, stroops, passphrase)
+
+
+def build_transaction(account: Any, passphrase: str, base_fee: int, memo: Optional[str] = None) -> Any:
+    """A stellar-sdk TransactionBuilder for `account` (a stellar-sdk Account) with our timeout and memo."""
+    builder = sdk().TransactionBuilder(source_account=account, network_passphrase=passphrase, base_fee=base_fee)
     if memo is not None:
         builder.add_text_memo(memo)
     return builder.set_timeout(TX_TIMEOUT)

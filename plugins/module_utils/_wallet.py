@@ -5,7 +5,7 @@
 
 """zos_wallet's work: a Stellar wallet with its trustlines, created and funded from the faucet on a localgrid.
 
-Loaded only by zos_wallet: importing it imports stellar-sdk (through _stellar).
+Loaded only by zos_wallet; its run loads stellar-sdk (_stellar.sdk()) to build trustline operations.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class WalletRunner(Runner):
         self.result = {"changed": False}
 
     def run(self):
-        _stellar.require_sdk()
+        _stellar.sdk()
         try:
             return self.prepare()
         except StellarError as error:
@@ -197,6 +197,6 @@ class WalletRunner(Runner):
         for asset in assets:
             builder.append_change_trust_op(asset=_stellar.sdk_asset(asset))
         envelope = builder.build()
-        envelope.sign(keypair)
+        envelope.sign(keypair.secret)
         horizon.submit(envelope)
         self.result["changed"] = True

@@ -285,13 +285,13 @@ class FakeHorizon(BaseSyncClient):
         self.submissions += 1
         fault = self.faults.pop(0) if self.faults else None
         if fault == "drop":
-            raise sdk_exceptions.ConnectionError("connection reset")
+            raise ConnectionError("connection reset")
         if fault == "504":
             return self._json(504, {"type": "https://stellar.org/horizon-errors/timeout", "title": "Timeout",
                                     "status": 504})
         response = self._apply(data["tx"])
         if fault == "lose":
-            raise sdk_exceptions.ConnectionError("read timed out")
+            raise ConnectionError("read timed out")
         return response
 
     def stream(self, url, params=None):
@@ -592,7 +592,7 @@ def test_timeout_then_bad_seq_finds_the_applied_transaction(ledger, monkeypatch)
         response = original(tx_b64)
         answers.append(response.status_code)
         if len(answers) == 1:
-            raise sdk_exceptions.ConnectionError("timeout")
+            raise ConnectionError("timeout")
         return response
     monkeypatch.setattr(ledger, "_apply", apply_then_hide)
     monkeypatch.setattr(ledger, "get", _hide_first_lookup(ledger))
@@ -752,7 +752,7 @@ def _failing_reads(ledger, monkeypatch, statuses):
         if pending:
             status = pending.pop(0)
             if status is None:
-                raise sdk_exceptions.ConnectionError("connection reset")
+                raise ConnectionError("connection reset")
             return Response(status_code=status, text="<html>bad gateway</html>", headers={}, url=url)
         return original(url, params, max_content_size)
     monkeypatch.setattr(ledger, "get", get)
@@ -833,6 +833,25 @@ def test_bad_sequence_retry_pays_only_what_the_memo_still_lacks(ledger, monkeypa
     assert result["transaction_hash"] is None and _escrow_balance(ledger) == 34546420
 
 
+def test_ten_parallel_payers_ahead_still_get_paid_once_with_growing_pauses(ledger, monkeypatch):
+    # Forks paying from one wallet: more collisions than the old 3 signings, each followed by a random pause
+    # whose bound doubles, capped; the payment applies once.
+    pauses = []
+
+    def recording_init(self, url, client=None, sleep=None, **kwargs):
+        init(self, url, client=client, sleep=pauses.append, **kwargs)
+    init = _stellar.Horizon.__init__
+    monkeypatch.setattr(_stellar.Horizon, "__init__", recording_init)
+    _parallel_payment_first(ledger, monkeypatch, times=_payment.SEQUENCE_ATTEMPTS - 1)
+    result = _pay(ledger)
+    assert result["transaction_hash"] in ledger.transactions and len(ledger.payments) == 1
+    assert _escrow_balance(ledger) == 34546420 and len(pauses) == _payment.SEQUENCE_ATTEMPTS - 1
+    # The fake ledger answers at once, so every attempt's window is the minimum pause.
+    assert all(0 <= pause <= min(_payment.SEQUENCE_PAUSE_MAX, _payment.SEQUENCE_PAUSE * 2 ** attempt)
+               for attempt, pause in enumerate(pauses))
+    assert any(pause > _payment.SEQUENCE_PAUSE for pause in pauses)  # the bound grows
+
+
 def test_bad_sequence_gives_up_after_bounded_signings(ledger, monkeypatch):
     monkeypatch.setattr(_stellar.Horizon, "__init__", _no_sleep_init(_stellar.Horizon.__init__))
     _parallel_payment_first(ledger, monkeypatch, times=_payment.SEQUENCE_ATTEMPTS)
@@ -876,3 +895,10 @@ def test_wallet_paid_memo_sees_only_this_wallets_payments_with_that_memo(ledger)
     other = Keypair.random()
     ledger.create(other.public_key)
     assert _payment.wallet_paid_memo(session, reservation, {"stellar_secret": other.secret}) is False
+
+
+def test_horizon_objects_of_one_task_share_one_http_client():
+    # The checks and the payment each make a Horizon; one httpx client (one SSL context) serves them all.
+    first, second = _stellar.Horizon("http://127.0.0.1:1/stellar"), _stellar.Horizon("http://127.0.0.1:2/stellar")
+    assert first.client is second.client and isinstance(first.client, _stellar.HttpClient)
+    assert _stellar.Horizon("http://127.0.0.1:1/stellar", timeout=3).client is not first.client
