@@ -78,16 +78,25 @@ def precheck_payment(session: GridSession, payment: Dict[str, Any], estimate: Di
                            "invalid_payment") from None
 
 
-def grid_prices(session: GridSession, reservation: Reservation, *delays: int) -> List[int]:
-    """Stroops the explorer asks for `reservation` when it prices it each of `delays` seconds after its epoch."""
-    data = data_of(reservation)
-    farms = {}
-    for node_id in workload_nodes(data):
+def node_farms(session: GridSession, reservation: Reservation, known: Optional[Dict[str, Any]] = None
+               ) -> Dict[str, Any]:
+    """{node id: farm id} of the nodes the reservation's workloads use (`known` spares repeated reads)."""
+    farms = known if known is not None else {}
+    for node_id in workload_nodes(data_of(reservation)):
+        if node_id in farms:
+            continue
         try:
             farms[node_id] = session.client.get_node(node_id).get("farm_id")
         except ExplorerError as exc:
             raise PaymentError("cannot price reservation %s: reading node %s failed: %s" % (
                 reservation.get("id"), node_id, exc.message), "explorer_error", exc.to_failure()) from None
+    return farms
+
+
+def grid_prices(session: GridSession, reservation: Reservation, *delays: int) -> List[int]:
+    """Stroops the explorer asks for `reservation` when it prices it each of `delays` seconds after its epoch."""
+    data = data_of(reservation)
+    farms = node_farms(session, reservation)
     created = int(reservation.get("epoch") or 0)
     return [int(_pricing.estimate(data, farms, created + delay)["total_amount"]) for delay in delays]
 

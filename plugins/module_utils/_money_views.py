@@ -1,0 +1,53 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""The money side of reservation views: the renewal price and the ledger (zos_reservation_info).
+
+stellar-sdk is loaded only when a ledger is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.threefold.grid.plugins.module_utils._errors import CodedError, GridError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import grid_prices, node_farms
+from ansible_collections.threefold.grid.plugins.module_utils._renewal import renewal_view
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation
+
+
+def check_account(address: str) -> None:
+    from ansible_collections.threefold.grid.plugins.module_utils._payment import require_stellar
+    require_stellar()
+    from ansible_collections.threefold.grid.plugins.module_utils._stellar import is_account_address
+    if not is_account_address(address):
+        raise CodedError("ledger_account %r is not a Stellar account address (G..., 56 characters)" % address,
+                         "invalid_ledger_account")
+
+
+def _ledger(session: GridSession, found: List[Reservation], everything: List[Reservation], account: str,
+            horizon_url: Optional[str]) -> Tuple[Dict[int, Dict[str, Any]], List[Dict[str, Any]]]:
+    from ansible_collections.threefold.grid.plugins.module_utils._ledger import read_ledger
+    from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_at, horizon_settings
+    prices = {int(r["id"]): grid_prices(session, r, 0)[0] for r in found}
+    try:
+        horizon = horizon_at(session, horizon_settings(session, horizon_url)[0])
+        return read_ledger(horizon, account, everything, prices, {int(r["id"]) for r in found})
+    except StellarError as exc:
+        raise GridError.during("Failed to read the ledger of %s" % account, exc) from None
+
+
+def add(session: GridSession, found: List[Reservation], views: List[Dict[str, Any]], everything: List[Reservation],
+        now: int, renewal: bool, ledger_account: Optional[str], horizon_url: Optional[str]) -> List[Dict[str, Any]]:
+    """Adds `renewal` and `ledger` to each view (V(null) when not asked for); returns the unmatched payments."""
+    farms: Dict[str, Any] = {}
+    ledgers, unmatched = {}, []
+    if ledger_account:
+        ledgers, unmatched = _ledger(session, found, everything, ledger_account, horizon_url)
+    for reservation, shown in zip(found, views):
+        shown["renewal"] = renewal_view(reservation, node_farms(session, reservation, farms), now) if renewal else None
+        shown["ledger"] = ledgers.get(int(reservation["id"]))
+    return unmatched
