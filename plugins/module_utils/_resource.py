@@ -122,6 +122,10 @@ class ResourceRunner(Runner):
             self.name, self.kind, workloads, spec, reservation_lifetime, currencies=currencies, payment=payment,
             renew_before=renew_before, tag_fields=self.tag_fields(), adopted=self.adopted, **self.wait_options())
         self.warn_stale_labels(outcome)
+        return self.present_result(outcome)
+
+    def present_result(self, outcome: Outcome) -> Dict[str, Any]:
+        """The module result of a registration (or of finding nothing to register)."""
         result = dict(self.present_returns(outcome), changed=outcome.changed, action=outcome.action)
         if self.returns_estimate and outcome.estimate is not None:
             result["estimate"] = outcome.estimate

@@ -33,7 +33,8 @@ options:
     type: str
   id:
     description:
-      - Id of an existing reservation of the identity, for O(state=deployed) or O(state=absent).
+      - Id of an existing reservation of the identity, for O(state=deployed), O(state=absent) or
+        O(state=renewed).
       - Mutually exclusive with O(name) and O(ids).
     type: int
   ids:
@@ -52,8 +53,15 @@ options:
       - V(deployed) waits until the reservation O(id) (or each of O(ids)) is deployed, also while it still waits
         for payment (the explorer notices a payment made with M(threefold.grid.zos_payment) within about a
         minute). O(payment) is not used.
+      - V(renewed) makes sure the deployed reservation O(id) does not end within O(renew_before) (required):
+        when it does, the same workloads (the same sealed secrets and keys, on the same nodes) are registered
+        again for the same length under the same name, paid with O(payment), waited for, and the old
+        reservation is cancelled (first, when they share a container address, which means a short
+        interruption). A reservation renewed earlier stands for the live one that replaced it, so a re-run
+        changes nothing. O(duration) and O(expires_at) are not used. A volume renewed this way is a new, empty
+        volume.
     type: str
-    choices: [present, absent, deployed]
+    choices: [present, absent, deployed, renewed]
     default: present
   networks:
     description:
@@ -312,6 +320,15 @@ EXAMPLES = r"""
   threefold.grid.zos_reservation:
     id: 42
     state: absent
+
+- name: Renew a reservation that ends within a week, paying at most 5 TFT for it
+  threefold.grid.zos_reservation:
+    id: 42
+    state: renewed
+    renew_before: 7d
+    payment:
+      stellar_secret: "{{ lookup('ansible.builtin.file', 'wallet.secret') }}"
+      max_amount: "5"
 """
 
 RETURN = r"""
@@ -426,8 +443,13 @@ from ansible_collections.threefold.grid.plugins.module_utils._base import ZosMod
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError, SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._network import deployed_layout, plan_network
+from ansible_collections.threefold.grid.plugins.module_utils._renewal import renew_by_id
 from ansible_collections.threefold.grid.plugins.module_utils._resource import ResourceRunner
-from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container, normalise_volume
+from ansible_collections.threefold.grid.plugins.module_utils._spec import (
+    normalise_container,
+    normalise_volume,
+    parse_duration,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._views import data_of
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
     container_from_spec,
@@ -578,6 +600,12 @@ class ReservationRunner(ResourceRunner):
     def failure_returns(self, error):
         return {"reservation": error.reservation, "payment": error.payment}
 
+    def renewed(self):
+        renew_before = parse_duration(self.params["renew_before"], "renew_before")
+        outcome = renew_by_id(self.lifecycle, self.params["id"], renew_before, self.params["payment"],
+                              **self.wait_options())
+        return self.present_result(outcome)
+
     def deployed(self):
         if self.params["ids"] is not None:
             outcome = self.lifecycle.ensure_all_deployed(self.params["ids"], wait_timeout=self.params["wait_timeout"],
@@ -594,7 +622,7 @@ def argument_spec():
         name=dict(type="str"),
         id=dict(type="int"),
         ids=dict(type="list", elements="int"),
-        state=dict(type="str", choices=["present", "absent", "deployed"], default="present"),
+        state=dict(type="str", choices=["present", "absent", "deployed", "renewed"], default="present"),
         networks=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
             ip_range=dict(type="str", required=True),
@@ -625,7 +653,7 @@ def main():
         required_one_of=[("name", "id", "ids")],
         mutually_exclusive=[("name", "id", "ids"), ("duration", "expires_at")],
         required_if=[("state", "deployed", ("id", "ids"), True), ("state", "present", ("name",)),
-                     ("state", "absent", ("name", "id"), True)],
+                     ("state", "absent", ("name", "id"), True), ("state", "renewed", ("id", "renew_before"))],
     ).run(ReservationRunner)
 
 

@@ -6,7 +6,7 @@
 """Payments found in a threefold.grid task result (for the threefold.grid.spend callback).
 
 A payment is a dict with `transaction_hash`, `amount`, `asset` and `memo`, as zos_payment returns at the
-top level and every resource module returns under `<kind>.payment`. Loop results (`results`) are left
+top level, zos_reservation under `payment` and every other resource module under `<kind>.payment`. Loop results (`results`) are left
 out: the callback sees each item on its own.
 """
 
@@ -22,11 +22,13 @@ def _is_payment(value: Any) -> bool:
 
 
 def payments_in(result: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
-    """Each payment a task result reports: the result itself, or `payment` of any top-level view."""
+    """Each payment a task result reports: the result itself, a top-level `payment`, or one of any view."""
     if _is_payment(result):
         yield result
     for key, value in result.items():
         if key == "results" or not isinstance(value, dict):
             continue
-        if _is_payment(value.get("payment")):
+        if _is_payment(value):
+            yield value
+        elif _is_payment(value.get("payment")):
             yield value["payment"]

@@ -50,10 +50,11 @@ def test_sums_resource_and_payment_module_results_per_host():
     callback.v2_runner_on_ok(task_result("web1", {"changed": True, "container": {"payment": payment("a" * 64, "0.0100000")}}))
     callback.v2_runner_on_ok(task_result("web1", dict(payment("b" * 64, "0.0020000"), reservation_id=5)))
     callback.v2_runner_on_failed(task_result("web2", {"volume": {"payment": payment("c" * 64, "0.5000000")}}))
+    callback.v2_runner_on_ok(task_result("web2", {"reservation": {"id": 9}, "payment": payment("d" * 64, "0.25")}))
     lines = finish(callback)
     assert lines[0] == "== THREEFOLD.GRID SPEND"
     assert "web1 : spent 0.0120000 TFT in 2 payments" in lines
-    assert "web2 : spent 0.5000000 TFT in 1 payment" in lines
+    assert "web2 : spent 0.7500000 TFT in 2 payments" in lines
 
 
 def test_a_payment_seen_twice_counts_once_and_loop_aggregates_are_skipped():
