@@ -4,6 +4,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TFGRID_VENV:-$REPO_ROOT/.venv}"
 VENV_219="${TFGRID_VENV_219:-$REPO_ROOT/.venv-2.19}"
+VENV_MOLECULE="${TFGRID_VENV_MOLECULE:-$REPO_ROOT/.venv-molecule}"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mxx\033[0m %s\n' "$*" >&2; exit 1; }

@@ -5,14 +5,14 @@
 #   here on a free port) on ansible-core 2.21 / Python 3.13 · the short reliability suite (bench/reliability.py
 #   --short: containers paid through localgrid --faults, a SIGKILL, audited) · sanity and units on ansible-core 2.19 /
 #   Python 3.11 · ansible-lint (production profile) · antsibull-docs and antsibull-changelog lint ·
-#   ansible-builder create of the execution environment.
+#   ansible-builder create of the execution environment · the Molecule scenario of extensions/molecule.
 # Usage: scripts/test.sh [stage ...]   (default: all stages; see STAGES below)
 source "$(dirname "$0")/lib.sh"
 
-STAGES=(standalone package localgrid units sanity integration reliability lint docs ee units-2.19 sanity-2.19)
+STAGES=(standalone package localgrid units sanity integration reliability molecule lint docs ee units-2.19 sanity-2.19)
 [ "$#" -gt 0 ] && STAGES=("$@")
 
-"$REPO_ROOT/scripts/venv.sh" --with-219
+"$REPO_ROOT/scripts/venv.sh" --with-219 --with-molecule
 install_get_pip_standin
 ensure_shellcheck
 ensure_runtime_packages
@@ -38,6 +38,20 @@ stage_integration()  {
         "$REPO_ROOT" ${INTEGRATION_ARGS:-}
 }
 stage_reliability()  { "$REPO_ROOT/scripts/reliability.sh" --short; }
+stage_molecule()     {
+    ensure_seed_image || { log "the seed image could not be built (see above)"; return 1; }
+    local scenario="$COLL/extensions/molecule/container" tunnel
+    # The tunnel molecule_create brings up is named after the scenario directory; take it down if a crash left it.
+    tunnel="mol$(printf '%s' "$scenario" | sha1sum | cut -c1-8)"
+    cd "$COLL" && PATH="$VENV_MOLECULE/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$build/collections" \
+        "$REPO_ROOT/scripts/with-localgrid.sh" molecule test -s container
+    local status=$?
+    if ip link show "$tunnel" >/dev/null 2>&1; then
+        log "molecule left the tunnel $tunnel up: taking it down"
+        ip link delete "$tunnel"
+    fi
+    return "$status"
+}
 stage_lint()         { cd "$REPO_ROOT" && ansible-lint --profile production; }
 stage_docs()         {
     local plugin

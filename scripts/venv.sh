@@ -2,6 +2,7 @@
 # Create or refresh the virtualenvs the README commands use:
 #   .venv       Python 3.13, ansible-core 2.21, collection + localgrid + test tools
 #   .venv-2.19  Python 3.11, ansible-core 2.19, for sanity/units on the oldest supported core (only with --with-219)
+#   .venv-molecule  Python 3.13, ansible-core 2.21 and Molecule, for extensions/molecule (only with --with-molecule)
 source "$(dirname "$0")/lib.sh"
 
 ensure_venv() {
@@ -33,6 +34,10 @@ ensure_venv() {
 
 cd "$REPO_ROOT"
 ensure_venv "$VENV" "$(find_python 3.13)" requirements.txt localgrid/requirements.txt requirements-dev.txt
-if [ "${1:-}" = "--with-219" ]; then
-    ensure_venv "$VENV_219" "$(find_python 3.11)" requirements-2.19.txt tests/unit/requirements.txt
-fi
+for option in "$@"; do
+    case "$option" in
+        --with-219) ensure_venv "$VENV_219" "$(find_python 3.11)" requirements-2.19.txt tests/unit/requirements.txt ;;
+        --with-molecule) ensure_venv "$VENV_MOLECULE" "$(find_python 3.13)" requirements.txt requirements-molecule.txt ;;
+        *) die "unknown option $option (--with-219, --with-molecule)" ;;
+    esac
+done

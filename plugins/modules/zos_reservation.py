@@ -53,8 +53,8 @@ options:
       - V(deployed) waits until the reservation O(id) (or each of O(ids)) is deployed, also while it still waits
         for payment (the explorer notices a payment made with M(threefold.grid.zos_payment) within about a
         minute). O(payment) is not used.
-      - V(renewed) makes sure the deployed reservation O(id) does not end within O(renew_before) (required):
-        when it does, the same workloads (the same sealed secrets and keys, on the same nodes) are registered
+      - V(renewed) makes sure the deployed reservation O(id) does not end within O(renew_before) (required).
+        When it does, the same workloads (the same sealed secrets and keys, on the same nodes) are registered
         again for the same length under the same name, paid with O(payment), waited for, and the old
         reservation is cancelled (first, when they share a container address, which means a short
         interruption). A reservation renewed earlier stands for the live one that replaced it, so a re-run

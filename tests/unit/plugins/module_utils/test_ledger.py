@@ -104,7 +104,7 @@ def test_failed_transactions_and_other_assets_do_not_count(horizon):
     horizon.pay(PAYER, ESCROW, "0.0100000", "5", successful=False)
     horizon.pay(PAYER, ESCROW, "0.0100000", "5")
     horizon.pay(PAYER, ESCROW, "3.0000000", "5", code="TFTA")
-    ledgers, _ = read_ledger(horizon, PAYER, [reservation(5)], {5: 100000}, [5])
+    ledgers = read_ledger(horizon, PAYER, [reservation(5)], {5: 100000}, [5])[0]
     assert ledgers[5]["paid"] == "0.0100000"
 
 
