@@ -114,7 +114,7 @@ def container_argument_spec(required: bool) -> Dict[str, Any]:
         )),
         network_connection=dict(type="dict", required=required, options=dict(
             name=dict(type="str", required=True),
-            ip_address=dict(type="str", required=True),
+            ip_address=dict(type="str"),
             public_ipv6=dict(type="bool", default=False),
         )),
         logs=dict(type="list", elements="dict", default=[], options=dict(

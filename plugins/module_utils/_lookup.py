@@ -189,6 +189,18 @@ class GridLookup:
         raise LifecycleError("%s: no live network named %r belongs to this identity; create it first "
                              "(threefold.grid.zos_network)" % (option, network_name))
 
+    def network_subnets(self, network_name: str, option: str = "network_connection.name") -> Dict[str, str]:
+        """{node id: /24} of every node the identity's live network ``network_name`` spans."""
+        subnets: Dict[str, str] = {}
+        network = self.reservations.cached(network_name, "network")
+        for reservation in [network] if network else self.reservations.live():
+            for resource in _network_resources(reservation, network_name):
+                subnets.setdefault(resource.get("node_id"), resource.get("iprange"))
+        if not subnets:
+            raise LifecycleError("%s: no live network named %r belongs to this identity; create it first "
+                                 "(threefold.grid.zos_network)" % (option, network_name))
+        return subnets
+
     def _volumes_by_id(self, reference: str, option: str) -> Tuple[int, List[Dict[str, Any]]]:
         match = GLOBAL_ID_RE.match(reference)
         rid, wid = int(match.group(1)), int(match.group(2))

@@ -334,6 +334,9 @@ def _normalise_connection(options: Mapping[str, Any], prefix: str) -> Dict[str, 
     network = options.get("network_connection") or {}
     if not network.get("name"):
         raise SpecError("%snetwork_connection.name: %r must name the network the container joins" % (prefix, network.get("name")))
+    if not str(network.get("ip_address") or "").strip():
+        raise SpecError("%snetwork_connection.ip_address is required (zos_container chooses it only with placement)"
+                        % prefix)
     return {
         "name": str(network["name"]),
         "ip_address": normalise_ipv4(network.get("ip_address"), prefix + "network_connection.ip_address"),

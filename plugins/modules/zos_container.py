@@ -39,8 +39,72 @@ options:
     description:
       - Id of the 0-OS node to run the container on. The node must have reported to the explorer in the
         last 10 minutes.
-      - Required when O(state=present).
+      - With O(state=present), O(node_id) or O(placement) is required; they are mutually exclusive.
     type: str
+  placement:
+    description:
+      - Let the module choose the node among those the container's network spans, by these constraints,
+        instead of O(node_id). Only nodes that reported within O(placement.up_within) seconds are candidates.
+      - Each constraint narrows the candidates in turn; when one leaves none, the task fails before anything is
+        signed, naming that constraint.
+      - Among the nodes left, the one with the most free cores, then memory, wins (ties by node id), and
+        O(network_connection.ip_address) defaults to the lowest free host from C(.10) up in that node's /24.
+      - The choice is stable. A deployed container keeps its node and address while they still satisfy the
+        constraints, so a re-run changes nothing.
+      - Volumes live on one node; a container that mounts volumes needs O(node_id).
+    type: dict
+    suboptions:
+      farm_id:
+        description: Only nodes of this farm.
+        type: int
+      country:
+        description: Only nodes in this country (the explorer's location).
+        type: str
+      city:
+        description: Only nodes in this city.
+        type: str
+      free_to_use:
+        description: Only free-to-use nodes (V(true)) or only paid ones (V(false)).
+        type: bool
+      min_cru:
+        description: At least this many free cores (besides what the container itself needs).
+        type: int
+      min_mru:
+        description: At least this much free memory, in GiB.
+        type: float
+      min_sru:
+        description: At least this much free SSD, in GiB.
+        type: float
+      min_hru:
+        description: At least this much free HDD, in GiB.
+        type: float
+      exclude_nodes:
+        description: Never these nodes.
+        type: list
+        elements: str
+        default: []
+      distinct_from:
+        description: Not on a node that runs one of these containers (by name), to spread replicas.
+        type: list
+        elements: str
+        default: []
+      up_within:
+        description: Seconds within which a candidate node must have reported to the explorer.
+        type: int
+        default: 600
+      attempts:
+        description: With O(replace_on_failure), how many nodes to try in all.
+        type: int
+        default: 3
+  replace_on_failure:
+    description:
+      - With O(placement), when the chosen node reports an error for the container, or the reservation ends or
+        is not deployed within O(wait_timeout), cancel that reservation (nothing was deployed, so the escrow
+        refunds what it holds), choose another node and register again, at most O(placement.attempts) times.
+      - Each attempt, with its node, reservation and error, is in RV(placement.attempts), also when the task
+        fails.
+    type: bool
+    default: false
   flist:
     description:
       - HTTP(S) URL of the flist holding the root filesystem, ending in C(.flist), for example
@@ -136,8 +200,9 @@ options:
         description:
           - IPv4 address of the container, a host of the network's /24 on this node other than C(.0), C(.1)
             (the gateway) and C(.255).
+          - Required unless O(placement) chooses the node; with O(placement) it also limits the candidates to
+            the node whose /24 holds it.
         type: str
-        required: true
       public_ipv6:
         description: Also give the container a public IPv6 address on a second interface.
         type: bool
@@ -279,6 +344,18 @@ EXAMPLES = r"""
       ip_address: 10.20.3.11
   check_mode: true
   diff: true
+
+- name: Let the module choose a node in Belgium, and another one if that node fails the container
+  threefold.grid.zos_container:
+    name: worker-2
+    flist: https://hub.grid.tf/zaibon/zaibon-ubuntu-ssh-0.0.2.flist
+    network_connection:
+      name: blog-net
+    placement:
+      country: Belgium
+      distinct_from: [worker-1]
+    replace_on_failure: true
+  register: worker
 
 - name: Remove the container
   threefold.grid.zos_container:
@@ -428,6 +505,27 @@ estimate:
       description: Per-farm amounts (C(farmer_id) holds the farm id, C(total_amount) stroops).
       type: list
       elements: dict
+placement:
+  description: With O(placement), where the container went and why.
+  returned: when O(placement) is given and O(state=present)
+  type: dict
+  contains:
+    node_id:
+      description: The node chosen (or kept).
+      type: str
+    ip_address:
+      description: The container's address on its network.
+      type: str
+      sample: 10.20.3.10
+    reason:
+      description: Why this node (kept because deployed there, or chosen among how many candidates).
+      type: str
+    attempts:
+      description:
+        - Each node tried, oldest first, with C(node_id), C(reservation_id) and C(error) (V(null) for the one that
+          worked). On failure the same list is in the task's C(failure.placement_attempts).
+      type: list
+      elements: dict
 """
 
 from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
@@ -438,6 +536,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
 from ansible_collections.threefold.grid.plugins.module_utils._adopt import adopt
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._placement import deploy_placed, placement_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec
@@ -448,7 +547,13 @@ class ContainerRunner(ResourceRunner):
     workload_list = "containers"
 
     def present(self):
-        spec, warnings = normalise_container(self.params)
+        if self.params["placement"] is not None:
+            return deploy_placed(self, self.params["placement"], self.params["replace_on_failure"])
+        return self.deploy_on(self.params)
+
+    def deploy_on(self, options):
+        """Deploy the container the options describe (their node_id and network_connection)."""
+        spec, warnings = normalise_container(options)
         life = self.lifetime()
         for warning in warnings:
             self.session.warn(warning)
@@ -478,6 +583,7 @@ def argument_spec():
     spec.update(container_argument_spec(required=False))
     spec.update(reservation_argument_spec())
     spec.update(labels_argument_spec())
+    spec.update(placement_argument_spec())
     return spec
 
 
@@ -485,8 +591,10 @@ def main():
     ZosModule(
         argument_spec(),
         identity=True,
-        required_if=[("state", "present", ("node_id", "flist", "network_connection"))],
-        mutually_exclusive=[("duration", "expires_at")],
+        required_if=[("state", "present", ("flist", "network_connection")),
+                     ("state", "present", ("node_id", "placement"), True)],
+        mutually_exclusive=[("duration", "expires_at"), ("node_id", "placement")],
+        required_by={"replace_on_failure": "placement"},
     ).run(ContainerRunner)
 
 

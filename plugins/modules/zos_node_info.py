@@ -224,69 +224,8 @@ import time
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
+from ansible_collections.threefold.grid.plugins.module_utils._nodes import CAPACITY_KEYS, describe_node, matches
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
-
-CAPACITY_KEYS = ("cru", "mru", "sru", "hru")
-
-
-def free_resources(node):
-    total = node.get("total_resources") or {}
-    reserved = node.get("reserved_resources") or {}
-    free = {}
-    for key in CAPACITY_KEYS:
-        value = (total.get(key) or 0) - (reserved.get(key) or 0)
-        free[key] = max(0, value) if key == "cru" else max(0.0, float(value))
-    return free
-
-
-def describe_node(node, farm_names, now, up_within):
-    public_config = node.get("public_config") or None
-    updated = node.get("updated") or 0
-    return {
-        "node_id": node.get("node_id"),
-        "id": node.get("id"),
-        "farm_id": node.get("farm_id"),
-        "farm_name": farm_names.get(node.get("farm_id"), ""),
-        "location": node.get("location") or {},
-        "total_resources": node.get("total_resources") or {},
-        "reserved_resources": node.get("reserved_resources") or {},
-        "used_resources": node.get("used_resources") or {},
-        "free_resources": free_resources(node),
-        "public_ipv4": (public_config or {}).get("ipv4") or None,
-        "public_ipv6": (public_config or {}).get("ipv6") or None,
-        "public_config": public_config,
-        "wg_ports": node.get("wg_ports") or [],
-        "public_key_hex": node.get("public_key_hex") or "",
-        "free_to_use": bool(node.get("free_to_use")),
-        "approved": bool(node.get("approved")),
-        "up": updated > 0 and now - updated <= up_within,
-        "updated": updated,
-        "uptime": node.get("uptime") or 0,
-        "os_version": node.get("os_version") or "",
-        "hostname": node.get("hostname") or "",
-        "created": node.get("created") or 0,
-    }
-
-
-def matches(node, params, farm_id):
-    # Location and farm are filtered by the explorer too, but not when one node is read by id.
-    if farm_id is not None and node["farm_id"] != farm_id:
-        return False
-    for key in ("country", "city"):
-        if params[key] is not None and node["location"].get(key) != params[key]:
-            return False
-    for key in CAPACITY_KEYS:
-        wanted = params["min_" + key]
-        if wanted is not None and node["free_resources"][key] < wanted:
-            return False
-    for key in ("public_ipv4", "public_ipv6"):
-        if params[key] is not None and bool(node[key]) != params[key]:
-            return False
-    for key in ("free_to_use", "up"):
-        if params[key] is not None and node[key] != params[key]:
-            return False
-    return True
-
 
 class NodeInfoRunner(Runner):
     @property

@@ -208,9 +208,8 @@ options:
             type: str
             required: true
           ip_address:
-            description: IPv4 address in the node's /24 (not C(.0), C(.1) or C(.255)).
+            description: IPv4 address in the node's /24 (not C(.0), C(.1) or C(.255)). Required.
             type: str
-            required: true
           public_ipv6:
             description: Also give the container a public IPv6 address.
             type: bool
