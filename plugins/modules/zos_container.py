@@ -536,6 +536,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
 from ansible_collections.threefold.grid.plugins.module_utils._adopt import adopt
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
+from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._placement import deploy_placed, placement_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
@@ -547,6 +548,8 @@ class ContainerRunner(ResourceRunner):
     workload_list = "containers"
 
     def present(self):
+        if self.params["replace_on_failure"] and self.params["placement"] is None:
+            raise SpecError("replace_on_failure: true needs placement, the constraints another node is chosen by")
         if self.params["placement"] is not None:
             return deploy_placed(self, self.params["placement"], self.params["replace_on_failure"])
         return self.deploy_on(self.params)
@@ -594,7 +597,6 @@ def main():
         required_if=[("state", "present", ("flist", "network_connection")),
                      ("state", "present", ("node_id", "placement"), True)],
         mutually_exclusive=[("duration", "expires_at"), ("node_id", "placement")],
-        required_by={"replace_on_failure": "placement"},
     ).run(ContainerRunner)
 
 

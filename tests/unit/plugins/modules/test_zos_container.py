@@ -75,9 +75,11 @@ def container_args(check_mode=False, diff=False):
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    def runner(explorer, check_mode=False, diff=False, **overrides):
+    def runner(explorer, check_mode=False, diff=False, drop=(), **overrides):
         args = container_args(check_mode, diff)
         args.update(overrides)
+        for option in drop:
+            del args[option]
         result = run_module(monkeypatch, capsys, zos_container.main, args, explorer)
         assert SECRET not in json.dumps(result)
         return result
@@ -191,6 +193,9 @@ def test_interactive_with_entrypoint_warns(run, explorer, monkeypatch):
     ({"volumes": [{"volume": "missing", "mountpoint": "/d"}]}, "volumes[0].volume: no live volume named 'missing'"),
     ({"node_id": OTHER_NODE, "network_connection": {"name": "net", "ip_address": "10.1.3.10"}, "volumes": []},
      "network_connection.name: network 'net' has no resource on node %s" % OTHER_NODE),
+    ({"network_connection": {"name": "net"}}, "network_connection.ip_address is required"),
+    ({"replace_on_failure": True}, "replace_on_failure: true needs placement"),
+    ({"drop": ["node_id"], "volumes": [], "placement": {"farm_id": 4}}, "before placement.farm_id=4"),
 ])
 def test_validation_fails_before_signing(run, explorer, overrides, message):
     result = run(explorer, **overrides)
@@ -276,3 +281,15 @@ def test_a_reservation_tagged_without_digests_may_have_a_changed_secret(run, exp
     explorer.reservations[3]["metadata"] = json.dumps(tag)
     result = run(explorer, check_mode=True, diff=True, secret_env={"PASSWORD": "another value"})
     assert result["diff"]["after"]["secrets"] == {"secret_env.PASSWORD": "(may have changed)"}
+
+
+def test_placement_chooses_a_node_of_the_network_and_keeps_it(run, explorer):
+    for node in explorer.nodes:
+        node["total_resources"] = {"cru": 4, "mru": 8, "sru": 100, "hru": 0}
+    placed = dict(drop=["node_id"], volumes=[], placement={"farm_id": 3}, network_connection={"name": "net"})
+    first = run(explorer, **placed)
+    assert first["changed"] and first["placement"]["node_id"] == NODE
+    assert first["container"]["ip_address"] == "10.1.3.10" and first["placement"]["attempts"][0]["error"] is None
+    again = run(explorer, **placed)
+    assert again["changed"] is False and again["placement"]["reason"].startswith("kept")
+    assert len(explorer.posted()) == 1
