@@ -18,13 +18,8 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
-from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import (
-    PROVISIONING_SECONDS,
-    Decision,
-    Outcome,
-    Plan,
-    ReservationLifecycle,
-)
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import PROVISIONING_SECONDS, ReservationLifecycle
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
     Reservation,
