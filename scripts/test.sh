@@ -40,10 +40,14 @@ stage_integration()  {
 stage_reliability()  { "$REPO_ROOT/scripts/reliability.sh" --short; }
 stage_molecule()     {
     ensure_seed_image || { log "the seed image could not be built (see above)"; return 1; }
-    local scenario="$COLL/extensions/molecule/container" tunnel
+    # Molecule finds a collection's scenarios next to its galaxy.yml, which an installed collection has not:
+    # it runs in a copy of the files git sees.
+    local tree scenario tunnel
+    tree="$(stage_tree "$build/molecule")"
+    scenario="$tree/extensions/molecule/container"
     # The tunnel molecule_create brings up is named after the scenario directory; take it down if a crash left it.
     tunnel="mol$(printf '%s' "$scenario" | sha1sum | cut -c1-8)"
-    cd "$COLL" && PATH="$VENV_MOLECULE/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$build/collections" \
+    cd "$tree" && PATH="$VENV_MOLECULE/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$build/molecule" \
         "$REPO_ROOT/scripts/with-localgrid.sh" molecule test -s container
     local status=$?
     if ip link show "$tunnel" >/dev/null 2>&1; then
