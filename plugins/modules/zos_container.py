@@ -52,6 +52,7 @@ options:
       - The choice is stable. A deployed container keeps its node and address while they still satisfy the
         constraints, so a re-run changes nothing.
       - Volumes live on one node; a container that mounts volumes needs O(node_id).
+      - Mutually exclusive with O(node_id) and O(adopt_id).
     type: dict
     suboptions:
       farm_id:
@@ -596,7 +597,7 @@ def main():
         identity=True,
         required_if=[("state", "present", ("flist", "network_connection")),
                      ("state", "present", ("node_id", "placement"), True)],
-        mutually_exclusive=[("duration", "expires_at"), ("node_id", "placement")],
+        mutually_exclusive=[("duration", "expires_at"), ("node_id", "placement"), ("adopt_id", "placement")],
     ).run(ContainerRunner)
 
 
