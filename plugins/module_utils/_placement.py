@@ -137,9 +137,10 @@ def choose(lifecycle: ReservationLifecycle, name: str, placement: Dict[str, Any]
     for what, test in checks:
         remaining = [node for node in candidates if test(node)]
         if not remaining:
+            spans = ", ".join(sorted(subnets))
             raise LifecycleError("placement: no node is left for %r: network %s spans %d node(s) (%s) and %d passed "
-                                 "the constraints before %s" % (name, network_name, len(nodes), ", ".join(sorted(subnets)),
-                                                               len(candidates), what))
+                                 "the constraints before %s" % (name, network_name, len(nodes), spans, len(candidates),
+                                                               what))
         candidates = remaining
     best = min(candidates, key=lambda node: (-node["free_resources"]["cru"], -node["free_resources"]["mru"],
                                              node["node_id"]))

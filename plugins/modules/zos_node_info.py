@@ -227,6 +227,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Expl
 from ansible_collections.threefold.grid.plugins.module_utils._nodes import CAPACITY_KEYS, describe_node, matches
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
 
+
 class NodeInfoRunner(Runner):
     @property
     def client(self):
