@@ -138,9 +138,9 @@ def choose(lifecycle: ReservationLifecycle, name: str, placement: Dict[str, Any]
         remaining = [node for node in candidates if test(node)]
         if not remaining:
             spans = ", ".join(sorted(subnets))
-            raise LifecycleError("placement: no node is left for %r: network %s spans %d node(s) (%s) and %d passed "
-                                 "the constraints before %s" % (name, network_name, len(nodes), spans, len(candidates),
-                                                               what))
+            raise LifecycleError(
+                "placement: no node is left for %r: network %s spans %d node(s) (%s) and %d passed the constraints "
+                "before %s" % (name, network_name, len(nodes), spans, len(candidates), what))
         candidates = remaining
     best = min(candidates, key=lambda node: (-node["free_resources"]["cru"], -node["free_resources"]["mru"],
                                              node["node_id"]))
