@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._spec import Secret, ip_in_node_subnet, normalise_ipv4
 from ansible_collections.threefold.grid.plugins.module_utils._subnets import parse_ip_range
-from ansible_collections.threefold.grid.plugins.module_utils._workloads import RESULT_STATE_NAMES, global_workload_id
+from ansible_collections.threefold.grid.plugins.module_utils._workloads import RESULT_STATE_NAMES, workload_report
 
 # The sizes 0-OS v0.3 knows (zos pkg/provision/primitives/kubernetes.go vmSize): vCPU, memory GiB, disk GB.
 VM_SIZES = {1: (1, 2, 50), 2: (2, 4, 100)}
@@ -207,11 +207,7 @@ def kubernetes_workload(spec: Dict[str, Any], workload_id: int, seal: Callable[[
 
 def kubernetes_result(reservation_id: int, workload_id: int, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     """The VM's id and address as the node reports them (0-OS fills them even on error)."""
-    gwid = global_workload_id(reservation_id, workload_id)
-    mine = [result for result in results if result.get("workload_id") == gwid]
-    data = (mine[0].get("data_json") if mine else None) or {}
-    if not isinstance(data, dict):
-        data = {}
+    gwid, mine, data = workload_report(reservation_id, workload_id, results)
     return {
         "workload_id": gwid,
         "vm_id": data.get("id") or None,

@@ -29,10 +29,11 @@ def check_account(address: str) -> None:
 
 
 def _ledger(session: GridSession, found: List[Reservation], everything: List[Reservation], account: str,
-            horizon_url: Optional[str]) -> Tuple[Dict[int, Dict[str, Any]], List[Dict[str, Any]]]:
+            horizon_url: Optional[str], farms: Dict[str, Any]
+            ) -> Tuple[Dict[int, Dict[str, Any]], List[Dict[str, Any]]]:
     from ansible_collections.threefold.grid.plugins.module_utils._ledger import read_ledger
     from ansible_collections.threefold.grid.plugins.module_utils._payment import horizon_at, horizon_settings
-    prices = {int(r["id"]): grid_prices(session, r, 0)[0] for r in found}
+    prices = {int(r["id"]): grid_prices(session, r, 0, farms=farms)[0] for r in found}
     try:
         horizon = horizon_at(session, horizon_settings(session, horizon_url)[0])
         return read_ledger(horizon, account, everything, prices, {int(r["id"]) for r in found})
@@ -43,10 +44,10 @@ def _ledger(session: GridSession, found: List[Reservation], everything: List[Res
 def add(session: GridSession, found: List[Reservation], views: List[Dict[str, Any]], everything: List[Reservation],
         now: int, renewal: bool, ledger_account: Optional[str], horizon_url: Optional[str]) -> List[Dict[str, Any]]:
     """Adds `renewal` and `ledger` to each view (V(null) when not asked for); returns the unmatched payments."""
-    farms: Dict[str, Any] = {}
+    farms: Dict[str, Any] = {}  # each node's farm, read once for the prices and the renewals
     ledgers, unmatched = {}, []
     if ledger_account:
-        ledgers, unmatched = _ledger(session, found, everything, ledger_account, horizon_url)
+        ledgers, unmatched = _ledger(session, found, everything, ledger_account, horizon_url, farms)
     for reservation, shown in zip(found, views):
         shown["renewal"] = renewal_view(reservation, node_farms(session, reservation, farms), now) if renewal else None
         shown["ledger"] = ledgers.get(int(reservation["id"]))

@@ -93,10 +93,12 @@ def node_farms(session: GridSession, reservation: Reservation, known: Optional[D
     return farms
 
 
-def grid_prices(session: GridSession, reservation: Reservation, *delays: int) -> List[int]:
-    """Stroops the explorer asks for `reservation` when it prices it each of `delays` seconds after its epoch."""
+def grid_prices(session: GridSession, reservation: Reservation, *delays: int,
+                farms: Optional[Dict[str, Any]] = None) -> List[int]:
+    """Stroops the explorer asks for `reservation` when it prices it each of `delays` seconds after its epoch
+    (`farms`: node_farms' cache, shared when many reservations are priced)."""
     data = data_of(reservation)
-    farms = node_farms(session, reservation)
+    farms = node_farms(session, reservation, farms)
     created = int(reservation.get("epoch") or 0)
     return [int(_pricing.estimate(data, farms, created + delay)["total_amount"]) for delay in delays]
 

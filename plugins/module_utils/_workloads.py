@@ -13,7 +13,7 @@ secret-masked form used for diffs and return values.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 WORKLOAD_TYPES = {
     "zdb": 0,
@@ -300,13 +300,18 @@ def container_from_spec(spec: Dict[str, Any], workload_id: int, seal: Callable[[
     )
 
 
-def container_result(reservation_id: int, workload: Dict[str, Any], results: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """ipv4/ipv6 and the raw result of one container workload of a registered reservation."""
-    gwid = global_workload_id(reservation_id, workload["workload_id"])
+def workload_report(reservation_id: int, workload_id: int,
+                    results: List[Dict[str, Any]]) -> Tuple[str, List[Dict[str, Any]], Dict[str, Any]]:
+    """(global workload id, the node results of that workload, the first one's ``data_json`` as a dict)."""
+    gwid = global_workload_id(reservation_id, workload_id)
     mine = [result for result in results if result.get("workload_id") == gwid]
     data = (mine[0].get("data_json") if mine else None) or {}
-    if not isinstance(data, dict):
-        data = {}
+    return gwid, mine, data if isinstance(data, dict) else {}
+
+
+def container_result(reservation_id: int, workload: Dict[str, Any], results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """ipv4/ipv6 and the raw result of one container workload of a registered reservation."""
+    gwid, mine, data = workload_report(reservation_id, workload["workload_id"], results)
     return {
         "workload_id": gwid,
         "ipv4": data.get("ipv4") or None,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._spec import VOLUME_SIZE_LIMITS, Secret
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import (
-    DISK_TYPES, RESULT_STATE_NAMES, global_workload_id,
+    DISK_TYPES, RESULT_STATE_NAMES, workload_report,
 )
 
 ZDB_MODES = {"seq": 0, "user": 1}
@@ -62,11 +62,7 @@ def zdb_workload(spec: Dict[str, Any], workload_id: int, seal: Callable[[str, st
 
 def zdb_result(reservation_id: int, workload_id: int, results: List[Dict[str, Any]]) -> Dict[str, Any]:
     """namespace, ips and port as the node reports them: ``IP`` until zos v0.3.4, ``IPs`` from v0.3.5."""
-    gwid = global_workload_id(reservation_id, workload_id)
-    mine = [result for result in results if result.get("workload_id") == gwid]
-    data = (mine[0].get("data_json") if mine else None) or {}
-    if not isinstance(data, dict):
-        data = {}
+    gwid, mine, data = workload_report(reservation_id, workload_id, results)
     ips = data.get("IPs")
     if ips is None:
         ips = [data["IP"]] if data.get("IP") else []
