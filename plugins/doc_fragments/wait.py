@@ -23,7 +23,7 @@ options:
   wait_sleep:
     description:
       - The longest pause in seconds between two polls of the explorer when O(wait=true); 0 or more.
-      - The first poll follows at once, the next after 0.2 seconds, and the pause doubles up to O(wait_sleep).
+      - The first poll follows at once, the next after 0.1 seconds, and the pause grows by half up to O(wait_sleep).
     type: int
     default: 5
 """

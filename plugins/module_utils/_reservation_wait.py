@@ -5,9 +5,11 @@
 
 """Waiting for a reservation: until its nodes run every workload, or until it is deleted.
 
-The first poll follows at once, the next ones FIRST_POLL_SECONDS later, doubling up to ``wait_sleep``: a
-node answers within one of its polls of the explorer (a fraction of a second on localgrid, 10 s on 0-OS),
-so a fixed first pause of ``wait_sleep`` mostly waits for nothing.
+The first poll follows at once, the next ones FIRST_POLL_SECONDS later, growing by POLL_BACKOFF up to
+``wait_sleep``: a node answers within one of its polls of the explorer (a fraction of a second on localgrid,
+10 s on 0-OS), so a fixed first pause of ``wait_sleep`` mostly waits for nothing. Growing by half keeps the
+poll that sees a deployment at most half the time waited so far behind it (doubling: as much again), for
+eleven reads in the first 15 s instead of seven.
 
 Failures (a node's error, a cancelled or expired reservation, a timeout) raise LifecycleError with
 the reservation's view as far as it got.
@@ -31,7 +33,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import RESULT_STATES
 
-FIRST_POLL_SECONDS = 0.2
+FIRST_POLL_SECONDS = 0.1
+POLL_BACKOFF = 1.5
 
 
 class _Verdict(Exception):
@@ -114,7 +117,7 @@ class ReservationWaiter:
         """Read the reservation until ``done``: soon at first, then backing off up to ``sleep``."""
         return wait_for(lambda: self.session.client.get_reservation(rid), done, timeout, sleep=sleep, what=what,
                         clock=self.monotonic, sleep_func=self._sleep, first_sleep=min(FIRST_POLL_SECONDS, sleep),
-                        max_sleep=sleep, backoff=2)
+                        max_sleep=sleep, backoff=POLL_BACKOFF)
 
     def _wait(self, rid: int, done: Callable[[Reservation], bool], timeout: int, sleep: int, what: str,
               escrow_information: Optional[Dict[str, Any]] = None) -> Reservation:

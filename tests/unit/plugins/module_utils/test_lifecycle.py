@@ -547,4 +547,4 @@ def test_wait_polls_soon_after_registering_then_backs_off_to_wait_sleep(explorer
     explorer.escrow = {"address": "", "asset": "", "details": []}
     explorer.script[1] = [{}] * 6 + [deployed()]
     lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=True, wait_sleep=3)
-    assert sleeps == pytest.approx([0.2, 0.4, 0.8, 1.6, 3, 3])
+    assert sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375])
