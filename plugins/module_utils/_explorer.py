@@ -150,6 +150,10 @@ class ExplorerClient:
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
         return random.uniform(ceiling / 2.0, ceiling)
 
+    def back_off(self, attempt: int) -> None:
+        """The pause before the caller's own next ``attempt`` (0, 1, ...) of a request it may repeat."""
+        self._sleep(self._backoff(attempt))
+
     def _retry_delay(self, response, attempt):
         delay = _retry_after_seconds(response.headers.get("Retry-After"))
         if delay is None:

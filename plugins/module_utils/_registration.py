@@ -23,6 +23,10 @@ from ansible_collections.threefold.grid.plugins.module_utils._session import Gri
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation, view
 
 Workloads = Mapping[str, Iterable[Dict[str, Any]]]
+REGISTER_ATTEMPTS = 3
+# Registration failures that say nothing about the request itself: no answer, or a proxy's or an overloaded
+# explorer's. A 500 is the explorer's own verdict (upstream: an escrow error) and is not tried again.
+LOST_ANSWER = frozenset([None, 429, 502, 503, 504])
 
 
 class Registrar:
@@ -71,26 +75,36 @@ class Registrar:
         }
 
     def register(self, data_reservation: Dict[str, Any], metadata: str) -> Tuple[int, Dict[str, Any]]:
-        """(reservation id, escrow information) of the newly registered reservation."""
+        """(reservation id, escrow information) of the newly registered reservation.
+
+        An answer lost on the way (no answer, 429, 502, 503, 504) is tried again, up to REGISTER_ATTEMPTS
+        times, once what that attempt may have stored is cancelled: a reservation nobody paid costs nothing to
+        cancel, and a run that converges inside the task is not left to a re-run. When the check for such a
+        reservation cannot be made, nothing is tried again (a second registration could be a duplicate).
+        """
         body = self.signed_body(data_reservation, metadata)
-        known = set(r["id"] for r in self.reservations.live())
-        try:
-            answer = self.session.client.create_reservation(body)
-        except ExplorerError as error:
-            if error.status is None or error.status >= 500:
-                self._cancel_orphans(body["json"], known)
-            raise LifecycleError.during("Failed to register the reservation", error) from None
+        for attempt in range(REGISTER_ATTEMPTS):
+            known = set(r["id"] for r in self.reservations.live())
+            try:
+                answer = self.session.client.create_reservation(body)
+                break
+            except ExplorerError as error:
+                lost = error.status in LOST_ANSWER
+                checked = self._cancel_orphans(body["json"], known) if lost or error.status >= 500 else False
+                if not (lost and checked) or attempt + 1 == REGISTER_ATTEMPTS:
+                    raise LifecycleError.during("Failed to register the reservation", error) from None
+                self.session.client.back_off(attempt)
         self.reservations.invalidate()
         rid, escrow_information = int(answer["reservation_id"]), answer.get("escrow_information") or {}
         self.escrows.remember(rid, escrow_information)  # before paying: a run killed now leaves them behind
         return rid, escrow_information
 
-    def _cancel_orphans(self, signed_json: str, known: Set[int]) -> None:
+    def _cancel_orphans(self, signed_json: str, known: Set[int]) -> bool:
         """A lost answer or an escrow error (500) can leave the new reservation stored: cancel it, best effort.
 
         Only a reservation holding exactly the text this attempt signed is this attempt's (and so never paid):
         another run's reservation with the same tag may be paid, and cancelling it would lose that payment.
-        ``known`` are the ids live before the attempt.
+        ``known`` are the ids live before the attempt. False when the check could not be made.
         """
         try:
             for reservation in self.reservations.live(refresh=True):
@@ -98,6 +112,8 @@ class Registrar:
                     self.cancel(reservation)
         except (ExplorerError, LifecycleError):
             self.session.warn("could not check whether the failed registration left a reservation behind")
+            return False
+        return True
 
     def cancel(self, reservation: Reservation) -> None:
         rid = int(reservation["id"])

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks, _spec, _workloads
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _payment_checks, _registration, _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import ReservationLifecycle
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import FakeExplorer, fake_session
@@ -511,8 +511,59 @@ def test_lost_answer_never_cancels_another_runs_reservation_with_the_same_tag(ex
     with pytest.raises(LifecycleError, match="Failed to register the reservation"):
         lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
     mine = [rid for rid in explorer.reservations if rid != 50]
-    assert [explorer.reservations[rid]["next_action"] for rid in mine] == [4]  # this run's orphan, cancelled
+    # One orphan per attempt, each cancelled before the next attempt.
+    assert [explorer.reservations[rid]["next_action"] for rid in mine] == [4] * _registration.REGISTER_ATTEMPTS
     assert explorer.reservations[50]["next_action"] == 3  # the other run's, paid and kept
+
+
+@pytest.mark.parametrize("lost", ["connection", 502, 503, 504, 429])
+def test_a_lost_registration_answer_is_tried_again_within_the_task(explorer, lost):
+    """The first answer is lost after the explorer stored the reservation (or, for 429, before): that one is
+    cancelled and the second attempt's reservation is the task's; one live reservation is left."""
+    original = explorer.handler
+    posts = []
+
+    def first_answer_lost(request):
+        if request.method == "POST" and request.url.path == "/explorer/reservations":
+            posts.append(request)
+            if len(posts) == 1:
+                if lost == 429:
+                    return httpx.Response(429, json={"error": "slow down"})
+                original(request)
+                if lost == "connection":
+                    raise httpx.ReadError("connection lost", request=request)
+                return httpx.Response(lost, text="bad gateway")
+        return original(request)
+
+    explorer.handler = first_answer_lost
+    lc = lifecycle(explorer)
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    assert result.changed is True and len(posts) == 2
+    live = [rid for rid, r in explorer.reservations.items() if r["next_action"] != 4]
+    assert live == [result.reservation["id"]]
+    cancelled = [rid for rid, r in explorer.reservations.items() if r["next_action"] == 4]
+    assert cancelled == ([] if lost == 429 else [min(explorer.reservations)])
+
+
+def test_a_registration_whose_orphan_check_fails_is_not_tried_again(explorer):
+    """Without knowing whether the lost attempt stored a reservation, a second one could be a duplicate."""
+    original = explorer.handler
+    posts = []
+
+    def lost_then_blind(request):
+        if request.method == "POST" and request.url.path == "/explorer/reservations":
+            posts.append(request)
+            original(request)
+            raise httpx.ReadError("connection lost", request=request)
+        if posts and request.method == "GET" and request.url.path == "/explorer/reservations":
+            return httpx.Response(503, text="unavailable")
+        return original(request)
+
+    explorer.handler = lost_then_blind
+    lc = lifecycle(explorer)
+    with pytest.raises(LifecycleError, match="Failed to register the reservation"):
+        lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    assert len(posts) == 1
 
 
 def test_validation_error_cancels_nothing(explorer):
