@@ -24,9 +24,10 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import Reser
 
 Workloads = Mapping[str, Iterable[Dict[str, Any]]]
 REGISTER_ATTEMPTS = 3
-# Registration failures that say nothing about the request itself: no answer, or a proxy's or an overloaded
-# explorer's. A 500 is the explorer's own verdict (upstream: an escrow error) and is not tried again.
-LOST_ANSWER = frozenset([None, 429, 502, 503, 504])
+# Registration failures worth another attempt: no answer, a proxy's or an overloaded explorer's, and a 500, which
+# upstream answers for a failed database write as well as for an escrow error that will not go away (then each
+# attempt leaves one more cancelled, never paid, reservation behind, and the task fails after the last one).
+RETRIED_FAILURES = frozenset([None, 429, 500, 502, 503, 504])
 
 
 class Registrar:
@@ -77,8 +78,8 @@ class Registrar:
     def register(self, data_reservation: Dict[str, Any], metadata: str) -> Tuple[int, Dict[str, Any]]:
         """(reservation id, escrow information) of the newly registered reservation.
 
-        An answer lost on the way (no answer, 429, 502, 503, 504) is tried again, up to REGISTER_ATTEMPTS
-        times, once what that attempt may have stored is cancelled: a reservation nobody paid costs nothing to
+        A lost answer or a server error (no answer, 429, 500, 502, 503, 504) is tried again, up to
+        REGISTER_ATTEMPTS times, once what that attempt may have stored is cancelled: a reservation nobody paid costs nothing to
         cancel, and a run that converges inside the task is not left to a re-run. When the check for such a
         reservation cannot be made, nothing is tried again (a second registration could be a duplicate).
         """
@@ -89,9 +90,9 @@ class Registrar:
                 answer = self.session.client.create_reservation(body)
                 break
             except ExplorerError as error:
-                lost = error.status in LOST_ANSWER
-                checked = self._cancel_orphans(body["json"], known) if lost or error.status >= 500 else False
-                if not (lost and checked) or attempt + 1 == REGISTER_ATTEMPTS:
+                retried = error.status in RETRIED_FAILURES
+                checked = self._cancel_orphans(body["json"], known) if retried or error.status >= 500 else False
+                if not (retried and checked) or attempt + 1 == REGISTER_ATTEMPTS:
                     raise LifecycleError.during("Failed to register the reservation", error) from None
                 self.session.client.back_off(attempt)
         self.reservations.invalidate()
