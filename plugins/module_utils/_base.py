@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import traceback
-from typing import Any, Dict, NoReturn, Type
+from typing import Any, Dict, NoReturn, Optional, Type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -82,10 +82,11 @@ class ZosModule:
     def diff_mode(self) -> bool:
         return self.module._diff
 
-    def run(self, runner_class: Type[Runner]) -> NoReturn:
-        """Run the module's Runner and exit with its result, or fail (the only failure path after the arg spec)."""
+    def run(self, runner_class: Type[Runner], params: Optional[Dict[str, Any]] = None) -> NoReturn:
+        """Run the module's Runner (on ``params`` when given, else the module's) and exit with its result, or fail
+        (the only failure path after the arg spec)."""
         try:
-            result = runner_class(self.params, self.session, self.diff_mode).run()
+            result = runner_class(self.params if params is None else params, self.session, self.diff_mode).run()
         except MissingLibraryError as error:
             self.module.fail_json(msg=missing_required_lib(error.library), exception=error.import_error)
         except GridError as error:

@@ -9,7 +9,9 @@ Used by the name index (_name_index.py) and the escrow cache (_escrow_cache.py).
 ``$TFGRID_CACHE_DIR`` (default ``$XDG_CACHE_HOME/threefold.grid``, else ``~/.cache/threefold.grid``), is
 named after its purpose, the explorer URL and the identity (tid and public key, no secret) and is created
 with mode 0600. A file that can not be read or written is treated as empty; it is replaced atomically, so
-a reader never sees half a file, but concurrent writers may overwrite each other's entries.
+a reader never sees half a file. Within one process (zos_containers works on many reservations in threads)
+``update`` serialises read-modify-write; writers in different processes may still overwrite each other's
+entries.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Any, Dict, Mapping, Optional
+import threading
+from typing import Any, Callable, Dict, Mapping, Optional
 
 CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
+_UPDATES = threading.Lock()  # one read-modify-write at a time in this process
 
 
 def cache_directory(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -66,3 +70,11 @@ class CacheFile:
                 raise
         except OSError:
             pass
+
+    def update(self, change: Callable[[Dict[str, Any]], Optional[Dict[str, Any]]]) -> None:
+        """Read the entries, let ``change`` return the new ones (None: nothing to write) and write them, with
+        no other update of this process in between (threads of one task would otherwise lose entries)."""
+        with _UPDATES:
+            entries = change(self.read())
+            if entries is not None:
+                self.write(entries)

@@ -28,12 +28,13 @@ class EscrowCache:
         """Keep what POST /reservations answered for ``reservation_id`` (nothing when it asks for nothing)."""
         if not escrow_information or not escrow_information.get("address"):
             return
-        entries = self.file.read()
-        entries[str(int(reservation_id))] = {"address": escrow_information.get("address"),
-                                             "asset": escrow_information.get("asset"),
-                                             "details": list(escrow_information.get("details") or [])}
-        newest = sorted(entries, key=lambda rid: int(rid) if rid.isdigit() else -1)[-KEPT:]
-        self.file.write(dict((rid, entries[rid]) for rid in newest))
+        def with_it(entries: Dict[str, Any]) -> Dict[str, Any]:
+            entries[str(int(reservation_id))] = {"address": escrow_information.get("address"),
+                                                 "asset": escrow_information.get("asset"),
+                                                 "details": list(escrow_information.get("details") or [])}
+            newest = sorted(entries, key=lambda rid: int(rid) if rid.isdigit() else -1)[-KEPT:]
+            return dict((rid, entries[rid]) for rid in newest)
+        self.file.update(with_it)
 
     def recall(self, reservation_id: int) -> Optional[Dict[str, Any]]:
         entry = self.file.read().get(str(int(reservation_id)))

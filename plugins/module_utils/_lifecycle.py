@@ -80,10 +80,12 @@ def shares_an_address(old_data: Dict[str, Any], new_data: Dict[str, Any]) -> boo
 
 class ReservationLifecycle(RaceHandling):
     def __init__(self, session: GridSession, clock: Callable[[], float] = time.time,
-                 monotonic: Optional[Callable[[], float]] = None, sleep: Optional[Callable[[float], None]] = None) -> None:
+                 monotonic: Optional[Callable[[], float]] = None, sleep: Optional[Callable[[float], None]] = None,
+                 reservations: Optional[Reservations] = None) -> None:
         self.session = session
         self._clock = clock
-        self.reservations = Reservations(session)
+        # zos_containers passes one Reservations to the lifecycles of all its containers (one listing serves many).
+        self.reservations = reservations if reservations is not None else Reservations(session)
         self.lookup = GridLookup(session, self.reservations, clock)
         self.registrar = Registrar(session, self.reservations)
         self.waiter = ReservationWaiter(session, monotonic, sleep)

@@ -15,6 +15,7 @@ resolve_container(spec) (all of them; volume references become ids).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -63,6 +64,13 @@ class Reservations:
         self.session = session
         self._live: Optional[List[Reservation]] = None
         self._index: Optional[NameIndex] = None
+        # Listings are numbered as they start. Threads sharing this object (zos_containers) that need a listing
+        # begun after some moment wait for one instead of each listing the identity's reservations themselves.
+        self._listings = threading.Condition()
+        self._started = 0  # listings started
+        self._done = 0  # the number of the listing _live holds
+        self._listing = False
+        self._valid_from = 1  # _live answers a live() without refresh when it is at least this listing
 
     @property
     def index(self) -> NameIndex:
@@ -71,19 +79,43 @@ class Reservations:
         return self._index
 
     def live(self, refresh: bool = False) -> List[Reservation]:
-        """Every live reservation of the identity (computed state), sorted by id."""
-        if self._live is None or refresh:
-            tid = self.session.tid
-            found = {}
-            for stored in LISTED_STORED_STATES:
-                for reservation in explorer_call("list the reservations of tid %d" % tid,
-                                                 self.session.client.list_reservations, customer_tid=tid,
-                                                 next_action=stored, page_size=MAX_PAGE_SIZE):
-                    if state_name(reservation) in LIVE_STATES:
-                        found[reservation["id"]] = reservation
-            self._live = [found[rid] for rid in sorted(found)]
-            self._index_names(self._live)
-        return self._live
+        """Every live reservation of the identity (computed state), sorted by id.
+
+        With ``refresh``, from a listing that started after this call; without, the last listing unless it was
+        invalidated since. Concurrent callers share one listing that satisfies them all.
+        """
+        with self._listings:
+            wanted = max(self._valid_from, self._started + 1) if refresh else self._valid_from
+            while self._live is None or self._done < wanted:
+                if self._listing:
+                    self._listings.wait()
+                    continue
+                self._started += 1
+                number, self._listing = self._started, True
+                try:
+                    self._listings.release()
+                    try:
+                        found = self._list()
+                    finally:
+                        self._listings.acquire()
+                finally:
+                    self._listing = False
+                    self._listings.notify_all()
+                self._live, self._done = found, number
+            return self._live
+
+    def _list(self) -> List[Reservation]:
+        tid = self.session.tid
+        found = {}
+        for stored in LISTED_STORED_STATES:
+            for reservation in explorer_call("list the reservations of tid %d" % tid,
+                                             self.session.client.list_reservations, customer_tid=tid,
+                                             next_action=stored, page_size=MAX_PAGE_SIZE):
+                if state_name(reservation) in LIVE_STATES:
+                    found[reservation["id"]] = reservation
+        live = [found[rid] for rid in sorted(found)]
+        self._index_names(live)
+        return live
 
     def _index_names(self, live: List[Reservation]) -> None:
         """Index the names that one live reservation carries (a duplicated name stays out: it needs the listing)."""
@@ -99,7 +131,9 @@ class Reservations:
         self.index.replace(dict((key, rid) for key, rid in names.items() if key not in duplicated))
 
     def invalidate(self) -> None:
-        self._live = None
+        """After a write: the next live() lists again (a listing that starts from now on)."""
+        with self._listings:
+            self._valid_from = self._started + 1
 
     def cached(self, name: str, kind: str) -> Optional[Reservation]:
         """The reservation the name index points to, read with one GET, when it is live, of this identity and

@@ -16,9 +16,13 @@ The file is a _cache_file.CacheFile (``reservation-names-<digest>.json`` in the 
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils._cache_file import CacheFile
+
+
+def _ids(entries: Dict[str, Any]) -> Dict[str, int]:
+    return dict((key, rid) for key, rid in entries.items() if isinstance(rid, int) and not isinstance(rid, bool))
 
 
 def index_key(kind: str, name: str) -> str:
@@ -34,20 +38,17 @@ class NameIndex:
         self.path = self.file.path
 
     def _read(self) -> Dict[str, int]:
-        return dict((key, rid) for key, rid in self.file.read().items() if isinstance(rid, int) and not isinstance(rid, bool))
-
-    def _write(self, names: Dict[str, int]) -> None:
-        self.file.write(names)
+        return _ids(self.file.read())
 
     def get(self, kind: str, name: str) -> Optional[int]:
         return self._read().get(index_key(kind, name))
 
     def forget(self, kind: str, name: str) -> None:
-        names = self._read()
-        if names.pop(index_key(kind, name), None) is not None:
-            self._write(names)
+        def without(entries: Dict[str, Any]) -> Optional[Dict[str, int]]:
+            names = _ids(entries)
+            return names if names.pop(index_key(kind, name), None) is not None else None
+        self.file.update(without)
 
     def replace(self, names: Dict[str, int]) -> None:
         """The whole index, from a full listing of the live reservations."""
-        if names != self._read():
-            self._write(dict(names))
+        self.file.update(lambda entries: None if names == _ids(entries) else dict(names))

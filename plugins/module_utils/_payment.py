@@ -32,6 +32,7 @@ tx_bad_seq (another payment from the wallet took the sequence number) is signed 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -68,6 +69,18 @@ SEQUENCE_ATTEMPTS = 12
 SEQUENCE_PAUSE = 0.1  # seconds
 SEQUENCE_PAUSE_MAX = 10.0
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
+
+
+_WALLET_TURNS: Dict[str, threading.Lock] = {}
+_WALLET_TURNS_LOCK = threading.Lock()
+
+
+def wallet_turn(address: str) -> threading.Lock:
+    """The lock one wallet's payments take in turn within this process, from reading its sequence number to
+    submitting: threads paying from one wallet (zos_containers) then never take each other's sequence number,
+    and only payments from other processes can meet tx_bad_seq."""
+    with _WALLET_TURNS_LOCK:
+        return _WALLET_TURNS.setdefault(address, threading.Lock())
 
 
 def _stellar():
@@ -281,32 +294,35 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
         terms = None if session.check_mode else (horizon.account(destination), horizon.fees())
         for attempt in range(SEQUENCE_ATTEMPTS):
             started = time.monotonic()
-            # The wallet's sequence number is read before what the memo holds: a payment from this wallet
-            # that the memo read misses can only apply after this read, so it makes this envelope's
-            # sequence number stale (tx_bad_seq) and the memo is read again (docs/CONCURRENCY.md).
-            payer = None if session.check_mode else horizon.account(keypair.public_key)
-            already = paid_for_memo(horizon.recent_payments(keypair.public_key, since), destination, asset, memo,
-                                    horizon.transaction)
-            if attempt == 0:
-                result["already_paid"] = stroops_to_amount(already)
-            missing = total - already
-            if missing <= 0:
-                return
-            result.update(changed=True, amount=stroops_to_amount(missing))
-            if session.check_mode or not _still_payable(session, reservation_id, result):
-                return
-            if before_submit is not None:
+            if before_submit is not None and not session.check_mode:
+                # Before the wallet's turn, not inside it: this check lists the identity's reservations, and
+                # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
                 before_submit()
-            try:
-                result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms, destination,
-                                                             asset, missing, memo)
-                return
-            except StellarError as exc:
-                # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
-                # envelope's sequence number is used up, so it can never apply. Another payment from the same
-                # wallet took it; re-read what the memo holds, then sign again with a fresh sequence.
-                if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
-                    raise
+            with wallet_turn(keypair.public_key):
+                # The wallet's sequence number is read before what the memo holds: a payment from this wallet
+                # that the memo read misses can only apply after this read, so it makes this envelope's
+                # sequence number stale (tx_bad_seq) and the memo is read again (docs/CONCURRENCY.md).
+                payer = None if session.check_mode else horizon.account(keypair.public_key)
+                already = paid_for_memo(horizon.recent_payments(keypair.public_key, since), destination, asset, memo,
+                                        horizon.transaction)
+                if attempt == 0:
+                    result["already_paid"] = stroops_to_amount(already)
+                missing = total - already
+                if missing <= 0:
+                    return
+                result.update(changed=True, amount=stroops_to_amount(missing))
+                if session.check_mode or not _still_payable(session, reservation_id, result):
+                    return
+                try:
+                    result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
+                                                                 destination, asset, missing, memo)
+                    return
+                except StellarError as exc:
+                    # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
+                    # envelope's sequence number is used up, so it can never apply. Another process's payment
+                    # from the same wallet took it; re-read what the memo holds, then sign again.
+                    if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
+                        raise
             window = max(SEQUENCE_PAUSE, time.monotonic() - started)
             horizon.sleep(min(SEQUENCE_PAUSE_MAX, window * 2 ** attempt) * random.uniform(0.0, 1.0))
     except StellarError as exc:

@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from ansible_collections.threefold.grid.plugins.module_utils import _labels, _resource_views
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import lifetime, parse_duration
 
@@ -44,10 +45,11 @@ class ResourceRunner(Runner):
     workload_list: Optional[str] = None  # the data_reservation list whose single workload the diff shows
     returns_estimate = True
 
-    def __init__(self, params: Dict[str, Any], session: GridSession, diff: bool = False) -> None:
+    def __init__(self, params: Dict[str, Any], session: GridSession, diff: bool = False,
+                 reservations: Optional[Reservations] = None) -> None:
         super(ResourceRunner, self).__init__(params, session, diff)
         self.name = params.get("name")
-        self.lifecycle = ReservationLifecycle(session)
+        self.lifecycle = ReservationLifecycle(session, reservations=reservations)
         self.wanted_labels = _labels.normalise_labels(params.get("labels"))
         self.adopted: Optional[Dict[str, Any]] = None  # an untagged reservation the deploy replaces (_adopt.py)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import random
+import threading
 import time
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
@@ -293,14 +294,17 @@ def new_http_client():
 
 
 _SHARED_CLIENTS: Dict[float, HttpClient] = {}
+_SHARED_CLIENTS_LOCK = threading.Lock()
 
 
 def shared_http_client(timeout: float) -> HttpClient:
     """One HttpClient per timeout for the task's process: a paying task talks to Horizon through several
-    Horizon objects (the checks, the payment), and each new httpx client costs an SSL context."""
-    if timeout not in _SHARED_CLIENTS:
-        _SHARED_CLIENTS[timeout] = HttpClient(timeout)
-    return _SHARED_CLIENTS[timeout]
+    Horizon objects (the checks, the payment), and each new httpx client costs an SSL context. httpx clients
+    may be shared by threads (zos_containers): their connection pool takes a lock."""
+    with _SHARED_CLIENTS_LOCK:
+        if timeout not in _SHARED_CLIENTS:
+            _SHARED_CLIENTS[timeout] = HttpClient(timeout)
+        return _SHARED_CLIENTS[timeout]
 
 
 def _body(response):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import time
 
 import httpx
@@ -62,6 +63,7 @@ class FakeExplorer:
         self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
         self.gateway_answer = "ok"  # what gateways report for their workloads: "ok" or an error message
         self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
+        self._serving = threading.Lock()  # zos_containers calls from threads; the explorer answers one at a time
 
     def client(self, **kwargs):
         """An ExplorerClient talking to this fake (no retry pauses)."""
@@ -86,6 +88,10 @@ class FakeExplorer:
         return [request.url.path for request in self.requests if request.url.path.startswith(prefix)]
 
     def handler(self, request):
+        with self._serving:
+            return self._handle(request)
+
+    def _handle(self, request):
         self.requests.append(request)
         if self.down:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
