@@ -2,9 +2,10 @@
 
 On a localgrid in stellar payment mode (fast profile, capacity x10), round by round, a fresh
 identity with its network (untimed) deploys SMALL and then another one LARGE containers with
-containers.yml, a host per container and forks=10 (how a play parallelises today), each container
-paid from one wallet and waited for. Targets: wall time LARGE / SMALL <= 1.5 (medians), and every
-container deployed and paid exactly once (the wallet's payments counted per memo on Horizon).
+fleet.yml, the layout the guide's "Large fleets" recommends: one zos_containers task that plans,
+registers and pays them in threads and waits for all of them once, each container paid from one
+wallet. Targets: wall time LARGE / SMALL <= 1.5 (medians), and every container deployed and paid
+exactly once (the wallet's payments counted per memo on Horizon).
 
 Usage: python bench/collection_fleet.py [--small 10] [--large 100] [--rounds 3] [--quick]
 """
@@ -16,7 +17,7 @@ import sys
 from harness import LocalgridProcess, Verdicts, live_nodes, timed_rounds
 from options import add_size, arguments, finish_arguments
 from payment_audit import audit
-from playbook_runs import FORKS, PlaybookRunner, network_nodes
+from playbook_runs import PlaybookRunner, network_nodes
 
 TARGET = 1.5
 CAPACITY = 10
@@ -28,7 +29,7 @@ def main(argv=None):
     add_size(parser, "large", 100, 15, "containers of the large fleet")
     args = finish_arguments(parser.parse_args(argv))
     verdicts = Verdicts()
-    verdicts.info("%d and %d containers, forks=%d, %d rounds, medians" % (args.small, args.large, FORKS, args.rounds))
+    verdicts.info("%d and %d containers, one zos_containers task, %d rounds, medians" % (args.small, args.large, args.rounds))
     with LocalgridProcess(payment="stellar", capacity_factor=CAPACITY) as lg, PlaybookRunner(lg) as runner:
         nodes = live_nodes(lg, farm=2)
         numbers = itertools.count(1)
@@ -38,7 +39,7 @@ def main(argv=None):
             identity = runner.prepare("fleet%d-%d.3bot" % (size, next(numbers)), network_nodes(nodes))
             identities.append(identity)
             expected[identity.name] = size
-            return runner.containers("containers.yml", identity, nodes, "web", list(range(size)), "forks",
+            return runner.containers("fleet.yml", identity, nodes, "web", list(range(size)), "loop",
                                      tolerate_failed_hosts=True)
 
         medians = timed_rounds(args.rounds, {size: (lambda size=size: fleet(size)) for size in (args.small, args.large)})

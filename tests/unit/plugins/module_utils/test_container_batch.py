@@ -1,0 +1,144 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What zos_containers' threads share (_container_batch.py): listings, the cache files and one wallet's payments.
+
+Each test runs real threads against the fakes, made to interleave with short pauses between requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+from ansible_collections.threefold.grid.plugins.module_utils._container_items import merged
+from ansible_collections.threefold.grid.plugins.module_utils._escrow_cache import EscrowCache
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
+from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex
+from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import EXPLORER_URL
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_escrow_recovery import (
+    TFT,
+    memo_total,
+    payment_block,
+)
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_escrow_recovery import ledger  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
+    PUBKEY,
+    TID,
+    add,
+    container,
+    data_with,
+    grid_explorer,
+    session,
+)
+
+THREADS = 8
+
+
+def together(work, count=THREADS):
+    """``work(i)`` in ``count`` threads released at once; their results in order."""
+    start = threading.Barrier(count)
+
+    def run(index):
+        start.wait()
+        return work(index)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def listings(explorer):
+    return [r for r in explorer.requests if r.method == "GET" and r.url.path.endswith("/reservations")]
+
+
+@pytest.fixture
+def slow_explorer(monkeypatch):
+    """The lifecycle tests' explorer whose listing pages take 20 ms, so that threads overlap."""
+    explorer = grid_explorer()
+    listing = explorer.list_reservations
+
+    def slow(request, body):
+        time.sleep(0.02)
+        return listing(request, body)
+    monkeypatch.setattr(explorer, "list_reservations", slow)
+    return explorer
+
+
+def test_threads_that_need_a_fresh_listing_at_once_share_one(slow_explorer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    add(slow_explorer, 1, data_with(container()), "")
+    reservations = Reservations(session(slow_explorer))
+    seen = together(lambda _index: [r["id"] for r in reservations.live(refresh=True)])
+    assert seen == [[1]] * THREADS
+    # 3 requests per listing (one per stored state); 8 threads alone would list 8 times.
+    assert len(listings(slow_explorer)) <= 2 * 3
+
+
+def test_a_refresh_sees_what_was_registered_before_it_was_asked(slow_explorer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    reservations = Reservations(session(slow_explorer))
+    assert reservations.live() == []
+    add(slow_explorer, 1, data_with(container()), "")
+    assert reservations.live() == []  # the cached listing, until a write or a refresh
+    assert [r["id"] for r in reservations.live(refresh=True)] == [1]
+    add(slow_explorer, 2, data_with(container(ip="10.1.3.11")), "")
+    reservations.invalidate()
+    assert [r["id"] for r in reservations.live()] == [1, 2]
+
+
+def test_a_failed_shared_listing_fails_its_callers_and_the_next_call_lists_again(slow_explorer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    reservations = Reservations(session(slow_explorer))
+    slow_explorer.down = True
+    with pytest.raises(Exception, match="cannot reach the explorer"):
+        reservations.live()
+    slow_explorer.down = False
+    assert reservations.live() == []
+
+
+def test_concurrent_cache_updates_keep_every_entry(tmp_path):
+    escrows = EscrowCache(EXPLORER_URL, TID, PUBKEY, directory=str(tmp_path))
+    together(lambda index: escrows.remember(100 + index, {"address": "GESCROW%d" % index, "asset": TFT,
+                                                          "details": [{"total_amount": index + 1}]}), 16)
+    assert [escrows.recall(100 + index)["address"] for index in range(16)] == ["GESCROW%d" % i for i in range(16)]
+    index = NameIndex(EXPLORER_URL, TID, PUBKEY, directory=str(tmp_path))
+    index.replace(dict(("container/web-%d" % i, i) for i in range(16)))
+    together(lambda i: index.forget("container", "web-%d" % i), 16)
+    assert all(index.get("container", "web-%d" % i) is None for i in range(16))
+
+
+def test_threads_paying_from_one_wallet_take_turns_and_pay_each_memo_once(ledger, monkeypatch):  # noqa: F811
+    explorer = grid_explorer()
+    # One request at a time, as a server answers them, with a pause between requests so that threads interleave.
+    horizon = ledger
+    serving = threading.Lock()
+    get, post = horizon.get, horizon.post
+
+    def one_at_a_time(call):
+        def request(*args, **kwargs):
+            time.sleep(0.002)
+            with serving:
+                return call(*args, **kwargs)
+        return request
+    monkeypatch.setattr(horizon, "get", one_at_a_time(get))
+    monkeypatch.setattr(horizon, "post", one_at_a_time(post))
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: horizon)
+    for rid in range(1, THREADS + 1):
+        add(explorer, rid, data_with(container(ip="10.1.3.%d" % (10 + rid))), "", next_action=2, epoch=int(time.time()))
+    escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"total_amount": 1000}]}
+    paid = together(lambda index: pay_escrow(session(explorer), index + 1, escrow, payment_block(ledger)))
+    assert all(result["changed"] and result["transaction_hash"] for result in paid)
+    assert [memo_total(ledger, str(rid)) for rid in range(1, THREADS + 1)] == [1000] * THREADS
+    # No payment took another's sequence number: one submission each, none refused with tx_bad_seq.
+    assert ledger.submissions == THREADS
+
+
+def test_defaults_merge_under_items_key_by_key():
+    defaults = {"capacity": {"cpu": 2, "memory": None}, "env": {"A": "1"}, "volumes": [{"volume": "v", "mountpoint": "/v"}],
+                "flist": "https://hub/x.flist", "entrypoint": None}
+    item = {"name": "web", "capacity": {"memory": 512, "cpu": None}, "env": {"B": "2"}, "volumes": [], "flist": None}
+    assert merged(defaults, item) == {"name": "web", "capacity": {"cpu": 2, "memory": 512}, "env": {"A": "1", "B": "2"},
+                                      "volumes": [], "flist": "https://hub/x.flist"}
