@@ -141,10 +141,11 @@ class PlaybookRunner:
         return elapsed
 
     def containers(self, playbook, identity, nodes, prefix, indexes, variant, via=None, unchanged=False,
-                   tolerate_failed_hosts=False):
-        """Run containers.yml (or noop.yml) for the containers ``indexes`` of ``identity``; returns seconds."""
+                   tolerate_failed_hosts=False, extra=None):
+        """Run containers.yml (or noop.yml, fleet.yml) for the containers ``indexes`` of ``identity``, with the
+        playbook variables ``extra`` too; returns seconds."""
         extra = dict(self.payment, bench_nodes=list(nodes), bench_network=identity.network, bench_prefix=prefix,
-                     bench_wait_sleep=1)
+                     bench_wait_sleep=1, **(extra or {}))
         if variant == "loop":
             inventory = self.inventory(["localhost"], lambda _index: {"bench_indexes": list(indexes)})
             forks = 1

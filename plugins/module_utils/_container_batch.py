@@ -15,7 +15,7 @@ with at most ``parallel`` threads:
    decision, the estimate and the payment precheck. When one fails, when two share a name or an address, or
    when the wallet cannot pay them all, the task fails with every container's error before anything is signed.
 2. apply: the containers whose plan changes something run for real with ``wait: false`` (register, settle
-   against other runs, pay); unchanged ones keep the result of their plan.
+   against other runs, pay), ``parallel`` at a time in waves; unchanged ones keep the result of their plan.
 3. wait (``wait: true``): the containers not running yet are waited for, all within one ``wait_timeout``.
 
 What the threads share: the explorer client (httpx's connection pool takes a lock), the identity (signing is a
@@ -195,7 +195,10 @@ class ContainerBatchRunner(Runner):
         self.check_total(results)
         if not self.check_mode:
             changing = [i for i in everything if results[i].get("changed")]
-            results.update(self.each(self.apply, changing))
+            # In waves of ``parallel``: a wave's registrations and their listings (G4) are over before most of its
+            # payments take the wallet's turn, instead of the next containers' listings slowing every payment.
+            for first in range(0, len(changing), self.parallel):
+                results.update(self.each(self.apply, changing[first:first + self.parallel]))
             if self.params["wait"]:
                 deadline = time.monotonic() + self.params["wait_timeout"]
                 waiting = [i for i in everything if self.needs_wait(i, results[i])]

@@ -61,7 +61,7 @@ def batch_argument_spec() -> Dict[str, Any]:
     task.update(
         containers=dict(type="list", elements="dict", required=True, options=loose),
         defaults=dict(type="dict", default={}, options=shared),
-        parallel=dict(type="int", default=10),
+        parallel=dict(type="int", default=20),
     )
     return task
 

@@ -104,6 +104,13 @@ class Reservations:
                 self._live, self._done = found, number
             return self._live
 
+    def latest(self) -> List[Reservation]:
+        """The newest listing there is, even if a write (this task's threads') came after it; a listing if none."""
+        with self._listings:
+            if self._live is not None:
+                return self._live
+        return self.live()
+
     def _list(self) -> List[Reservation]:
         tid = self.session.tid
         found = {}

@@ -49,6 +49,12 @@ from ansible_collections.threefold.grid.plugins.module_utils._payment_checks imp
     max_amount_stroops,
     warn_other_owner,
 )
+from ansible_collections.threefold.grid.plugins.module_utils._payment_history import (
+    forget_wallet,
+    paid_from,
+    wallet_payments,
+    wallet_record,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     ENDED_STATES,
@@ -299,12 +305,13 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                 # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
                 before_submit()
             with wallet_turn(keypair.public_key):
-                # The wallet's sequence number is read before what the memo holds: a payment from this wallet
-                # that the memo read misses can only apply after this read, so it makes this envelope's
-                # sequence number stale (tx_bad_seq) and the memo is read again (docs/CONCURRENCY.md).
-                payer = None if session.check_mode else horizon.account(keypair.public_key)
-                already = paid_for_memo(horizon.recent_payments(keypair.public_key, since), destination, asset, memo,
-                                        horizon.transaction)
+                # The wallet's sequence number is read (or known from this process's last payment, applied) before
+                # what the memo holds: a payment from this wallet that the memo read misses can only apply after
+                # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
+                # (docs/CONCURRENCY.md).
+                payer = None if session.check_mode else wallet_record(horizon, keypair.public_key)
+                already = paid_for_memo(wallet_payments(horizon, keypair.public_key, since), destination, asset,
+                                        memo, horizon.transaction)
                 if attempt == 0:
                     result["already_paid"] = stroops_to_amount(already)
                 missing = total - already
@@ -316,8 +323,10 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                 try:
                     result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
                                                                  destination, asset, missing, memo)
+                    paid_from(horizon, keypair.public_key, payer, asset, missing, terms[1][0])
                     return
                 except StellarError as exc:
+                    forget_wallet(horizon, keypair.public_key)
                     # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
                     # envelope's sequence number is used up, so it can never apply. Another process's payment
                     # from the same wallet took it; re-read what the memo holds, then sign again.

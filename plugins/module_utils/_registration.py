@@ -85,7 +85,10 @@ class Registrar:
         """
         body = self.signed_body(data_reservation, metadata)
         for attempt in range(REGISTER_ATTEMPTS):
-            known = set(r["id"] for r in self.reservations.live())
+            # Only a reservation with this very signed text can be an orphan of this attempt (_cancel_orphans), and
+            # another run's reservation can carry the same text only when registered within the same second with
+            # the same spec: the latest listing (the decision's, or another thread's since) tells them apart.
+            known = set(r["id"] for r in self.reservations.latest())
             try:
                 answer = self.session.client.create_reservation(body)
                 break

@@ -274,6 +274,11 @@ class HttpClient:
 
     def __init__(self, timeout):
         self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
+        # Kept for every Horizon object of the process that shares this client (see network_passphrase and
+        # _payment_history): the network a Horizon URL serves, and what _payment_history knows of the paying wallets.
+        self.passphrases: Dict[str, str] = {}
+        self.histories: Dict[Tuple[str, str], Any] = {}
+        self.accounts: Dict[Tuple[str, str], Dict[str, Any]] = {}
 
     def _send(self, method, url, **kwargs):
         try:
@@ -360,7 +365,17 @@ class Horizon:
         self.sleep(min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
 
     def network_passphrase(self) -> str:
-        """The passphrase of the Stellar network this Horizon serves, from its root document."""
+        """The passphrase of the Stellar network this Horizon serves, from its root document (read once per
+        process when the client is the shared one: a URL does not change networks during a task)."""
+        known = getattr(self.client, "passphrases", None)
+        if known is not None and self.url in known:
+            return known[self.url]
+        passphrase = self._served_passphrase()
+        if known is not None:
+            known[self.url] = passphrase
+        return passphrase
+
+    def _served_passphrase(self) -> str:
         try:
             root = self._read("reading its root document", "/")
         except StellarError as exc:
@@ -424,9 +439,22 @@ class Horizon:
             if batch is None:
                 return records
             for record in batch:
-                if _created_epoch(record) < since:
+                if created_epoch(record) < since:
                     return records
                 records.append(record)
+            if len(batch) < PAGE_LIMIT:
+                return records
+            cursor = batch[-1]["paging_token"]
+
+    def payments_after(self, address: str, cursor: str) -> List[Dict[str, Any]]:
+        """Successful payment records touching `address` after paging token `cursor`, oldest first, with their
+        transaction joined (Horizon lists them in ledger order, so these are exactly the ones added since)."""
+        records: List[Dict[str, Any]] = []
+        while True:
+            params = {"join": "transactions", "order": "asc", "limit": str(PAGE_LIMIT), "cursor": cursor}
+            page = self._read("listing the new payments of %s" % address, "/accounts/%s/payments" % address, params)
+            batch = ((page or {}).get("_embedded") or {}).get("records") or []
+            records.extend(batch)
             if len(batch) < PAGE_LIMIT:
                 return records
             cursor = batch[-1]["paging_token"]
@@ -520,7 +548,7 @@ def _failure(response, what) -> StellarError:
     return StellarError("%s while %s" % (message, what), error_code(failure), failure)
 
 
-def _created_epoch(record: Dict[str, Any]) -> float:
+def created_epoch(record: Dict[str, Any]) -> float:
     """Unix time of a Horizon record's `created_at` (ISO 8601, UTC); records without one count as new."""
     text = record.get("created_at")
     if not text:

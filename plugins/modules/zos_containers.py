@@ -171,8 +171,13 @@ options:
       - How many containers are worked on at once (threads of the task's one process). Most of a container's time is
         spent waiting for the explorer and Horizon, so more threads than cores help; the explorer and Horizon see
         up to this many requests at once.
+      - New containers are registered and paid in waves of this many. Within a wave, every registration is checked
+        against the identity's live reservations (one listing shared by the threads that need it at the same time)
+        before its payment; the fewer waves, the fewer of those listings, which on a large identity cost more than
+        the payments. For a first deployment of up to a hundred containers, as many as there are containers is
+        fastest, if the explorer takes that many requests at once.
     type: int
-    default: 10
+    default: 20
 notes:
   - "Like M(threefold.grid.zos_container) with O(threefold.grid.zos_container#module:wait=false), a container that
     replaces another (changed options) is registered and paid before its old reservation is cancelled, but the old
