@@ -60,7 +60,7 @@ def wallet_payments(horizon: Any, address: str, since: int) -> List[Dict[str, An
 
 
 def _known_accounts(horizon: Any) -> Optional[Dict[Any, Dict[str, Any]]]:
-    return getattr(horizon.client, "accounts", None)
+    return getattr(horizon.client, "wallet_records", None)
 
 
 def wallet_record(horizon: Any, address: str) -> Optional[Dict[str, Any]]:

@@ -278,7 +278,7 @@ class HttpClient:
         # _payment_history): the network a Horizon URL serves, and what _payment_history knows of the paying wallets.
         self.passphrases: Dict[str, str] = {}
         self.histories: Dict[Tuple[str, str], Any] = {}
-        self.accounts: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.wallet_records: Dict[Tuple[str, str], Dict[str, Any]] = {}
 
     def _send(self, method, url, **kwargs):
         try:

@@ -142,3 +142,46 @@ def test_defaults_merge_under_items_key_by_key():
     item = {"name": "web", "capacity": {"memory": 512, "cpu": None}, "env": {"B": "2"}, "volumes": [], "flist": None}
     assert merged(defaults, item) == {"name": "web", "capacity": {"cpu": 2, "memory": 512}, "env": {"A": "1", "B": "2"},
                                       "volumes": [], "flist": "https://hub/x.flist"}
+
+
+class OtherProcess:
+    """Another process paying from the same wallet: the same ledger, without this process's caches."""
+
+    def __init__(self, ledger):
+        self.get, self.post = ledger.get, ledger.post
+
+
+def test_a_process_reuses_its_wallet_record_and_reads_only_newer_payments(ledger, monkeypatch):  # noqa: F811
+    explorer = grid_explorer()
+    # Like the process's shared client: it keeps what does not change (_stellar.HttpClient).
+    ledger.passphrases, ledger.histories, ledger.wallet_records = {}, {}, {}
+    reads = []
+    get = ledger.get
+
+    def recording(url, params=None, **kwargs):
+        reads.append((url.rsplit("/stellar", 1)[-1], dict(params or {}).get("order")))
+        return get(url, params, **kwargs)
+    monkeypatch.setattr(ledger, "get", recording)
+    for rid in (1, 2, 3):
+        add(explorer, rid, data_with(container(ip="10.1.3.%d" % (10 + rid))), "", next_action=2, epoch=int(time.time()))
+    escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"total_amount": 1000}]}
+    wallet = "/accounts/" + ledger.payer.public_key
+    pay_escrow(session(explorer), 1, escrow, payment_block(ledger))
+    assert reads.count((wallet, None)) == 1 and reads.count((wallet + "/payments", "desc")) == 1
+    # Another process pays reservation 2: the wallet's sequence number moves on without this process knowing.
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: OtherProcess(ledger))
+    pay_escrow(session(explorer), 2, escrow, payment_block(ledger))
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: ledger)
+    del reads[:]
+    submissions = ledger.submissions
+    paid = pay_escrow(session(explorer), 3, escrow, payment_block(ledger))
+    # The kept record was stale: refused with tx_bad_seq (never applied), read again, paid once.
+    assert paid["transaction_hash"] and ledger.submissions == submissions + 2
+    assert reads.count((wallet, None)) == 1
+    # The retry read only the payments after the newest one the first attempt had read.
+    memo_reads = [read for read in reads if read[0] == wallet + "/payments"]
+    assert memo_reads == [(wallet + "/payments", "desc"), (wallet + "/payments", "asc")]
+    assert [memo_total(ledger, str(rid)) for rid in (1, 2, 3)] == [1000, 1000, 1000]
+    # Paying it again finds the memo paid in the payments read since.
+    assert pay_escrow(session(explorer), 3, escrow, payment_block(ledger))["changed"] is False
+    assert memo_total(ledger, "3") == 1000
