@@ -28,6 +28,7 @@ class EscrowCache:
         """Keep what POST /reservations answered for ``reservation_id`` (nothing when it asks for nothing)."""
         if not escrow_information or not escrow_information.get("address"):
             return
+
         def with_it(entries: Dict[str, Any]) -> Dict[str, Any]:
             entries[str(int(reservation_id))] = {"address": escrow_information.get("address"),
                                                  "asset": escrow_information.get("asset"),
