@@ -24,7 +24,8 @@ description:
     C(zos_reservation_id), C(zos_workload_id) (the grid-wide C(<reservation id>-<workload id>)), C(zos_flist),
     C(zos_capacity) (C(cpu), C(memory) in MiB, C(disk_size) in MiB, C(disk_type)), C(zos_expires_at) (Unix time
     at which the reservation ends), C(zos_network), C(zos_ipv4), C(zos_ipv6), C(zos_state), C(zos_labels) (the
-    labels given to M(threefold.grid.zos_container), a dict) and, for a container the node refused, C(zos_error).
+    labels given to M(threefold.grid.zos_container), or to M(threefold.grid.zos_kubernetes) for each VM of the
+    cluster, a dict) and, for a container the node refused, C(zos_error).
     C(zos_kind) is V(container) or V(kubernetes). A VM has no C(zos_flist) and no C(zos_ipv6); its C(zos_capacity)
     is that of its size, and it also gets C(zos_kubernetes_cluster) (the cluster's name, V(null) for a VM not
     deployed by M(threefold.grid.zos_kubernetes)), C(zos_kubernetes_role) (V(master) or V(worker)),
@@ -138,8 +139,8 @@ options:
     default: []
   labels:
     description:
-      - Only list containers carrying every one of these labels with these values (for example V(app=web)).
-      - A container whose labels are sealed and can not be opened (no seed configured) matches no label filter.
+      - Only list containers and VMs carrying every one of these labels with these values (for example V(app=web)).
+      - A host whose labels are sealed and can not be opened (no seed configured) matches no label filter.
     type: dict
     default: {}
 notes:

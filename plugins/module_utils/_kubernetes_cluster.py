@@ -11,12 +11,17 @@ has its own reservation, tagged ``{name: <cluster>, kind: kubernetes_master}`` o
 own: an unchanged member is left alone, a changed one replaced, a new worker registered, a worker no longer
 listed cancelled. What every worker carries of the master (its address, the cluster secret, the SSH keys) is
 part of the worker's fingerprint, so changing those replaces the workers too.
+
+The cluster's labels are written into the tag of every VM (its reservation is the unit the inventory and the
+explorer see), and, as for every resource, they are not part of the fingerprint: a label change alone keeps
+every VM and warns; a VM registered again for another reason (a new worker, a replaced one) gets the new labels.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.threefold.grid.plugins.module_utils import _labels
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
@@ -85,12 +90,15 @@ class ClusterRunner(ResourceRunner):
                  "ip_address": source["ip_address"], "action": action, "results": [],
                  "replaced": list(replaced or []), "payment": payment}
         shown.update((key, None) for key in MEMBER_FIELDS)
+        shown.update(labels=None, labels_sealed=False)
         if reservation is not None:
             result = kubernetes_result(reservation["id"], vm.get("workload_id", WORKLOAD_ID), reservation["results"])
             shown.update(reservation_id=reservation["id"], workload_id=result["workload_id"], vm_id=result["vm_id"],
                          results=result["results"])
             for key in ("state", "workload_state", "expires_at", "escrow", "error"):
                 shown[key] = reservation.get(key)
+            shown.update(labels=_labels.stored_labels(reservation, self.session.identity),
+                         labels_sealed=bool(reservation.get("sealed_labels")))
         return shown
 
     def cluster_view(self) -> Optional[Dict[str, Any]]:
@@ -125,6 +133,9 @@ class ClusterRunner(ResourceRunner):
                         for name, reservation in live.items())
         assign_addresses(cluster["members"], self.subnets, taken, previous)
         master_ip = cluster["members"][0]["ip_address"]
+        # Every VM's tag is checked against the metadata limit before the first one is signed.
+        tag_fields = dict((member["member"], self.tag_fields(*self.tag(member["member"], self.name)))
+                          for member in cluster["members"])
 
         outcomes: List[Outcome] = []
         diff: Dict[str, Any] = {"before": {"workers": {}}, "after": {"workers": {}}}
@@ -134,7 +145,7 @@ class ClusterRunner(ResourceRunner):
             self._diff_into(diff, name, outcome.diff)
         for member in cluster["members"]:
             spec = member_spec(cluster, member, master_ip)
-            outcome = self._member_present(member, spec, life, currencies)
+            outcome = self._member_present(member, spec, life, currencies, tag_fields[member["member"]])
             outcomes.append(outcome)
             self._diff_into(diff, member["member"], outcome.diff)
         result = {self.kind: self.cluster_view(), "changed": any(o.changed for o in outcomes),
@@ -162,7 +173,8 @@ class ClusterRunner(ResourceRunner):
                                                                         "network_name")
         return self.params["currencies"] or (["FreeTFT"] if free else ["TFT"])
 
-    def _member_present(self, member: Dict[str, Any], spec: Dict[str, Any], life, currencies) -> Outcome:
+    def _member_present(self, member: Dict[str, Any], spec: Dict[str, Any], life, currencies,
+                        tag_fields: Dict[str, Any]) -> Outcome:
         name, kind = self.tag(member["member"], self.name)
 
         def workloads():
@@ -172,7 +184,8 @@ class ClusterRunner(ResourceRunner):
         try:
             outcome = self.lifecycle.ensure_present(
                 name, kind, workloads, spec, reservation_lifetime, currencies=currencies,
-                payment=self.params["payment"], renew_before=renew_before, **self.wait_options())
+                payment=self.params["payment"], renew_before=renew_before, tag_fields=tag_fields,
+                **self.wait_options())
         except LifecycleError as error:
             self._record(member, self.member_view(member["member"], member["role"], error.reservation, member,
                                                   "failed", payment=error.payment))
@@ -180,6 +193,7 @@ class ClusterRunner(ResourceRunner):
             if error.failure is None and error.reservation and error.reservation.get("error"):
                 error.failure = dict(error.reservation["error"], member=member["member"])
             raise
+        self.warn_stale_labels(outcome)
         self._record(member, self.member_view(member["member"], member["role"], outcome.reservation, member,
                                               outcome.action, outcome.replaced, outcome.payment))
         return outcome

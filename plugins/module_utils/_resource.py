@@ -99,10 +99,11 @@ class ResourceRunner(Runner):
         return (lifetime(self.params["duration"], self.params["expires_at"]),
                 parse_duration(renew_before, "renew_before") if renew_before else None)
 
-    def tag_fields(self) -> Dict[str, Any]:
-        """The labels as the metadata tag carries them; fails before anything is signed when they do not fit."""
+    def tag_fields(self, name: Optional[str] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+        """The labels as the metadata tag of ``name`` (the module's own by default) carries them; fails before
+        anything is signed when they do not fit."""
         fields = _labels.tag_fields(self.wanted_labels, bool(self.params.get("seal_labels")), self.session.identity)
-        _labels.check_metadata_size(self.name, self.kind, fields)
+        _labels.check_metadata_size(name or self.name, kind or self.kind, fields)
         return fields
 
     def warn_stale_labels(self, outcome: Outcome) -> None:

@@ -22,6 +22,11 @@ description:
     O(network_name) or of the lifetime replaces B(every) VM of the cluster, and so does a change of the master's node
     or size when its address changes with it.
   - O(state=absent) cancels every VM of the cluster (workers first) and waits until the nodes deleted them.
+  - O(labels) apply to every VM of the cluster: each VM's reservation carries them in its metadata, so the
+    inventory groups the master and the workers alike. As for every resource, a label change alone keeps every
+    VM (nothing is registered or paid again) and warns; a VM registered again for another reason (a new or
+    replaced worker) gets the new labels, so the VMs of one cluster can then carry different labels until the
+    others are registered again (RV(kubernetes.master.labels), RV(kubernetes.workers[].labels)).
 author:
   - threefold.grid developers (@threefold-grid)
 options:
@@ -115,6 +120,7 @@ options:
     elements: str
     choices: [TFT, TFTA, FreeTFT]
 extends_documentation_fragment:
+  - threefold.grid.labels
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
@@ -164,6 +170,9 @@ EXAMPLES = r"""
       - name: w2
         node_id: 8zGJKrq4kuTnKEfv6PTg8VMgmUnCDhA8ir5gBmYzbCaQ
         size: 2
+    labels:
+      app: k3s
+      env: prod
     duration: 30d
     payment:
       stellar_secret: "{{ vault_stellar_secret }}"
@@ -291,6 +300,16 @@ kubernetes:
         payment:
           description: The payment made by this run for this VM, or V(null).
           type: dict
+        labels:
+          description:
+            - The labels the VM's reservation carries (O(labels) when this run registered it); V(null) when they
+              are sealed with another identity's key, or for a VM not registered yet.
+          type: dict
+          sample: {"app": "k3s"}
+        labels_sealed:
+          description: Whether the VM's labels are sealed in its metadata (O(seal_labels)).
+          type: bool
+          sample: false
     removed:
       description: Workers no longer listed in O(workers) whose VM this run cancelled (C(name), C(reservation_id), C(state)).
       type: list
@@ -316,7 +335,7 @@ failure:
            "category": "kubernetes", "message": "failed to reserve filesystem for vm: no space left on device"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._kubernetes_cluster import ClusterRunner
 
@@ -339,6 +358,7 @@ def argument_spec():
         currencies=dict(type="list", elements="str", choices=["TFT", "TFTA", "FreeTFT"]),
     )
     spec.update(reservation_argument_spec())
+    spec.update(labels_argument_spec())
     return spec
 
 

@@ -5,8 +5,9 @@
 
 """Kubernetes VMs of an identity's reservations, as flat records for the threefold.grid.zos inventory.
 
-The records have the keys of the container records (_zos_containers.py) plus the cluster, the role and the
-size; the cluster secret is sealed for the node and left out.
+The records have the keys of the container records (_zos_containers.py), labels included (zos_kubernetes puts
+the cluster's labels in every VM's tag), plus the cluster, the role and the size; the cluster secret is sealed
+for the node and left out.
 """
 
 from __future__ import annotations
@@ -83,5 +84,8 @@ def kubernetes_records(reservations):
                 "role": "worker" if vm.get("master_ips") else MASTER,
                 "size": vm.get("size"),
                 "master_ips": list(vm.get("master_ips") or []),
+                # Sealed labels stay sealed here (records are cached); the plugin opens them when it has the seed.
+                "labels": tag.get("labels") or {},
+                "sealed_labels": tag.get("sealed_labels"),
             })
     return records

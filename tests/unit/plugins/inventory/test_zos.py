@@ -470,6 +470,26 @@ def test_sealed_labels_are_opened_with_the_configured_seed(tmp_path, explorer):
     assert hostvars(inventory, "vault")["zos_labels"] == {"app": "shop", "env": "prod"}
 
 
+def test_kubernetes_vms_are_grouped_by_their_labels_sealed_or_not(tmp_path, explorer):
+    """zos_kubernetes writes the cluster's labels into every VM's tag: each VM joins the label groups."""
+    from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+    sealed = Identity.from_seed_hex(SEED).seal_for_self(json.dumps({"app": "k3s"}))
+    for rid, name, kind, fields, ips in [(60, "k8s-b", "kubernetes_master", {"labels": {"app": "k3s"}}, []),
+                                         (61, "k8s-b/w1", "kubernetes_worker", {"sealed_labels": sealed},
+                                          ["10.5.1.1"])]:
+        item = reservation(rid, [], metadata=json.dumps({"ansible": dict(fields, name=name, kind=kind, fp="0" * 64)}),
+                           results=[vm_ok(rid, 1, "10.5.1.%d" % (rid - 50))])
+        item["data_reservation"]["kubernetes"] = [vm(1, "node-a", 1, ips)]
+        explorer.reservations[rid] = item
+    keyed = [{"key": "zos_labels", "prefix": "label"}]
+    plain = run(tmp_path, keyed_groups=keyed)
+    assert group_hosts(plain, "label_app_k3s") == ["k8s-b-master"]
+    assert hostvars(plain, "k8s-b-w1")["zos_labels"] == {} and hostvars(plain, "k8s-b-w1")["zos_labels_sealed"]
+    opened = run(tmp_path, identity_seed=SEED, keyed_groups=keyed, labels={"app": "k3s"})
+    assert group_hosts(opened, "label_app_k3s") == ["k8s-b-master", "k8s-b-w1"]
+    assert group_hosts(opened, "zos") == ["k8s-b-master", "k8s-b-w1"]
+
+
 def test_a_bad_label_filter_fails_clearly(tmp_path, explorer):
     with pytest.raises(AnsibleParserError, match="threefold.grid.zos: labels: the value of app is a list"):
         run(tmp_path, labels={"app": ["x"]})

@@ -8,10 +8,12 @@ import time
 
 import nacl.public
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.threefold.grid.plugins.module_utils import _reservation_wait
 from ansible_collections.threefold.grid.plugins.modules import zos_kubernetes
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import (
+    IDENTITY,
     KEY_2,
     PUBLIC_1,
     PUBLIC_2,
@@ -149,3 +151,61 @@ def test_absent_cancels_workers_then_master(k8s, explorer):
                                     first["kubernetes"]["master"]["reservation_id"]]
     again = k8s({"name": "k8s", "state": "absent"})
     assert again["changed"] is False and again["kubernetes"] is None
+
+
+def tags(explorer):
+    """{reservation name: metadata tag} of the live kubernetes reservations."""
+    found = {}
+    for reservation in explorer.reservations.values():
+        tag = json.loads(reservation["metadata"] or "{}").get("ansible") or {}
+        if tag.get("kind", "").startswith("kubernetes") and reservation["next_action"] == explorer.DEPLOY:
+            found[tag["name"]] = tag
+    return found
+
+
+def test_labels_go_on_every_vm_and_come_back_per_vm(k8s, explorer):
+    result = k8s(cluster(labels={"app": "k3s", "tier": 2}))
+    assert [tag.get("labels") for tag in tags(explorer).values()] == [{"app": "k3s", "tier": "2"}] * 2
+    for vm in [result["kubernetes"]["master"]] + result["kubernetes"]["workers"]:
+        assert (vm["labels"], vm["labels_sealed"]) == ({"app": "k3s", "tier": "2"}, False)
+
+
+def test_sealed_labels_are_ciphertext_on_every_vm(k8s, explorer):
+    result = k8s(cluster(labels={"app": "k3s"}, seal_labels=True))
+    found = tags(explorer)
+    assert sorted(found) == ["k8s", "k8s/w1"]
+    for tag in found.values():
+        assert "labels" not in tag and json.loads(IDENTITY.open_sealed(tag["sealed_labels"])) == {"app": "k3s"}
+    assert result["kubernetes"]["workers"][0]["labels"] == {"app": "k3s"}
+    assert result["kubernetes"]["workers"][0]["labels_sealed"] is True
+
+
+def test_a_label_change_alone_keeps_every_vm_and_warns_per_vm(k8s, explorer, monkeypatch):
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: warned.append(text))
+    first = k8s(cluster(labels={"app": "k3s"}))
+    posted = len(explorer.posted())
+    again = k8s(cluster(labels={"app": "other"}))
+    assert again["changed"] is False and len(explorer.posted()) == posted and explorer.cancelled() == []
+    assert again["kubernetes"]["master"]["reservation_id"] == first["kubernetes"]["master"]["reservation_id"]
+    assert again["kubernetes"]["master"]["labels"] == {"app": "k3s"}
+    assert len(warned) == 2 and all("keeps the labels it was registered with ({'app': 'k3s'})" in w for w in warned)
+    # A worker added now is registered with the new labels; the kept VMs keep theirs.
+    added = k8s(cluster(workers=[{"name": "w1", "node_id": NODE_2}, {"name": "w2", "node_id": NODE_1}],
+                        labels={"app": "other"}))
+    assert [w["labels"] for w in added["kubernetes"]["workers"]] == [{"app": "k3s"}, {"app": "other"}]
+
+
+def test_labels_over_the_metadata_limit_of_a_worker_fail_before_signing(k8s, explorer):
+    # The worker's tag names it <cluster>/<worker>: the longest tag is checked before the master is signed.
+    labels = dict(("k%d" % index, "v" * 60) for index in range(12))
+    result = k8s(cluster(workers=[{"name": "w" * 100, "node_id": NODE_2}], labels=labels))
+    assert result["failed"] and explorer.writes() == []
+    assert result["msg"].startswith("labels: the reservation metadata would be ")
+    assert "over the explorer's limit of 1024 bytes" in result["msg"]
+
+
+def test_bad_label_values_are_refused_before_signing(k8s, explorer):
+    result = k8s(cluster(labels={"app": ["web"]}))
+    assert result["failed"] and result["msg"].startswith("labels: the value of app is a list")
+    assert explorer.writes() == []
