@@ -83,6 +83,11 @@ def reservation_argument_spec() -> Dict[str, Any]:
     return spec
 
 
+def ledger_argument_spec() -> Dict[str, Any]:
+    """ledger and ledger_account of the resource modules (doc fragment threefold.grid.ledger, _money_views.py)."""
+    return dict(ledger=dict(type="bool", default=False), ledger_account=dict(type="str"))
+
+
 def labels_argument_spec() -> Dict[str, Any]:
     """labels and seal_labels of every resource module (doc fragment threefold.grid.labels, _labels.py)."""
     return dict(labels=dict(type="dict"), seal_labels=dict(type="bool", default=False))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    labels_argument_spec,
+    ledger_argument_spec,
+    reservation_argument_spec,
+)
 
 
 def gateway_argument_spec(**options: Dict[str, Any]) -> Dict[str, Any]:
-    """name, state, gateway_id, currencies, the module's own ``options``, the reservation options and labels."""
+    """name, state, gateway_id, currencies, the module's own ``options``, the reservation options, labels and ledger."""
     spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -23,6 +27,7 @@ def gateway_argument_spec(**options: Dict[str, Any]) -> Dict[str, Any]:
     spec.update(options)
     spec.update(reservation_argument_spec())
     spec.update(labels_argument_spec())
+    spec.update(ledger_argument_spec())
     return spec
 
 

@@ -109,6 +109,10 @@ class ClusterRunner(ResourceRunner):
                 "master_ip": (master or {}).get("ip_address"), "workers": workers,
                 "worker_ips": [worker["ip_address"] for worker in workers], "removed": self.shown["removed"]}
 
+    def ledger_views(self, result: Dict[str, Any]) -> List[Dict[str, Any]]:
+        cluster = result.get(self.kind) or {}
+        return [member for member in [cluster.get("master")] + list(cluster.get("workers") or []) if member]
+
     def failure_returns(self, error: LifecycleError) -> Dict[str, Any]:
         return {self.kind: self.cluster_view()}
 

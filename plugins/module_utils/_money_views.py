@@ -3,7 +3,8 @@
 
 # This module_utils file is private to the threefold.grid collection and may change at any time.
 
-"""The money side of reservation views: the renewal price and the ledger (zos_reservation_info).
+"""The money side of reservation views: the renewal price (zos_reservation_info) and the ledger
+(zos_reservation_info ``ledger_account``, the resource modules' ``ledger`` option).
 
 stellar-sdk is loaded only when a ledger is asked for.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import CodedError, GridError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import grid_prices, node_farms
 from ansible_collections.threefold.grid.plugins.module_utils._renewal import renewal_view
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
@@ -26,6 +28,43 @@ def check_account(address: str) -> None:
     if not is_account_address(address):
         raise CodedError("ledger_account %r is not a Stellar account address (G..., 56 characters)" % address,
                          "invalid_ledger_account")
+
+
+def ledger_payer(params: Dict[str, Any]) -> Optional[str]:
+    """The account a resource module reads the ledger of (``ledger``/``ledger_account``, doc fragment
+    threefold.grid.ledger), checked before anything is signed; None when no ledger is asked for."""
+    account = params.get("ledger_account")
+    if not account and params.get("ledger"):
+        secret = (params.get("payment") or {}).get("stellar_secret")
+        if not secret:
+            raise CodedError("ledger: no account to read the ledger of: set ledger_account to the address that pays "
+                             "this identity's reservations, or give the payment block (its wallet is the default)",
+                             "invalid_ledger_account")
+        from ansible_collections.threefold.grid.plugins.module_utils._payment import require_stellar
+        require_stellar()
+        from ansible_collections.threefold.grid.plugins.module_utils._stellar import keypair_from_secret
+        try:
+            return keypair_from_secret(secret).public_key
+        except StellarError as exc:
+            raise CodedError("ledger: the payment block's %s" % exc.msg, "invalid_ledger_account") from None
+    if account:
+        check_account(account)
+    return account or None
+
+
+def identity_reservations(session: GridSession) -> List[Reservation]:
+    """Every reservation of the session's identity (the ledger tells an unknown memo from a listed one)."""
+    tid = session.tid
+    return explorer_call("list the reservations of tid %d" % tid, session.client.list_reservations, customer_tid=tid)
+
+
+def reservation_ledgers(session: GridSession, reservation_ids: List[int], account: str, horizon_url: Optional[str]
+                        ) -> Tuple[Dict[int, Dict[str, Any]], List[Dict[str, Any]]]:
+    """The ledger of each of ``reservation_ids`` and the identity's unmatched payments (a resource module's)."""
+    everything = sorted(identity_reservations(session), key=lambda r: r.get("id") or 0)
+    wanted = set(reservation_ids)
+    found = [r for r in everything if int(r["id"]) in wanted]
+    return _ledger(session, found, everything, account, horizon_url, {})
 
 
 def _ledger(session: GridSession, found: List[Reservation], everything: List[Reservation], account: str,

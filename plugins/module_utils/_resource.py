@@ -28,9 +28,9 @@ far as it is known (``returns``), which ZosModule puts next to ``msg`` and ``fai
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ansible_collections.threefold.grid.plugins.module_utils import _labels, _resource_views
+from ansible_collections.threefold.grid.plugins.module_utils import _labels, _money_views, _resource_views
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
@@ -163,10 +163,30 @@ class ResourceRunner(Runner):
             shown["secrets"] = described["secrets"]
         return shown
 
+    def ledger_views(self, result: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """The returned resources whose reservation the ``ledger`` option reports on."""
+        shown = result.get(self.kind)
+        return [shown] if shown else []
+
+    def add_ledger(self, result: Dict[str, Any], payer: str) -> None:
+        """Each returned reservation's ``ledger`` and the identity's ``unmatched_payments`` (_ledger.py)."""
+        views = self.ledger_views(result)
+        ids = [shown["reservation_id"] for shown in views if shown.get("reservation_id") is not None]
+        horizon_url = (self.params.get("payment") or {}).get("horizon_url")
+        ledgers, unmatched = _money_views.reservation_ledgers(self.session, ids, payer, horizon_url)
+        for shown in views:
+            shown["ledger"] = ledgers.get(shown.get("reservation_id"))
+        result["unmatched_payments"] = unmatched
+
     def run(self) -> Dict[str, Any]:
+        # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
+        payer = _money_views.ledger_payer(self.params)
         try:
             # The state option's choices name the methods.
-            return getattr(self, self.params["state"])()
+            result = getattr(self, self.params["state"])()
         except LifecycleError as error:
             error.returns = self.failure_returns(error)
             raise
+        if payer:
+            self.add_ledger(result, payer)
+        return result

@@ -258,6 +258,7 @@ notes:
   - Two live reservations with the same O(name) make the module fail and list both ids.
   - The reservation is given a provisioning deadline of 15 minutes, or O(wait_timeout) plus a minute when longer.
 extends_documentation_fragment:
+  - threefold.grid.ledger
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
@@ -460,6 +461,13 @@ container:
           with another identity's key.
       type: dict
       sample: {"app": "web"}
+    ledger:
+      description:
+        - With O(ledger), what the Stellar ledger holds for the memo of the reservation: C(escrow), C(asset), C(paid),
+          C(refunded), C(paid_out), C(held) and C(movements), as in M(threefold.grid.zos_reservation_info).
+        - V(null) for a reservation not registered yet (check mode) or not paid from the ledger's account.
+      returned: when O(ledger) or O(ledger_account) is set
+      type: dict
     labels_sealed:
       description: Whether the labels are sealed in the metadata (O(seal_labels)).
       type: bool
@@ -472,6 +480,14 @@ container:
     payment:
       description: The payment made by this run (transaction hash, amount, asset, destination, memo), or V(null).
       type: dict
+unmatched_payments:
+  description:
+    - With O(ledger), the identity's payments to the escrow that match no reservation (C(no_reservation)), came
+      after it ended (C(paid_after_end)) or are not its price (C(underpaid), C(overpaid)), each with a C(next_step).
+    - The same list as M(threefold.grid.zos_reservation_info) returns with O(ledger_account).
+  returned: when O(ledger) or O(ledger_account) is set
+  type: list
+  elements: dict
 action:
   description: What the module did or, in check mode, would do.
   returned: always
@@ -529,6 +545,7 @@ placement:
       elements: dict
 """
 
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import ledger_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._container_runner import (
     CONTAINER_MUTUALLY_EXCLUSIVE,
@@ -539,7 +556,9 @@ from ansible_collections.threefold.grid.plugins.module_utils._container_runner i
 
 
 def main():
-    ZosModule(container_module_argument_spec(), identity=True, required_if=CONTAINER_REQUIRED_IF,
+    # Not in container_module_argument_spec: zos_containers' items take those options, and a ledger per item
+    # would read Horizon once per container.
+    ZosModule(dict(container_module_argument_spec(), **ledger_argument_spec()), identity=True, required_if=CONTAINER_REQUIRED_IF,
               mutually_exclusive=CONTAINER_MUTUALLY_EXCLUSIVE).run(ContainerRunner)
 
 

@@ -35,6 +35,7 @@ options:
         key of a tunnel that no longer exists.
     type: path
 extends_documentation_fragment:
+  - threefold.grid.ledger
   - threefold.grid.gateway
   - threefold.grid.labels
   - threefold.grid.explorer
@@ -161,6 +162,13 @@ gateway_4to6:
           with another identity's key.
       type: dict
       sample: {"app": "web"}
+    ledger:
+      description:
+        - With O(ledger), what the Stellar ledger holds for the memo of the reservation: C(escrow), C(asset), C(paid),
+          C(refunded), C(paid_out), C(held) and C(movements), as in M(threefold.grid.zos_reservation_info).
+        - V(null) for a reservation not registered yet (check mode) or not paid from the ledger's account.
+      returned: when O(ledger) or O(ledger_account) is set
+      type: dict
     labels_sealed:
       description: Whether the labels are sealed in the metadata (O(seal_labels)).
       type: bool
@@ -174,6 +182,14 @@ gateway_4to6:
       description: The payment made by this run, or V(null).
       type: dict
       sample: null
+unmatched_payments:
+  description:
+    - With O(ledger), the identity's payments to the escrow that match no reservation (C(no_reservation)), came
+      after it ended (C(paid_after_end)) or are not its price (C(underpaid), C(overpaid)), each with a C(next_step).
+    - The same list as M(threefold.grid.zos_reservation_info) returns with O(ledger_account).
+  returned: when O(ledger) or O(ledger_account) is set
+  type: list
+  elements: dict
 action:
   description: What the module did or, in check mode, would do.
   returned: always

@@ -120,6 +120,7 @@ options:
     elements: str
     choices: [TFT, TFTA, FreeTFT]
 extends_documentation_fragment:
+  - threefold.grid.ledger
   - threefold.grid.labels
   - threefold.grid.explorer
   - threefold.grid.identity
@@ -306,6 +307,13 @@ kubernetes:
               are sealed with another identity's key, or for a VM not registered yet.
           type: dict
           sample: {"app": "k3s"}
+        ledger:
+          description:
+            - With O(ledger), what the Stellar ledger holds for the memo of this VM's reservation: C(escrow), C(asset), C(paid),
+              C(refunded), C(paid_out), C(held) and C(movements), as in M(threefold.grid.zos_reservation_info).
+            - V(null) for a reservation not registered yet (check mode) or not paid from the ledger's account.
+          returned: when O(ledger) or O(ledger_account) is set
+          type: dict
         labels_sealed:
           description: Whether the VM's labels are sealed in its metadata (O(seal_labels)).
           type: bool
@@ -315,6 +323,14 @@ kubernetes:
       type: list
       elements: dict
       sample: []
+unmatched_payments:
+  description:
+    - With O(ledger), the identity's payments to the escrow that match no reservation (C(no_reservation)), came
+      after it ended (C(paid_after_end)) or are not its price (C(underpaid), C(overpaid)), each with a C(next_step).
+    - The same list as M(threefold.grid.zos_reservation_info) returns with O(ledger_account).
+  returned: when O(ledger) or O(ledger_account) is set
+  type: list
+  elements: dict
 action:
   description: C(none), C(create) (a new cluster), C(update) (some VMs registered, replaced or cancelled) or C(cancel).
   returned: always
@@ -335,7 +351,11 @@ failure:
            "category": "kubernetes", "message": "failed to reserve filesystem for vm: no space left on device"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    labels_argument_spec,
+    ledger_argument_spec,
+    reservation_argument_spec,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._kubernetes_cluster import ClusterRunner
 
@@ -359,6 +379,7 @@ def argument_spec():
     )
     spec.update(reservation_argument_spec())
     spec.update(labels_argument_spec())
+    spec.update(ledger_argument_spec())
     return spec
 
 

@@ -117,6 +117,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - threefold.grid.ledger
   - threefold.grid.explorer
   - threefold.grid.identity
   - threefold.grid.lifetime
@@ -251,6 +252,13 @@ network:
           with another identity's key.
       type: dict
       sample: {"app": "web"}
+    ledger:
+      description:
+        - With O(ledger), what the Stellar ledger holds for the memo of the reservation: C(escrow), C(asset), C(paid),
+          C(refunded), C(paid_out), C(held) and C(movements), as in M(threefold.grid.zos_reservation_info).
+        - V(null) for a reservation not registered yet (check mode) or not paid from the ledger's account.
+      returned: when O(ledger) or O(ledger_account) is set
+      type: dict
     labels_sealed:
       description: Whether the labels are sealed in the metadata (O(seal_labels)).
       type: bool
@@ -317,6 +325,14 @@ network:
           description: Whether the machine connects over IPv4.
           type: bool
           sample: true
+unmatched_payments:
+  description:
+    - With O(ledger), the identity's payments to the escrow that match no reservation (C(no_reservation)), came
+      after it ended (C(paid_after_end)) or are not its price (C(underpaid), C(overpaid)), each with a C(next_step).
+    - The same list as M(threefold.grid.zos_reservation_info) returns with O(ledger_account).
+  returned: when O(ledger) or O(ledger_account) is set
+  type: list
+  elements: dict
 action:
   description: What the module did or, in check mode, would do.
   returned: always
@@ -364,7 +380,11 @@ failure:
   sample: {"status": 400, "method": "POST", "path": "/reservations", "message": "invalid request wrong status 'delete'"}
 """
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import labels_argument_spec, reservation_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    labels_argument_spec,
+    ledger_argument_spec,
+    reservation_argument_spec,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import NetworkSpecError
 from ansible_collections.threefold.grid.plugins.module_utils._network import check_options, deployed_layout, plan_network
@@ -395,6 +415,7 @@ def argument_spec():
     )
     spec.update(reservation_argument_spec())
     spec.update(labels_argument_spec())
+    spec.update(ledger_argument_spec())
     return spec
 
 

@@ -250,7 +250,6 @@ import time
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION
-from ansible_collections.threefold.grid.plugins.module_utils._lookup import explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils import _money_views
 from ansible_collections.threefold.grid.plugins.module_utils._renewal import expires_within
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
@@ -277,16 +276,15 @@ class ReservationInfoRunner(Runner):
 
     def read(self):
         tid = self.session.tid
-        what = "list the reservations of tid %d" % tid
         # The ledger needs every reservation of the identity to tell an unknown memo from a filtered-out one.
         if self.params["id"] is None or self.params["ledger_account"]:
-            return explorer_call(what, self.session.client.list_reservations, customer_tid=tid)
+            return _money_views.identity_reservations(self.session)
         try:
             found = [self.session.client.get_reservation(self.params["id"])]
         except ExplorerNotFound:
             return []
         except ExplorerError as error:
-            raise GridError.during("Failed to " + what, error) from None
+            raise GridError.during("Failed to list the reservations of tid %d" % tid, error) from None
         return [r for r in found if int(r.get("customer_tid") or 0) == tid]
 
     def run(self):
