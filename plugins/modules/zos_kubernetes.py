@@ -308,10 +308,7 @@ kubernetes:
           type: dict
           sample: {"app": "k3s"}
         ledger:
-          description:
-            - With O(ledger), what the Stellar ledger holds for the memo of this VM's reservation: C(escrow), C(asset), C(paid),
-              C(refunded), C(paid_out), C(held) and C(movements), as in M(threefold.grid.zos_reservation_info).
-            - V(null) for a reservation not registered yet (check mode) or not paid from the ledger's account.
+          description: With O(ledger), the ledger of this VM's reservation (C(paid), C(refunded), C(paid_out), C(held) ...); V(null) before it is registered.
           returned: when O(ledger) or O(ledger_account) is set
           type: dict
         labels_sealed:
@@ -324,10 +321,7 @@ kubernetes:
       elements: dict
       sample: []
 unmatched_payments:
-  description:
-    - With O(ledger), the identity's payments to the escrow that match no reservation (C(no_reservation)), came
-      after it ended (C(paid_after_end)) or are not its price (C(underpaid), C(overpaid)), each with a C(next_step).
-    - The same list as M(threefold.grid.zos_reservation_info) returns with O(ledger_account).
+  description: With O(ledger), the identity's payments to the escrow for no reservation or not its price, each with a C(next_step).
   returned: when O(ledger) or O(ledger_account) is set
   type: list
   elements: dict
