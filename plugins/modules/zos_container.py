@@ -478,7 +478,7 @@ container:
       description: The payment made by this run (transaction hash, amount, asset, destination, memo), or V(null).
       type: dict
 unmatched_payments:
-  description: With O(ledger), the identity's payments to the escrow for no reservation or not its price, each with a C(next_step).
+  description: With O(ledger), payments to the escrow for no reservation of the identity or not the price of a returned one, with a C(next_step).
   returned: when O(ledger) or O(ledger_account) is set
   type: list
   elements: dict

@@ -218,7 +218,7 @@ zdb:
       type: dict
       sample: null
 unmatched_payments:
-  description: With O(ledger), the identity's payments to the escrow for no reservation or not its price, each with a C(next_step).
+  description: With O(ledger), payments to the escrow for no reservation of the identity or not the price of a returned one, with a C(next_step).
   returned: when O(ledger) or O(ledger_account) is set
   type: list
   elements: dict
