@@ -12,11 +12,11 @@ options:
     description:
       - Also return, for each reservation the task returns, what the Stellar ledger holds for its memo (paid,
         refunded, paid out to farmers, still held, every movement), and the payments that need a look, each with a
-        plain next step (RV(unmatched_payments)): the payer's payments to the escrow whose memo is no reservation
+        plain next step (RV(unmatched_payments)), that is the payer's payments to the escrow whose memo is no reservation
         of the identity, and a returned reservation paid short, paid too much or paid after it ended.
         M(threefold.grid.zos_reservation_info) checks the amounts of every listed reservation.
       - The payer is O(ledger_account), else the wallet of the O(payment) block.
-      - Off by default: it lists every reservation of the identity and reads the payer's and the escrow's
+      - Off by default, as it lists every reservation of the identity and reads the payer's and the escrow's
         payments from Horizon (public data, no secret sent), which costs requests on every run, an idempotent
         re-run included. The same as M(threefold.grid.zos_reservation_info) with its O(ledger_account).
       - Horizon is that of O(payment.horizon_url) (or E(TFGRID_HORIZON_URL)), else the network's own.

@@ -22,7 +22,7 @@ description:
     O(network_name) or of the lifetime replaces B(every) VM of the cluster, and so does a change of the master's node
     or size when its address changes with it.
   - O(state=absent) cancels every VM of the cluster (workers first) and waits until the nodes deleted them.
-  - O(labels) apply to every VM of the cluster: each VM's reservation carries them in its metadata, so the
+  - O(labels) apply to every VM of the cluster, as each VM's reservation carries them in its metadata, so the
     inventory groups the master and the workers alike. As for every resource, a label change alone keeps every
     VM (nothing is registered or paid again) and warns; a VM registered again for another reason (a new or
     replaced worker) gets the new labels, so the VMs of one cluster can then carry different labels until the
