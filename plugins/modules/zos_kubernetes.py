@@ -26,7 +26,7 @@ description:
     inventory groups the master and the workers alike. As for every resource, a label change alone keeps every
     VM (nothing is registered or paid again) and warns; a VM registered again for another reason (a new or
     replaced worker) gets the new labels, so the VMs of one cluster can then carry different labels until the
-    others are registered again (RV(kubernetes.master.labels), RV(kubernetes.workers[].labels)).
+    others are registered again (C(labels) of each VM in RV(kubernetes.workers), and of the master).
 author:
   - threefold.grid developers (@threefold-grid)
 options:
