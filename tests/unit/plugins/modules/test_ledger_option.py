@@ -14,6 +14,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._stellar_envelope i
 from ansible_collections.threefold.grid.plugins.modules import zos_kubernetes, zos_volume
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_ledger import FakeHorizon
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.sample_grid import PUBLIC_1, PUBLIC_2, sample_runner
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_volume import vol_args
 
 SECRET = Keypair.from_raw_seed(b"\x05" * 32).secret
 PAYER = Keypair.from_secret(SECRET).public_key
@@ -32,12 +33,6 @@ def horizon(monkeypatch):
 @pytest.fixture
 def volume(monkeypatch, capsys, explorer):
     return sample_runner(monkeypatch, capsys, zos_volume.main, explorer, wait_sleep=0)
-
-
-def vol_args(**extra):
-    args = {"name": "data", "node_id": PUBLIC_1["node_id"], "size": 10}
-    args.update(extra)
-    return args
 
 
 def test_without_the_option_horizon_is_not_read_and_nothing_is_added(volume, horizon):
