@@ -552,8 +552,8 @@ from ansible_collections.threefold.grid.plugins.module_utils._container_runner i
 def main():
     # Not in container_module_argument_spec: zos_containers' items take those options, and a ledger per item
     # would read Horizon once per container.
-    ZosModule(dict(container_module_argument_spec(), **ledger_argument_spec()), identity=True, required_if=CONTAINER_REQUIRED_IF,
-              mutually_exclusive=CONTAINER_MUTUALLY_EXCLUSIVE).run(ContainerRunner)
+    ZosModule(dict(container_module_argument_spec(), **ledger_argument_spec()), identity=True,
+              required_if=CONTAINER_REQUIRED_IF, mutually_exclusive=CONTAINER_MUTUALLY_EXCLUSIVE).run(ContainerRunner)
 
 
 if __name__ == "__main__":
