@@ -46,7 +46,8 @@ class AppState:
     runtime: object
     agents: list = dataclasses.field(default_factory=list)
     escrow_loop: EscrowLoop = None
-    wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)
+    wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)  # the node agents': new work, or the clock moved
+    escrow_wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)  # the escrow loop's: a payment, an escrow
     faults: FaultPlan = None
     started: threading.Event = dataclasses.field(default_factory=threading.Event)
 
@@ -54,8 +55,9 @@ class AppState:
 def build_state(settings):
     """Open the store and build every service; seeds the directory from the grid file."""
     store = Store(settings.state_path)
-    clock = Clock(store)
-    ledger = Ledger(store, clock)
+    wakeup, escrow_wakeup = Wakeup(), Wakeup()
+    clock = Clock(store, on_advance=(wakeup.notify, escrow_wakeup.notify))
+    ledger = Ledger(store, clock, on_change=escrow_wakeup.notify)
     grid = load_grid(settings.grid_path)
     phonebook = Phonebook(store)
     directory = Directory(store, clock, GatewayDirectory(store, clock))
@@ -63,8 +65,7 @@ def build_state(settings):
     if settings.payment_mode == "free":
         escrow = FreeEscrow()
     else:
-        escrow = StellarEscrow(store, clock, ledger, wallets, directory)
-    wakeup = Wakeup()
+        escrow = StellarEscrow(store, clock, ledger, wallets, directory, on_change=escrow_wakeup.notify)
     reservations = Reservations(store, clock, phonebook, directory, escrow, on_change=wakeup.notify)
     escrow.reservations = reservations
     seed_directory(store, grid, phonebook, directory, wallets)
@@ -72,13 +73,13 @@ def build_state(settings):
     runtime = choice.build(settings)
     return AppState(
         settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations, runtime,
-        wakeup=wakeup, faults=faults,
+        wakeup=wakeup, escrow_wakeup=escrow_wakeup, faults=faults,
     )
 
 
 def start_background(state):
     settings = state.settings
-    state.escrow_loop = EscrowLoop(state.escrow, settings.profile.escrow_scan_interval)
+    state.escrow_loop = EscrowLoop(state.escrow, state.clock, settings.profile, state.escrow_wakeup)
     state.escrow_loop.start()
     state.runtime.recover()
     for node in state.grid["nodes"]:

@@ -12,8 +12,10 @@ MAX_ADVANCE = 100 * 365 * 86400
 
 
 class Clock:
-    def __init__(self, store):
+    def __init__(self, store, on_advance=()):
         self._store = store
+        # Called after each advance: background loops sleeping until a grid time wake up and look again.
+        self._on_advance = tuple(on_advance)
 
     @property
     def offset(self):
@@ -26,4 +28,6 @@ class Clock:
         if not 0 <= seconds <= MAX_ADVANCE:  # also refuses nan
             raise ValueError("the grid clock moves forward by at most %d seconds at a time" % MAX_ADVANCE)
         self._store.set_meta("clock_offset", self.offset + float(seconds))
+        for listener in self._on_advance:
+            listener()
         return self.now()

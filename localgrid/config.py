@@ -7,21 +7,27 @@ import os
 @dataclasses.dataclass(frozen=True)
 class Profile:
     name: str
-    node_poll_interval: float  # seconds between two polls of one node (0-OS: 10 s)
-    escrow_scan_interval: float  # seconds between two escrow balance scans (explorer: 60 s)
-    node_expiry_interval: float  # seconds between two scans of a node's cache for expired workloads (0-OS: 20 s)
+    node_poll_interval: float  # seconds between two polls of one node with work (0-OS: 10 s)
+    # Seconds between two escrow scans while payments or registrations keep arriving (explorer: 60 s);
+    # an idle escrow loop sleeps until one arrives or an escrow's deadline falls due.
+    escrow_scan_interval: float
+    node_expiry_interval: float  # seconds before a failed expiry scan of a node's cache is retried
     # A node that found nothing to do polls less and less often, down to once per this many seconds;
-    # the explorer wakes it at once when it has new work (localgrid/wakeup.py).
+    # the explorer wakes it at once when it has new work or the grid clock moves (localgrid/wakeup.py).
     node_idle_poll_interval: float
+    node_retry_interval: float  # the longest pause between two failed polls (or uptime reports) of a node
+    node_uptime_interval: float  # seconds between two uptime reports (what "up" means: updated < 10 minutes ago)
+    escrow_idle_interval: float  # the longest sleep of an escrow loop with nothing to do (a failed refund's retry)
 
 
 PROFILES = {
     "fast": Profile(
-        "fast", node_poll_interval=0.2, escrow_scan_interval=0.3, node_expiry_interval=0.5, node_idle_poll_interval=2.0
+        "fast", node_poll_interval=0.2, escrow_scan_interval=0.3, node_expiry_interval=0.5,
+        node_idle_poll_interval=60.0, node_retry_interval=2.0, node_uptime_interval=60.0, escrow_idle_interval=60.0,
     ),
     "realistic": Profile(
         "realistic", node_poll_interval=10.0, escrow_scan_interval=60.0, node_expiry_interval=20.0,
-        node_idle_poll_interval=10.0,
+        node_idle_poll_interval=10.0, node_retry_interval=10.0, node_uptime_interval=300.0, escrow_idle_interval=60.0,
     ),
 }
 

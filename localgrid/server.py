@@ -1,5 +1,6 @@
 """Run a localgrid app with uvicorn on a bound socket: in a background thread (tests) or in front (CLI)."""
 
+import asyncio
 import contextlib
 import dataclasses
 import signal
@@ -37,9 +38,38 @@ class LocalgridServer(uvicorn.Server):
     """
 
     def __init__(self, config, state):
+        self._exit_requested = False
+        self._main_loop_wakeup = None  # (event loop, asyncio.Event) while main_loop runs
         super().__init__(config)
         self.state = state
         self._stopping = threading.Lock()
+
+    @property
+    def should_exit(self):
+        return self._exit_requested
+
+    @should_exit.setter
+    def should_exit(self, value):
+        # Set from other threads too (the stop helper, ServerHandle.stop): wake main_loop at once.
+        self._exit_requested = value
+        if value and self._main_loop_wakeup is not None:
+            loop, event = self._main_loop_wakeup
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(event.set)
+
+    async def main_loop(self):
+        """uvicorn's loop, ticking once a second instead of ten times (idle CPU, bench/README.md).
+
+        A tick refreshes the Date header, whose resolution is a second; an exit request ends the wait.
+        """
+        event = asyncio.Event()
+        self._main_loop_wakeup = (asyncio.get_running_loop(), event)
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000  # on_tick refreshes the Date header when counter % 10 == 0
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), 1.0)
+        self._main_loop_wakeup = None
 
     def shutdown_soon(self):
         if not self._stopping.acquire(blocking=False):

@@ -9,6 +9,7 @@ interleave (and take locks in the same order: the store's first).
 import json
 import logging
 import threading
+import time
 
 from localgrid.explorer import pricing
 from localgrid.explorer.errors import ApiError
@@ -54,12 +55,16 @@ class FreeEscrow:
     def scan(self):
         pass
 
+    def next_deadline(self):
+        return None
+
 
 class StellarEscrow:
     free = False
 
-    def __init__(self, store, clock, ledger, wallets, directory):
+    def __init__(self, store, clock, ledger, wallets, directory, on_change=None):
         self.store = store
+        self.on_change = on_change  # called after each registration: the escrow loop has a new escrow to watch
         self.clock = clock
         self.ledger = ledger
         self.wallets = wallets
@@ -91,6 +96,8 @@ class StellarEscrow:
                     data["expiration_provisioning"] or 0,
                 ),
             )
+        if self.on_change is not None:
+            self.on_change()
         return {"address": address, "asset": self.ledger.asset_string(code), "details": details}
 
     def _escrow_account(self, conn, customer_tid):
@@ -193,6 +200,14 @@ class StellarEscrow:
             except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
                 log.exception("escrow scan of reservation %d failed", reservation_id)
 
+    def next_deadline(self):
+        """The grid time at which the first open escrow misses its provisioning deadline, or None."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT MIN(expiration) AS first FROM escrow_records WHERE released = 0 AND cancelled = 0"
+            ).fetchone()
+        return row["first"]
+
     def _scan_one(self, reservation_id):
         with self.store.transaction() as conn:
             record = self._record(conn, reservation_id)
@@ -211,11 +226,21 @@ class StellarEscrow:
 
 
 class EscrowLoop:
-    """Background thread running ``escrow.scan()`` every profile.escrow_scan_interval seconds."""
+    """Background thread running ``escrow.scan()`` when there may be something to do.
 
-    def __init__(self, escrow, interval):
+    A scan runs when the ledger applied a transaction, an escrow was registered or the grid clock
+    moved (each notifies ``wakeup``), when the first open escrow's provisioning deadline passes,
+    and at least every ``profile.escrow_idle_interval`` (a refund that failed is retried then); two
+    scans are at least ``profile.escrow_scan_interval`` apart, so a burst of payments costs one scan
+    per interval, not one per payment. Idle, the loop sleeps instead of scanning nothing.
+    """
+
+    def __init__(self, escrow, clock, profile, wakeup):
         self.escrow = escrow
-        self.interval = interval
+        self.clock = clock
+        self.interval = profile.escrow_scan_interval
+        self.idle_interval = profile.escrow_idle_interval
+        self.wakeup = wakeup
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="localgrid-escrow", daemon=True)
 
@@ -223,13 +248,28 @@ class EscrowLoop:
         self._thread.start()
 
     def _run(self):
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            seen, started = self.wakeup.generation, time.monotonic()
             try:
                 self.escrow.scan()
             except Exception:  # keep scanning: one bad record must not stop payments for the others
                 log.exception("escrow scan failed")
+            self.wakeup.wait(seen, self._until_deadline())
+            self._stop.wait(max(0.0, started + self.interval - time.monotonic()))
+
+    def _until_deadline(self):
+        try:
+            deadline = self.escrow.next_deadline()
+        except Exception:
+            log.exception("escrow deadline lookup failed")
+            deadline = None
+        if deadline is None:
+            return self.idle_interval
+        # A record expires once its deadline is <= now: wake just after it.
+        return min(self.idle_interval, max(0.0, deadline - self.clock.now()) + 0.05)
 
     def stop(self):
         self._stop.set()
+        self.wakeup.notify()
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -36,8 +36,8 @@ USED_COUNTER_NAMES = {
     result.NETWORK: "network", result.VOLUME: "volume", result.ZDB: "zdb_namespace",
     result.CONTAINER: "container", result.KUBERNETES: "k8s_vm",
 }
-# Uptime is reported every this many poll intervals (0-OS reports it every few minutes).
-UPTIME_EVERY_POLLS = 30
+# A timed wake comes this long after the grid time it waits for: expiry is "strictly after".
+DUE_MARGIN = 0.05
 
 
 def zos_version(text):
@@ -84,6 +84,8 @@ class NodeAgent:
             zos_version=zos_version(node.get("zos_version")),
         )
         self._started_at = clock.now()
+        self._uptime_due = self._started_at  # grid times: report at the first tick
+        self._expiry_retry_at = 0.0  # a failed expiry scan is retried from then on
         # Notified by the explorer when it has new work; an agent of its own is only woken to stop.
         self.wakeup = wakeup or Wakeup()
         self._stop = threading.Event()
@@ -107,29 +109,49 @@ class NodeAgent:
 
     def _run(self):
         # Each tick waits first: the explorer of the same process starts listening only after
-        # the app's startup, which is where the agents are started. A poll that found nothing
-        # doubles the pause, up to the profile's idle interval; a wake-up ends any pause at once.
+        # the app's startup, which is where the agents are started. A poll that found work polls
+        # again after node_poll_interval; one that failed retries with a pause doubling up to
+        # node_retry_interval; one that found nothing doubles its pause up to the (long) idle
+        # interval, since the explorer wakes the agent when it has new work or the clock moves.
+        # The expiry scan and the uptime report wake the agent when they fall due, not every tick.
         capacity_reported = False
-        next_expiry = next_uptime = time.monotonic()
         pause = self.profile.node_poll_interval
         seen = self.wakeup.generation
         while True:
-            self.wakeup.wait(seen, pause)
+            self.wakeup.wait(seen, min(pause, self._until_due()))
             if self._stop.is_set():
                 return
             seen = self.wakeup.generation
-            now = time.monotonic()
             if not capacity_reported:
                 capacity_reported = self._guarded("capacity report", self.report_used_resources)
             handled = []
-            self._guarded("poll", lambda: handled.append(self.poll_once()))
-            busy = bool(handled and handled[0])
-            pause = self.profile.node_poll_interval if busy else min(2 * pause, self.profile.node_idle_poll_interval)
-            if now >= next_expiry:
-                self._guarded("expiry scan", self.decommission_expired)
-                next_expiry = now + self.profile.node_expiry_interval
-            if now >= next_uptime and self._guarded("uptime", self.report_uptime):
-                next_uptime = now + self.profile.node_poll_interval * UPTIME_EVERY_POLLS
+            polled = self._guarded("poll", lambda: handled.append(self.poll_once()))
+            pause = self._next_pause(pause, polled, bool(handled and handled[0]))
+            self._run_due()
+
+    def _next_pause(self, pause, polled, busy):
+        if busy:
+            return self.profile.node_poll_interval
+        ceiling = self.profile.node_idle_poll_interval if polled else self.profile.node_retry_interval
+        return min(2 * pause, ceiling)
+
+    def _until_due(self):
+        """Seconds until the expiry scan or the uptime report falls due (grid time)."""
+        due = self._uptime_due
+        next_expiry = self.state.next_expiry()
+        if next_expiry is not None:
+            due = min(due, max(next_expiry, self._expiry_retry_at))
+        return max(0.0, due - self.clock.now()) + DUE_MARGIN
+
+    def _run_due(self):
+        now = self.clock.now()
+        next_expiry = self.state.next_expiry()
+        if next_expiry is not None and next_expiry < now and now >= self._expiry_retry_at:
+            if not self._guarded("expiry scan", self.decommission_expired):
+                self._expiry_retry_at = now + self.profile.node_expiry_interval
+        if now >= self._uptime_due:
+            reported = self._guarded("uptime", self.report_uptime)
+            self._uptime_due = now + (self.profile.node_uptime_interval if reported else self.profile.node_retry_interval)
 
     def _guarded(self, what, action):
         """0-OS logs and retries on the next tick whatever the explorer throws at it."""

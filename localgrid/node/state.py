@@ -125,6 +125,14 @@ class NodeState:
             ).fetchall()
         return [_workload_row(row) for row in rows]
 
+    def next_expiry(self):
+        """The earliest ``expires_at`` of the deployed workloads, or None."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT MIN(expires_at) AS first FROM node_workloads WHERE node_id = ?", (self.node_id,)
+            ).fetchone()
+        return row["first"]
+
     def used_resources(self):
         """Capacity held by deployed workloads plus how many of each category are deployed."""
         with self.store.transaction() as conn:

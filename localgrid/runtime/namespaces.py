@@ -72,6 +72,7 @@ class NamespaceRuntime(Runtime):
         self._running = {}
         self._not_run = {}  # (node_id, gwid) -> why a deployed container does not run
         self._lock = threading.RLock()
+        self._containers_changed = threading.Condition(self._lock)  # the monitor sleeps while nothing runs
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="runtime-monitor", daemon=True)
         self._monitor.start()
@@ -129,6 +130,7 @@ class NamespaceRuntime(Runtime):
             raise StartError("error starting container: %s" % error) from None
         with self._lock:
             self._running[(spec.node_id, spec.gwid)] = running
+            self._containers_changed.notify_all()
         return "" if spec.recipe else os.path.basename(lower)
 
     def _describe(self, spec, layout):
@@ -242,7 +244,11 @@ class NamespaceRuntime(Runtime):
 
     # restarts ---------------------------------------------------------------------------------
     def _watch(self):
-        while not self._stop.wait(MONITOR_INTERVAL):
+        while True:
+            with self._lock:
+                self._containers_changed.wait_for(lambda: self._running or self._stop.is_set())
+            if self._stop.wait(MONITOR_INTERVAL):
+                return
             with self._lock:
                 for running in list(self._running.values()):
                     self._restart_if_exited(running)
@@ -292,6 +298,8 @@ class NamespaceRuntime(Runtime):
 
     def shutdown(self):
         self._stop.set()
+        with self._lock:
+            self._containers_changed.notify_all()
         self._monitor.join(timeout=5)
         with self._lock:
             running, self._running = list(self._running.values()), {}

@@ -69,9 +69,11 @@ def _savepoint(conn, name):
 
 
 class Ledger:
-    def __init__(self, store, clock):
+    def __init__(self, store, clock, on_change=None):
         self.store = store
         self.clock = clock
+        # Called after each applied transaction (the escrow loop wakes to look for payments).
+        self.on_change = on_change
         store.migrate("stellar", state.SCHEMA)
         self._ensure_genesis()
 
@@ -202,6 +204,9 @@ class Ledger:
         result_codes = {"transaction": tx_code, "operations": codes}
         history.close_ledger(conn, ledger, closed_at, int(successful), int(not successful), len(tx.ops))
         history.record_transaction(conn, tx, ledger, closed_at, fee, successful, result, result_codes, effects)
+        if self.on_change is not None:
+            # Inside the transaction: whoever it wakes reads the store only after this commit.
+            self.on_change()
         return SubmitResult(tx.hash, successful, result_codes, result)
 
     def _internal(self, source, ops, memo_text=None):
