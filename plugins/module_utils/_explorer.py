@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Union
 from urllib.parse import quote
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, body_excerpt
+from ansible_collections.threefold.grid.plugins.module_utils._tls import verify_option
 from ansible_collections.threefold.grid.plugins.module_utils._version import COLLECTION_VERSION
 
 # httpx's package init also imports its command-line client, which loads click and rich when they are
@@ -129,7 +130,7 @@ class ExplorerClient:
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            verify=validate_certs,
+            verify=verify_option(self.base_url, validate_certs),
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
