@@ -178,6 +178,15 @@ class Identity:
         """customer_signature: the UTF-8 bytes of the reservation's `json` string."""
         return self.sign(json_text)
 
+    def signed_reservation(self, reservation: Dict) -> bool:
+        """Whether this identity's key made the reservation's customer_signature (of its `json` string)."""
+        try:
+            self._signing_key.verify_key.verify(_to_bytes(reservation.get("json") or ""),
+                                                bytes.fromhex(reservation.get("customer_signature") or ""))
+        except (ValueError, TypeError, nacl.exceptions.BadSignatureError):
+            return False
+        return True
+
     def sign_reservation_action(self, reservation_id: int, json_text: str) -> str:
         """sign/provision and sign/delete: str(reservation id) immediately followed by the stored json."""
         return self.sign("%d%s" % (int(reservation_id), json_text))

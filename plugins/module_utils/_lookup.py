@@ -72,11 +72,14 @@ class Reservations:
         self._listing = False
         self._valid_from = 1  # _live answers a live() without refresh when it is at least this listing
 
+    def _index_of(self, tid: int) -> NameIndex:
+        if self._index is None or self._index.owner["tid"] != tid:
+            self._index = NameIndex(self.session.explorer_url, tid, self.session.identity.public_key_hex)
+        return self._index
+
     @property
     def index(self) -> NameIndex:
-        if self._index is None:
-            self._index = NameIndex(self.session.explorer_url, self.session.tid, self.session.identity.public_key_hex)
-        return self._index
+        return self._index_of(self.session.tid)
 
     def live(self, refresh: bool = False) -> List[Reservation]:
         """Every live reservation of the identity (computed state), sorted by id.
@@ -145,8 +148,14 @@ class Reservations:
     def cached(self, name: str, kind: str) -> Optional[Reservation]:
         """The reservation the name index points to, read with one GET, when it is live, of this identity and
         still tagged {name, kind}; else None (the caller lists). It does not prove that no other live
-        reservation carries the name: a decision to register must go through a listing (find_one)."""
-        rid = self.index.get(kind, name)
+        reservation carries the name: a decision to register must go through a listing (find_one).
+
+        The index is found by a tid a previous task read (session.tid_hint) without asking the phonebook; the
+        reservation confirms it when it carries that tid and this identity's signature, else the phonebook does.
+        """
+        tid, confirmed = self.session.tid_hint()
+        index = self._index_of(tid)
+        rid = index.get(kind, name)
         if rid is None:
             return None
         try:
@@ -155,8 +164,10 @@ class Reservations:
             reservation = None
         tag = tag_of(reservation) if reservation else None
         if (not tag or tag["name"] != name or tag["kind"] != kind or state_name(reservation) not in LIVE_STATES
-                or int(reservation.get("customer_tid") or 0) != self.session.tid):
-            self.index.forget(kind, name)
+                or int(reservation.get("customer_tid") or 0) != tid):
+            index.forget(kind, name)
+            return None
+        if not confirmed and not self.session.identity.signed_reservation(reservation) and self.session.tid != tid:
             return None
         return reservation
 

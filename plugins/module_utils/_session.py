@@ -13,6 +13,7 @@ inventory plugin builds it from its templated options)::
     session.identity   # Identity from identity_seed / identity_mnemonic / identity_seed_file (IdentityError if none)
     session.user       # phonebook record of identity_name, checked against the identity's key
     session.tid        # int(user["id"])
+    session.tid_hint() # (tid, confirmed): the tid a previous task read, without a request (_tid_cache.py)
     session.warn(text) # collected; the caller shows them (module.warn, display.warning)
 
 Lifecycle, payment, lookup and waiting code take a session, never the Ansible module.
@@ -20,11 +21,12 @@ Lifecycle, payment, lookup and waiting code take a session, never the Ansible mo
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, GridError, IdentityError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS, ExplorerClient
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+from ansible_collections.threefold.grid.plugins.module_utils._tid_cache import TidCache
 
 IDENTITY_SOURCES = ("identity_seed", "identity_mnemonic", "identity_seed_file")
 NO_IDENTITY = ("No identity configured: set one of identity_seed, identity_mnemonic or identity_seed_file (or the "
@@ -128,11 +130,25 @@ class GridSession:
                 raise IdentityError("identity_name is required: the 3Bot name whose tid signs for this identity "
                                     "(or set TFGRID_IDENTITY_NAME)")
             self._user = registered_user(self.client, name, self.explorer_url, self.identity)
+            self._tid_cache().put(name, int(self._user["id"]))
         return self._user
 
     @property
     def tid(self) -> int:
         return int(self.user["id"])
+
+    def tid_hint(self) -> Tuple[int, bool]:
+        """(tid, confirmed): the phonebook's tid once this session has read it (confirmed), else the tid a previous
+        task read for this identity name and key (unconfirmed, no request), else the phonebook's."""
+        name = self.options.get("identity_name")
+        if self._user is None and name:
+            cached = self._tid_cache().get(name)
+            if cached is not None:
+                return cached, False
+        return self.tid, True
+
+    def _tid_cache(self) -> TidCache:
+        return TidCache(self.explorer_url, self.identity.public_key_hex)
 
     def warn(self, warning: str) -> None:
         self.warnings.append(warning)

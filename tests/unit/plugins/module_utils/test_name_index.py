@@ -13,7 +13,9 @@ import pytest
 
 from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._cache_file import cache_directory
+from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
 from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex
+from ansible_collections.threefold.grid.plugins.module_utils._tid_cache import TidCache
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
     LIFE,
     NODE_A,
@@ -158,3 +160,55 @@ def test_network_and_volume_references_use_the_index(explorer):
     assert lookup.volume_id("data", NODE_A, "volumes[0].volume") == "6-1"
     assert lookup.volume_id("6-1", NODE_A, "volumes[0].volume") == "6-1"
     assert listings(explorer) == []
+
+
+def signed_by_alice(explorer, rid):
+    reservation = explorer.reservations[rid]
+    reservation["customer_signature"] = Identity.from_seed_hex(SEED).sign_reservation(reservation["json"])
+
+
+def test_a_check_of_a_reservation_signed_by_the_identity_skips_the_phonebook(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    signed_by_alice(explorer, 4)
+    check(explorer)  # reads the phonebook, lists, fills the name index and the tid cache
+    assert TidCache(URL, PUBKEY).get("alice.3bot") == TID
+    del explorer.requests[:]
+    assert check(explorer).reservation["id"] == 4
+    assert explorer.calls() == [("GET", "/reservations/4")]
+
+
+def test_an_unsigned_reservation_confirms_the_cached_tid_with_the_phonebook(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    explorer.reservations[4]["customer_signature"] = "00" * 64  # not alice's
+    check(explorer)
+    del explorer.requests[:]
+    assert check(explorer).reservation["id"] == 4
+    assert ("GET", "/users") in explorer.calls() and listings(explorer) == []
+
+
+def test_a_wrong_cached_tid_costs_a_listing_never_a_wrong_answer(explorer):
+    lc = lifecycle(explorer)
+    add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
+    signed_by_alice(explorer, 4)
+    NameIndex(URL, 99, PUBKEY).replace({"container/web": 4})
+    TidCache(URL, PUBKEY).put("alice.3bot", 99)  # reservation 4 carries tid 12: not trusted
+    assert check(explorer).reservation["id"] == 4
+    assert len(listings(explorer)) == 3 and TidCache(URL, PUBKEY).get("alice.3bot") == TID
+
+
+def test_a_decision_to_register_reads_the_phonebook(explorer):
+    TidCache(URL, PUBKEY).put("alice.3bot", TID)
+    lc = lifecycle(explorer)
+    result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False)
+    assert result.action == "create" and ("GET", "/users") in explorer.calls()
+
+
+def test_the_tid_cache_is_private_and_holds_no_secret(name_index_dir):
+    TidCache(URL, PUBKEY).put("alice.3bot", TID)
+    path = TidCache(URL, PUBKEY).file.path
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as handle:
+        text = handle.read()
+    assert SEED not in text and "alice.3bot" in text
