@@ -275,4 +275,3 @@ def _asset(code):
 
 def _sdk_asset(asset: Asset):
     return SdkAsset.native() if asset.issuer is None else SdkAsset(asset.code, asset.issuer)
-
