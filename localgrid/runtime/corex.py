@@ -71,9 +71,14 @@ case "$method $path" in
         exit 0
     fi
     $bb mkdir -p /tmp/corex
-    $bb setsid "$@" </dev/null >/tmp/corex/start.log 2>&1 &
+    # The log is opened here, before the fork, and renamed once the pid is known: a child opening it by name
+    # could do so after the rename (its log then lost) or meet another request's file of the same name.
+    log="/tmp/corex/start.$$.log"
+    exec 3>"$log"
+    $bb setsid "$@" </dev/null >&3 2>&3 3>&- &
     pid=$!
-    $bb mv /tmp/corex/start.log "/tmp/corex/$pid.log" 2>/dev/null
+    exec 3>&-
+    $bb mv "$log" "/tmp/corex/$pid.log"
     reply "200 OK" application/json "{\"id\": $pid}"
     ;;
 "GET /api/process/logs")
