@@ -47,8 +47,11 @@ stage_molecule()     {
     scenario="$tree/extensions/molecule/container"
     # The tunnel molecule_create brings up is named after the scenario directory; take it down if a crash left it.
     tunnel="mol$(printf '%s' "$scenario" | sha1sum | cut -c1-8)"
+    # Molecule's prerun would install the collection into ~/.ansible/collections; the copy above is already on
+    # ANSIBLE_COLLECTIONS_PATH, so the run leaves nothing in the home directory.
+    printf 'prerun: false\n' > "$build/molecule/no-prerun.yml"
     cd "$tree" && PATH="$VENV_MOLECULE/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$build/molecule" \
-        "$REPO_ROOT/scripts/with-localgrid.sh" molecule test -s container
+        "$REPO_ROOT/scripts/with-localgrid.sh" molecule -c "$build/molecule/no-prerun.yml" test -s container
     local status=$?
     if ip link show "$tunnel" >/dev/null 2>&1; then
         log "molecule left the tunnel $tunnel up: taking it down"
