@@ -31,7 +31,4 @@ class TidCache:
         return tid if isinstance(tid, int) and not isinstance(tid, bool) and tid > 0 else None
 
     def put(self, name: str, tid: int) -> None:
-        tids = self.file.read()
-        if tids.get(name) != tid:
-            tids[name] = tid
-            self.file.write(tids)
+        self.file.update(lambda tids: None if tids.get(name) == tid else dict(tids, **{name: tid}))
