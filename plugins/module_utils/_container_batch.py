@@ -32,6 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ansible_collections.threefold.grid.plugins.module_utils import _money_views
 from ansible_collections.threefold.grid.plugins.module_utils._container_runner import ContainerRunner
 from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, LifecycleError, SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
@@ -179,7 +180,19 @@ class ContainerBatchRunner(Runner):
             self.refuse(["the %d containers to register together: %s" % (len(estimates), error.msg)],
                         [planned[i] for i in sorted(planned)])
 
+    def add_ledger(self, results: List[Result], payer: str) -> List[Dict[str, Any]]:
+        """Each returned container's ``ledger`` from one read for the whole batch; the identity's unmatched payments."""
+        views = [result["container"] for result in results if result.get("container")]
+        ids = [shown["reservation_id"] for shown in views if shown.get("reservation_id") is not None]
+        horizon_url = (self.params.get("payment") or {}).get("horizon_url")
+        ledgers, unmatched = _money_views.reservation_ledgers(self.session, ids, payer, horizon_url)
+        for shown in views:
+            shown["ledger"] = ledgers.get(shown.get("reservation_id"))
+        return unmatched
+
     def run(self) -> Result:
+        # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
+        payer = _money_views.ledger_payer(self.params)
         problems = _clashes(self.items)
         if problems:
             self.refuse(problems)
@@ -206,11 +219,14 @@ class ContainerBatchRunner(Runner):
         for index in everything:
             for warning in self.sessions[index].warnings:
                 self.session.warn("%s: %s" % (item_label(index, self.items[index]), warning))
-        return self.outcome([results[i] for i in everything])
+        ordered = [results[i] for i in everything]
+        return self.outcome(ordered, self.add_ledger(ordered, payer) if payer else None)
 
-    def outcome(self, results: List[Result]) -> Result:
+    def outcome(self, results: List[Result], unmatched: Optional[List[Dict[str, Any]]] = None) -> Result:
         changed = any(result.get("changed") for result in results)
         outcome: Result = {"changed": changed, "containers": results}
+        if unmatched is not None:
+            outcome["unmatched_payments"] = unmatched
         if self.diff_mode:
             outcome["diff"] = {
                 "before": dict((r["name"], r["diff"]["before"]) for r in results if r.get("changed") and "diff" in r),
@@ -220,6 +236,7 @@ class ContainerBatchRunner(Runner):
             error = LifecycleError("%d of %d containers failed (the others are done, see containers): %s" % (
                 len(failed), len(results), "; ".join("%s: %s" % (item_label(index, self.items[index]), result["msg"])
                                                      for index, result in failed)))
-            error.returns = {"containers": results, "changed": changed}
+            error.returns = dict(outcome, containers=results, changed=changed)
+            error.returns.pop("diff", None)
             raise error
         return outcome

@@ -19,7 +19,11 @@ from typing import Any, Dict, List, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.threefold.grid.plugins.module_utils._argspec import option_value_problem, payment_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
+    ledger_argument_spec,
+    option_value_problem,
+    payment_argument_spec,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._container_runner import container_module_argument_spec
 
 # Options of the task as a whole: one wallet pays, and the batch waits once (see _container_batch.py).
@@ -27,6 +31,8 @@ TASK_OPTIONS = ("payment", "wait", "wait_timeout", "wait_sleep")
 # zos_container options a batch does not take: placement chooses one container's node from the grid's free
 # capacity, which containers placed at the same time would all read as the same.
 NOT_IN_ITEMS = ("placement", "replace_on_failure")
+# Options of the batch alone: the ledger is read once for every container (_container_batch.py), not per item.
+BATCH_ONLY = ("containers", "defaults", "parallel", "ledger", "ledger_account")
 ITEM_REQUIRED_IF = [("state", "present", ("flist", "network_connection", "node_id"))]
 ITEM_MUTUALLY_EXCLUSIVE = [("duration", "expires_at")]
 
@@ -62,6 +68,7 @@ def batch_argument_spec() -> Dict[str, Any]:
         containers=dict(type="list", elements="dict", required=True, options=loose),
         defaults=dict(type="dict", default={}, options=shared),
         parallel=dict(type="int", default=20),
+        **ledger_argument_spec()
     )
     return task
 
@@ -91,7 +98,7 @@ def container_items(params: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[
     found, one per item, each naming the item."""
     spec = item_spec()
     validator = ArgumentSpecValidator(spec, mutually_exclusive=ITEM_MUTUALLY_EXCLUSIVE, required_if=ITEM_REQUIRED_IF)
-    task = dict((key, value) for key, value in params.items() if key not in ("containers", "defaults", "parallel"))
+    task = dict((key, value) for key, value in params.items() if key not in BATCH_ONLY)
     task.update(placement=None, replace_on_failure=False)
     items, problems = [], []
     if params["parallel"] < 1:

@@ -189,6 +189,7 @@ extends_documentation_fragment:
   - threefold.grid.identity
   - threefold.grid.payment
   - threefold.grid.wait
+  - threefold.grid.ledger
   - threefold.grid.attributes
   - threefold.grid.attributes.actiongroup
 attributes:
@@ -294,7 +295,9 @@ containers:
       type: str
       sample: web-1
     container:
-      description: The container's reservation, as zos_container's RV(threefold.grid.zos_container#module:container).
+      description:
+        - The container's reservation, as zos_container's RV(threefold.grid.zos_container#module:container).
+        - With O(ledger), its C(ledger) as zos_container's, read once for all the containers of the task.
       type: dict
     action:
       description: What was done (or would be in check mode), as zos_container's C(action).
@@ -312,6 +315,11 @@ containers:
     msg:
       description: Why this item failed.
       type: str
+unmatched_payments:
+  description: With O(ledger), payments to the escrow for no reservation of the identity or not the price of a returned one, with a C(next_step).
+  returned: when O(ledger) or O(ledger_account) is set
+  type: list
+  elements: dict
 """
 
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule

@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _reservation_wait
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _reservation_wait
 from ansible_collections.threefold.grid.plugins.modules import zos_containers
 from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import run_module
+from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_ledger import FakeHorizon
+from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_ledger_option import PAYER
 from ansible_collections.threefold.grid.tests.unit.plugins.modules.test_zos_container import (
     NODE,
     OTHER_NODE,
@@ -192,3 +194,27 @@ def test_a_container_on_another_node_of_the_network(run, explorer):
     args["containers"][1].update(node_id=OTHER_NODE, network_connection={"ip_address": "10.1.4.10"})
     result = run(explorer, args)
     assert [item["container"]["node_id"] for item in result["containers"]] == [NODE, OTHER_NODE]
+
+
+def test_the_ledger_is_read_once_for_every_container(run, explorer, monkeypatch):
+    fake_horizon = FakeHorizon()
+    monkeypatch.setattr(_payment, "horizon_settings", lambda session, url=None: (url or "http://horizon", "local"))
+    monkeypatch.setattr(_payment, "horizon_at", lambda session, url: fake_horizon)
+    first = run(explorer, fleet())
+    ids = [item["container"]["reservation_id"] for item in first["containers"]]
+    for rid in ids:
+        fake_horizon.pay(PAYER, "GESCROW", "0.0100000", str(rid))
+    fake_horizon.pay(PAYER, "GESCROW", "0.5000000", "4711")
+    assert fake_horizon.reads == []  # without the option, Horizon is not read
+    again = run(explorer, fleet(ledger_account=PAYER))
+    assert again["changed"] is False
+    assert [item["container"]["ledger"]["paid"] for item in again["containers"]] == ["0.0100000"] * 3
+    assert [(u["reason"], u["memo"]) for u in again["unmatched_payments"]] == [("no_reservation", "4711")]
+    # One read of the payer's and one of the escrow's payments for the whole batch, not per container.
+    assert fake_horizon.reads == [PAYER, "GESCROW"]
+
+
+def test_a_batch_ledger_without_an_account_fails_before_signing(run, explorer):
+    result = run(explorer, fleet(ledger=True))
+    assert result["failed"] and "ledger: no account to read the ledger of" in result["msg"]
+    assert explorer.writes() == []
