@@ -26,7 +26,7 @@ from localgrid.runtime import choice
 from localgrid.stellar import horizon
 from localgrid.stellar.ledger import Ledger
 from localgrid.store import Store
-from localgrid.wakeup import Wakeup
+from localgrid.wakeup import NodeWakeups, Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class AppState:
     runtime: object
     agents: list = dataclasses.field(default_factory=list)
     escrow_loop: EscrowLoop = None
-    wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)  # the node agents': new work, or the clock moved
+    # One per node agent: new work for that node, or (all of them) the clock moved.
+    node_wakeups: NodeWakeups = dataclasses.field(default_factory=NodeWakeups)
     escrow_wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)  # the escrow loop's: a payment, an escrow
     faults: FaultPlan = None
     started: threading.Event = dataclasses.field(default_factory=threading.Event)
@@ -55,8 +56,8 @@ class AppState:
 def build_state(settings):
     """Open the store and build every service; seeds the directory from the grid file."""
     store = Store(settings.state_path)
-    wakeup, escrow_wakeup = Wakeup(), Wakeup()
-    clock = Clock(store, on_advance=(wakeup.notify, escrow_wakeup.notify))
+    node_wakeups, escrow_wakeup = NodeWakeups(), Wakeup()
+    clock = Clock(store, on_advance=(node_wakeups.notify_all, escrow_wakeup.notify))
     ledger = Ledger(store, clock, on_change=escrow_wakeup.notify)
     grid = load_grid(settings.grid_path)
     phonebook = Phonebook(store)
@@ -66,14 +67,14 @@ def build_state(settings):
         escrow = FreeEscrow()
     else:
         escrow = StellarEscrow(store, clock, ledger, wallets, directory, on_change=escrow_wakeup.notify)
-    reservations = Reservations(store, clock, phonebook, directory, escrow, on_change=wakeup.notify)
+    reservations = Reservations(store, clock, phonebook, directory, escrow, on_work=node_wakeups.notify)
     escrow.reservations = reservations
     seed_directory(store, grid, phonebook, directory, wallets)
     faults = FaultPlan(settings.faults) if settings.faults is not None else None
     runtime = choice.build(settings)
     return AppState(
         settings, store, clock, ledger, grid, phonebook, directory, wallets, escrow, reservations, runtime,
-        wakeup=wakeup, escrow_wakeup=escrow_wakeup, faults=faults,
+        node_wakeups=node_wakeups, escrow_wakeup=escrow_wakeup, faults=faults,
     )
 
 
@@ -87,7 +88,7 @@ def start_background(state):
             continue
         agent = NodeAgent(
             node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"],
-            wakeup=state.wakeup, runtime=state.runtime,
+            wakeup=state.node_wakeups.of(node["node_id"]), runtime=state.runtime,
         )
         agent.restore()
         agent.start()
@@ -96,7 +97,8 @@ def start_background(state):
         if gateway["down"]:
             continue
         agent = GatewayAgent(
-            gateway, settings.explorer_url, state.store, state.clock, settings.profile, wakeup=state.wakeup,
+            gateway, settings.explorer_url, state.store, state.clock, settings.profile,
+            wakeup=state.node_wakeups.of(gateway["node_id"]),
         )
         agent.start()
         state.agents.append(agent)

@@ -14,12 +14,14 @@ MAX_ADVANCE = 100 * 365 * 86400
 class Clock:
     def __init__(self, store, on_advance=()):
         self._store = store
+        # Read on every now(): kept in memory (this process is the only writer), persisted on advance.
+        self._offset = store.get_meta("clock_offset", 0.0)
         # Called after each advance: background loops sleeping until a grid time wake up and look again.
         self._on_advance = tuple(on_advance)
 
     @property
     def offset(self):
-        return self._store.get_meta("clock_offset", 0.0)
+        return self._offset
 
     def now(self):
         return time.time() + self.offset
@@ -27,7 +29,9 @@ class Clock:
     def advance(self, seconds):
         if not 0 <= seconds <= MAX_ADVANCE:  # also refuses nan
             raise ValueError("the grid clock moves forward by at most %d seconds at a time" % MAX_ADVANCE)
-        self._store.set_meta("clock_offset", self.offset + float(seconds))
+        offset = self._offset + float(seconds)
+        self._store.set_meta("clock_offset", offset)
+        self._offset = offset
         for listener in self._on_advance:
             listener()
         return self.now()

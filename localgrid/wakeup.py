@@ -26,3 +26,27 @@ class Wakeup:
         """Block until a notify after ``seen`` was read, or ``timeout`` seconds; True when notified."""
         with self._changed:
             return self._changed.wait_for(lambda: self._generation != seen, timeout)
+
+
+class NodeWakeups:
+    """One Wakeup per node id: new work wakes only the nodes it is for, a clock move wakes them all."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._members = {}
+
+    def of(self, node_id):
+        with self._lock:
+            return self._members.setdefault(node_id, Wakeup())
+
+    def notify(self, node_ids):
+        with self._lock:
+            members = [self._members[node_id] for node_id in set(node_ids) if node_id in self._members]
+        for member in members:
+            member.notify()
+
+    def notify_all(self):
+        with self._lock:
+            members = list(self._members.values())
+        for member in members:
+            member.notify()

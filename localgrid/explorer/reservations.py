@@ -42,21 +42,32 @@ CREATE TABLE IF NOT EXISTS reservation_workqueue (
 CREATE INDEX IF NOT EXISTS reservation_workqueue_node ON reservation_workqueue (node_id, seq);
 CREATE INDEX IF NOT EXISTS reservations_customer ON reservations (customer_tid, id);
 """
+# The nodes (and gateways) each reservation has workloads on, which never change after create: a
+# node's poll reads only its own reservations instead of decoding every one since its cursor.
+_NODE_INDEX = """
+CREATE TABLE IF NOT EXISTS reservation_nodes (
+    node_id TEXT NOT NULL,
+    reservation_id INTEGER NOT NULL,
+    PRIMARY KEY (node_id, reservation_id)
+) WITHOUT ROWID;
+"""
 
 COUNTER = "reservations"
 POLL_LIMIT = 200
 
 
 class Reservations:
-    def __init__(self, store, clock, phonebook, directory, escrow, on_change=None):
+    def __init__(self, store, clock, phonebook, directory, escrow, on_work=None):
         self.store = store
-        # Called after each reservation write: nodes may have new work (the app wakes its node agents).
-        self.on_change = on_change
+        # Called with node ids after a write that may give those nodes work (the app wakes their agents);
+        # a node's own result reports wake nobody, so a burst of results does not make every node poll.
+        self.on_work = on_work
         self.clock = clock
         self.phonebook = phonebook
         self.directory = directory
         self.escrow = escrow
         store.migrate("explorer_reservations", _TABLES)
+        self._build_node_index()
 
     # -- storage ---------------------------------------------------------------------------
     def _load(self, conn, reservation_id):
@@ -65,15 +76,31 @@ class Reservations:
             raise not_found()
         return json.loads(row["doc"])
 
-    def _save(self, conn, reservation):
+    def _save(self, conn, reservation, wake=True):
         conn.execute(
             "INSERT INTO reservations (id, customer_tid, next_action, doc) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET next_action = excluded.next_action, doc = excluded.doc",
             (reservation["id"], reservation["customer_tid"], reservation["next_action"], json.dumps(reservation)),
         )
-        if self.on_change is not None:
+        if wake and self.on_work is not None:
             # Inside the transaction: whoever it wakes reads the store only after this commit.
-            self.on_change()
+            self.on_work([node_id for node_id, _gwid, _kind, _workload in lifecycle.node_workloads(reservation)])
+
+    def _build_node_index(self):
+        """Create the node index, filled from the stored reservations when it is new (an older state file)."""
+        with self.store.transaction() as conn:
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reservation_nodes'")
+            if exists.fetchone() is not None:
+                return
+            conn.execute(_NODE_INDEX)
+            for row in conn.execute("SELECT doc FROM reservations").fetchall():
+                self._index_nodes(conn, json.loads(row["doc"]))
+
+    def _index_nodes(self, conn, reservation):
+        conn.executemany(
+            "INSERT OR IGNORE INTO reservation_nodes (node_id, reservation_id) VALUES (?, ?)",
+            [(node_id, reservation["id"]) for node_id, _gwid, _kind, _workload in lifecycle.node_workloads(reservation)],
+        )
 
     def last_id(self):
         return self.store.get_meta("counter:" + COUNTER, 0)
@@ -99,6 +126,7 @@ class Reservations:
             if self.escrow.free and body["next_action"] == PAY:
                 body["next_action"] = DEPLOY  # free escrow: straight to deploy, nodes find it by scanning
             self._save(conn, body)
+            self._index_nodes(conn, body)
         information = self.escrow.register(body, currencies)
         return {"reservation_id": body["id"], "escrow_information": information}
 
@@ -209,7 +237,12 @@ class Reservations:
             workloads = [json.loads(row["doc"]) for row in rows]
             last_id = self.last_id()
             now = self.clock.now()
-            for row in conn.execute("SELECT doc FROM reservations WHERE id >= ? ORDER BY id", (from_id,)).fetchall():
+            rows = conn.execute(
+                "SELECT doc FROM reservation_nodes JOIN reservations ON reservations.id = reservation_id "
+                "WHERE node_id = ? AND reservation_id >= ? ORDER BY reservation_id",
+                (node_id, from_id),
+            ).fetchall()
+            for row in rows:
                 if len(workloads) >= POLL_LIMIT:
                     break
                 reservation = json.loads(row["doc"])
@@ -262,7 +295,7 @@ class Reservations:
             if result["state"] == RESULT_ERROR and reservation["next_action"] not in (DELETE, DELETED):
                 self._mark_deleted(conn, reservation)
                 return
-            self._save(conn, reservation)
+            self._save(conn, reservation, wake=False)
             if result["state"] == RESULT_OK and lifecycle.successfully_deployed(reservation):
                 self.escrow.deployed(reservation["id"])
 
@@ -287,7 +320,7 @@ class Reservations:
             self._dequeue(conn, gwid, node_id)
             if lifecycle.all_deleted(reservation):
                 reservation["next_action"] = DELETED
-            self._save(conn, reservation)
+            self._save(conn, reservation, wake=False)
 
 
 def _store_result(reservation, result):

@@ -182,24 +182,28 @@ class NodeAgent:
         workloads, next_cursor = self.client.poll(cursor)
         mine = [w for w in workloads if w.get("node_id") == self.node_id and w.get("type") in self.provisioners]
         mine.sort(key=lambda w: self.order.index(w["type"]))
-        for workload in mine:
-            try:
-                self.handle(workload)
-            except ExplorerUnavailable:
-                raise
-            except Exception:
-                # Like a workload 0-OS cannot decode: logged, no result, the batch goes on.
-                log.exception("node %s: cannot handle workload %s", self.name, workload.get("workload_id"))
+        changed = set()
+        try:
+            for workload in mine:
+                try:
+                    changed.add(self.handle(workload))
+                except ExplorerUnavailable:
+                    raise
+                except Exception:
+                    # Like a workload 0-OS cannot decode: logged, no result, the batch goes on.
+                    log.exception("node %s: cannot handle workload %s", self.name, workload.get("workload_id"))
+        finally:
+            self._report_telemetry(changed)
         # Only after the whole batch: a crash or explorer error re-fetches it, and the cache
         # makes the second pass skip what was already done.
         self.state.set_cursor(next_cursor)
         return len(mine)
 
     def handle(self, workload):
+        """Provision or decommission ``workload``; returns the category whose capacity changed, or None."""
         if workload.get("to_delete") or self._expired(workload):
-            self.decommission(workload["workload_id"])
-        else:
-            self.provision(workload)
+            return self.decommission(workload["workload_id"])
+        return self.provision(workload)
 
     def _expired(self, workload):
         return float(workload.get("created") or 0) + float(workload.get("duration") or 0) < self.clock.now()
@@ -207,7 +211,7 @@ class NodeAgent:
     def provision(self, workload):
         gwid = workload["workload_id"]
         if self.state.workload(gwid) is not None:
-            return
+            return None
         category = workload["type"]
         provisioner = self.provisioners[category]
         try:
@@ -216,15 +220,14 @@ class NodeAgent:
             log.info("node %s: %s failed: %s", self.name, gwid, error.message)
             data = error.data if error.data is not None else result.ZERO_DATA[category]
             self._put(category, gwid, result.STATE_ERROR, error.message, data)
-            self._guarded("capacity report", self.report_used_resources)
-            return
+            return category
         expires_at = float(workload["created"]) + float(workload["duration"])
         self.state.add_workload(
             gwid, category, workload["user"], expires_at,
             {"result": deployment.data, "details": deployment.details}, deployment.usage,
         )
         self._report_ok(gwid, category, deployment.data)
-        self._report_telemetry(category)
+        return category
 
     def _report_ok(self, gwid, category, data):
         self._put(category, gwid, result.STATE_OK, "", data)
@@ -247,22 +250,31 @@ class NodeAgent:
                 undo(self.ctx, cached)  # idempotent, so a retry after a failed DELETE is harmless
         # Reported even when it was never deployed (failed workloads are not cached).
         self.client.report_deleted(gwid)
-        if cached is not None:
-            # Dropped only once the explorer knows, so the expiry scan retries a lost DELETE.
-            self.state.remove_workload(gwid)
-            self._report_telemetry(cached["category"])
+        if cached is None:
+            return None
+        # Dropped only once the explorer knows, so the expiry scan retries a lost DELETE.
+        self.state.remove_workload(gwid)
+        return cached["category"]
 
     def decommission_expired(self):
         """provisiond's cache janitor: workloads past ``created + duration`` go, even unasked."""
         expired = self.state.expired_workloads(self.clock.now())
-        for cached in expired:
-            self.decommission(cached["gwid"])
+        changed = set()
+        try:
+            for cached in expired:
+                changed.add(self.decommission(cached["gwid"]))
+        finally:
+            self._report_telemetry(changed)
         return len(expired)
 
     # telemetry -------------------------------------------------------------------------------
-    def _report_telemetry(self, category):
-        """Best effort after each action: a lost report must not replay the batch's results."""
-        if category == result.NETWORK:
+    def _report_telemetry(self, categories):
+        """Best effort, once per batch (not per workload, which doubled a burst's requests) for the
+        ``categories`` whose capacity changed; a lost report must not replay the batch's results."""
+        categories = set(categories) - {None}
+        if not categories:
+            return
+        if result.NETWORK in categories:
             self._guarded("ports report", self.report_ports)
         self._guarded("capacity report", self.report_used_resources)
 
