@@ -88,7 +88,7 @@ def _check_nodes(data, directory):
     for network in data["networks"] or []:
         node_ids += [resource["node_id"] for resource in network["network_resources"] or []]
     nodes = []
-    for node_id in node_ids:
+    for node_id in dict.fromkeys(node_ids):  # each node read once, however many workloads it gets
         node = directory.node(node_id)
         if node is None:
             raise ApiError(500, "mongo: no documents in result")

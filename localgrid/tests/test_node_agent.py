@@ -160,6 +160,19 @@ def test_poll_provisions_a_reservation_in_dependency_order(store, explorer):
     agent.client.close()
 
 
+def test_capacity_and_ports_are_reported_once_per_batch(store, explorer):
+    agent = make_agent(store, explorer)
+    explorer.workloads = reservation(agent.clock, 1) + reservation(agent.clock, 2, user="13")
+    explorer.last_id = 2
+    assert agent.poll_once() == 6
+    assert [name for name, _body in explorer.telemetry] == ["ports", "used_resources"]
+    assert explorer.last("used_resources")["container"] == 2 and explorer.last("ports") == {"ports": [3001, 3002, 7000]}
+    explorer.telemetry.clear()
+    assert agent.poll_once() == 0  # nothing new: nothing changed, nothing to report
+    assert explorer.telemetry == []
+    agent.client.close()
+
+
 def test_cached_workloads_are_skipped_even_after_a_restart(store, explorer):
     agent = make_agent(store, explorer)
     served = reservation(agent.clock, 1)
