@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS reservation_workqueue (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reservation_workqueue_node ON reservation_workqueue (node_id, seq);
+CREATE INDEX IF NOT EXISTS reservation_workqueue_gwid ON reservation_workqueue (gwid, node_id);
 CREATE INDEX IF NOT EXISTS reservations_customer ON reservations (customer_tid, id);
 """
 # The nodes (and gateways) each reservation has workloads on, which never change after create: a
