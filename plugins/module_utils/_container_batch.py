@@ -19,9 +19,9 @@ with at most ``parallel`` threads:
 3. wait (``wait: true``): the containers not running yet are waited for, all within one ``wait_timeout``.
 
 What the threads share: the explorer client (httpx's connection pool takes a lock), the identity (signing is a
-pure function), the phonebook record (read before the threads start), one Reservations (threads that need a
+pure function), the phonebook record (read before the threads start), the node records (_shared_reads.py), one Reservations (threads that need a
 listing at the same time share it, _lookup.py) and the cache files (updated under a process lock,
-_cache_file.py). Payments from the one wallet take turns (_payment.wallet_turn). Each container has a session
+_cache_file.py). Payments from the one wallet take turns (_wallet_turn.py). Each container has a session
 of its own for its warnings, given to the task's session prefixed with the container's place; nothing calls
 Ansible from a thread.
 """
@@ -106,6 +106,7 @@ class ContainerBatchRunner(Runner):
         session = GridSession(self.items[index], check_mode=check_mode, client=self.session.client,
                               identity=self.session.identity)
         session._user = self.session.user  # read once, before the threads start
+        session.shared_reads = self.session.shared_reads
         return session
 
     def runner(self, index: int, session: GridSession, **overrides: Any) -> ContainerRunner:

@@ -299,7 +299,7 @@ class ReservationLifecycle(RaceHandling):
             if node_id in gateways:
                 node = explorer_call("read gateway %s" % node_id, self.session.client.get, "/gateways/%s" % node_id)
             else:
-                node = explorer_call("read node %s" % node_id, self.session.client.get_node, node_id)
+                node = explorer_call("read node %s" % node_id, self.session.node, node_id)
             farms[node_id] = node.get("farm_id")
             free = free and bool(node.get("free_to_use"))
         estimate = _pricing.estimate(data_reservation, farms, now)

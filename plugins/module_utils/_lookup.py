@@ -29,6 +29,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._explorer import MA
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex, index_key
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
     Reservation,
@@ -210,7 +211,7 @@ class GridLookup:
         """The node record; fails when unknown or not seen for 10 minutes."""
         if node_id not in self._nodes:
             try:
-                node = self.session.client.get_node(node_id)
+                node = self.session.node(node_id)
             except ExplorerNotFound:
                 raise LifecycleError("%s: %r is not a node known to the explorer" % (option, node_id)) from None
             except ExplorerError as error:
@@ -222,10 +223,16 @@ class GridLookup:
             self._nodes[node_id] = node
         return self._nodes[node_id]
 
+    def network(self, network_name: str) -> Optional[Reservation]:
+        """The zos_network reservation of that name through the name index (or None), read once per task: the
+        containers of a zos_containers task join one network, which does not change while the task runs."""
+        return shared_read(self.session, ("network", network_name),
+                           lambda: self.reservations.cached(network_name, "network"))
+
     def network_subnet(self, network_name: str, node_id: str, option: str = "network_connection.name") -> str:
         """The /24 of ``network_name`` on ``node_id``: from the zos_network reservation of that name when it has
         one there (one GET through the name index), else from the newest live reservation that has it."""
-        network = self.reservations.cached(network_name, "network")
+        network = self.network(network_name)
         for resource in _network_resources(network, network_name) if network else []:
             if resource.get("node_id") == node_id:
                 return resource.get("iprange")
@@ -244,7 +251,7 @@ class GridLookup:
     def network_subnets(self, network_name: str, option: str = "network_connection.name") -> Dict[str, str]:
         """{node id: /24} of every node the identity's live network ``network_name`` spans."""
         subnets: Dict[str, str] = {}
-        network = self.reservations.cached(network_name, "network")
+        network = self.network(network_name)
         for reservation in [network] if network else self.reservations.live():
             for resource in _network_resources(reservation, network_name):
                 subnets.setdefault(resource.get("node_id"), resource.get("iprange"))

@@ -32,7 +32,6 @@ tx_bad_seq (another payment from the wallet took the sequence number) is signed 
 from __future__ import annotations
 
 import random
-import threading
 import time
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -52,10 +51,10 @@ from ansible_collections.threefold.grid.plugins.module_utils._payment_checks imp
 from ansible_collections.threefold.grid.plugins.module_utils._payment_history import (
     forget_wallet,
     paid_from,
-    wallet_payments,
-    wallet_record,
+    wallet_state,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     ENDED_STATES,
     PAYABLE_STATES,
@@ -65,6 +64,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
     state_name,
 )
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
+from ansible_collections.threefold.grid.plugins.module_utils._wallet_turn import wallet_turn
 
 CLOCK_SKEW = 300  # seconds the ledger's clock may be behind the explorer's
 # Parallel payments from one wallet share its sequence number (docs/CONCURRENCY.md, "parallel payments"): a
@@ -75,18 +75,6 @@ SEQUENCE_ATTEMPTS = 12
 SEQUENCE_PAUSE = 0.1  # seconds
 SEQUENCE_PAUSE_MAX = 10.0
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
-
-
-_WALLET_TURNS: Dict[str, threading.Lock] = {}
-_WALLET_TURNS_LOCK = threading.Lock()
-
-
-def wallet_turn(address: str) -> threading.Lock:
-    """The lock one wallet's payments take in turn within this process, from reading its sequence number to
-    submitting: threads paying from one wallet (zos_containers) then never take each other's sequence number,
-    and only payments from other processes can meet tx_bad_seq."""
-    with _WALLET_TURNS_LOCK:
-        return _WALLET_TURNS.setdefault(address, threading.Lock())
 
 
 def _stellar():
@@ -297,41 +285,51 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
         horizon = horizon_at(session, horizon_url)
         # Read before the sequence number: the less happens between reading it and submitting, the less often
         # a parallel payment from the same wallet takes it first.
-        terms = None if session.check_mode else (horizon.account(destination), horizon.fees())
+        # The escrow's record is read once per process: the payments of one task go to one escrow account, and
+        # what its check needs (it exists, it trusts the asset) stays true; only its trustline's room shrinks, and
+        # a payment past the limit is refused by the ledger (op_line_full) with nothing paid.
+        terms = None if session.check_mode else (
+            shared_read(horizon.client, (horizon_url, "escrow", destination), lambda: horizon.account(destination)),
+            horizon.fees())
         for attempt in range(SEQUENCE_ATTEMPTS):
             started = time.monotonic()
             if before_submit is not None and not session.check_mode:
                 # Before the wallet's turn, not inside it: this check lists the identity's reservations, and
                 # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
                 before_submit()
-            with wallet_turn(keypair.public_key):
-                # The wallet's sequence number is read (or known from this process's last payment, applied) before
-                # what the memo holds: a payment from this wallet that the memo read misses can only apply after
-                # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
-                # (docs/CONCURRENCY.md).
-                payer = None if session.check_mode else wallet_record(horizon, keypair.public_key)
-                already = paid_for_memo(wallet_payments(horizon, keypair.public_key, since), destination, asset,
-                                        memo, horizon.transaction)
-                if attempt == 0:
-                    result["already_paid"] = stroops_to_amount(already)
-                missing = total - already
-                if missing <= 0:
-                    return
-                result.update(changed=True, amount=stroops_to_amount(missing))
-                if session.check_mode or not _still_payable(session, reservation_id, result):
-                    return
-                try:
-                    result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
-                                                                 destination, asset, missing, memo)
-                    paid_from(horizon, keypair.public_key, payer, asset, missing, terms[1][0])
-                    return
-                except StellarError as exc:
-                    forget_wallet(horizon, keypair.public_key)
-                    # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
-                    # envelope's sequence number is used up, so it can never apply. Another process's payment
-                    # from the same wallet took it; re-read what the memo holds, then sign again.
-                    if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
-                        raise
+            turn = wallet_turn(keypair.public_key)
+            with turn.line:
+                # Re-read just before the turn, while the payment before this one is submitted (_wallet_turn.py, G2).
+                state = None if session.check_mode else state_name(read_reservation(session, reservation_id))
+                with turn:
+                    # The wallet's sequence number is read (or known from this process's last payment, applied) before
+                    # what the memo holds: a payment from this wallet that the memo read misses can only apply after
+                    # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
+                    # (docs/CONCURRENCY.md, G1).
+                    payer, records = wallet_state(horizon, keypair.public_key, since, with_record=not session.check_mode)
+                    already = paid_for_memo(records, destination, asset, memo, horizon.transaction)
+                    if attempt == 0:
+                        result["already_paid"] = stroops_to_amount(already)
+                    missing = total - already
+                    if missing <= 0:
+                        # An earlier attempt's envelope was refused (tx_bad_seq): what it was to pay is not paid by us.
+                        result.update(changed=False, amount=stroops_to_amount(0))
+                        return
+                    result.update(changed=True, amount=stroops_to_amount(missing))
+                    if session.check_mode or not _still_payable(state, reservation_id, result):
+                        return
+                    try:
+                        result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
+                                                                     destination, asset, missing, memo)
+                        paid_from(horizon, keypair.public_key, payer, destination, asset, missing, terms[1][0], memo)
+                        return
+                    except StellarError as exc:
+                        forget_wallet(horizon, keypair.public_key)
+                        # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
+                        # envelope's sequence number is used up, so it can never apply. Another process's payment
+                        # from the same wallet took it; re-read what the memo holds, then sign again.
+                        if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
+                            raise
             window = max(SEQUENCE_PAUSE, time.monotonic() - started)
             horizon.sleep(min(SEQUENCE_PAUSE_MAX, window * 2 ** attempt) * random.uniform(0.0, 1.0))
     except StellarError as exc:
@@ -364,9 +362,8 @@ def _result_code(error: StellarError) -> Optional[str]:
     return ((error.failure or {}).get("result_codes") or {}).get("transaction")
 
 
-def _still_payable(session: GridSession, reservation_id: int, result: Dict[str, Any]) -> bool:
-    """Re-read the reservation just before signing: only one still waiting for payment is paid."""
-    state = state_name(read_reservation(session, reservation_id))
+def _still_payable(state: str, reservation_id: int, result: Dict[str, Any]) -> bool:
+    """Whether the reservation's state re-read just before the wallet's turn lets it be paid (G2)."""
     if state in ENDED_STATES:
         raise PaymentError("reservation %d was cancelled or expired before it was paid (next_action %s); nothing was "
                            "paid" % (reservation_id, state), "reservation_cancelled", {"next_action": state})

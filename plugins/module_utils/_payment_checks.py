@@ -24,6 +24,7 @@ from ansible_collections.threefold.grid.plugins.module_utils import _pricing
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, PaymentError, StellarError
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation, data_of
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import workload_nodes
 
@@ -69,7 +70,11 @@ def precheck_payment(session: GridSession, payment: Dict[str, Any], estimate: Di
         asset = stellar.resolve_asset(code, stellar.network_issuers(session.settings.get("network") or "local",
                                                                     passphrase))
         base_fee, base_reserve = horizon.fees()
-        stellar.check_payer(horizon.account(keypair.public_key), asset, total, base_fee, base_reserve)
+        # Read once per process: the threads of zos_containers check each container against the balance the task
+        # started with (its plan checked their total), and every payment checks the wallet's record again.
+        payer = shared_read(horizon.client, (horizon_url, "precheck", keypair.public_key),
+                            lambda: horizon.account(keypair.public_key))
+        stellar.check_payer(payer, asset, total, base_fee, base_reserve)
     except StellarError as exc:
         raise PaymentError("the payment block cannot pay the estimated %s %s: %s; nothing was registered or paid"
                            % (stroops_to_amount(total), code, exc.msg), exc.code, exc.failure) from None

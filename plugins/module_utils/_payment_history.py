@@ -13,18 +13,24 @@ just made for the others. Horizon lists an account's payments in ledger order an
 changes, so after one read newest first back to ``since``, the next reads ask only for the records after the
 newest one seen: together the same records a full read returns. The cache lives on the process's shared
 Horizon client (a client without one, as in tests, reads in full every time) and is only used inside the
-wallet's turn (_payment.wallet_turn), which serialises its updates.
+wallet's turn (_wallet_turn.py), which serialises its updates.
 
 Account record: after a payment that Horizon answered as applied, the process knows the wallet's record as that
 payment left it (sequence number + 1, the amount and the fee spent), so the next payment of the task needs no
 read of it. Horizon answers a submission only once the ledger that applied it is ingested, so this record is
 what a read at that moment would give unless another process's transaction applied since, and then the next
 envelope is refused with tx_bad_seq and the record is read again (docs/CONCURRENCY.md, G1). Any failure forgets it.
+
+Chained payments: while that record is the one a payment uses (``wallet_state``), the payments known are those
+read for the payments before plus the ones this process made since, and no read is needed: the envelope can
+only apply on that sequence number, so no other transaction of the wallet applies between this process's last
+payment and it (docs/CONCURRENCY.md, G1). The process's own payments are kept as records of their own until the
+next read lists them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class PaymentHistory:
@@ -34,48 +40,66 @@ class PaymentHistory:
         self.since: Optional[int] = None
         self.newest: Optional[str] = None  # paging token of the newest record read
         self.records: List[Dict[str, Any]] = []
+        self.own: List[Dict[str, Any]] = []  # this process's payments since the last read, newest first
 
-    def read(self, horizon: Any, address: str, since: int) -> List[Dict[str, Any]]:
+    def read(self, horizon: Any, address: str, since: int, chained: bool = False) -> List[Dict[str, Any]]:
         # Loaded here, not at the top: _payment imports this file, and Stellar code loads only when a payment runs.
         from ansible_collections.threefold.grid.plugins.module_utils._stellar import created_epoch
-        if self.since is None or since < self.since or self.newest is None:
+        if chained and self.since is not None and since >= self.since:
+            pass  # complete without a read (see above)
+        elif self.since is None or since < self.since or self.newest is None:
             self.records = list(horizon.recent_payments(address, since))
             self.since = since
             self.newest = self.records[0]["paging_token"] if self.records else None
+            self.own = []
         else:
             newer = horizon.payments_after(address, self.newest)
             if newer:
                 self.records = list(reversed(newer)) + self.records
                 self.newest = newer[-1]["paging_token"]
-        return [record for record in self.records if created_epoch(record) >= since]
+            self.own = []
+        return [record for record in self.own + self.records if created_epoch(record) >= since]
 
 
-def wallet_payments(horizon: Any, address: str, since: int) -> List[Dict[str, Any]]:
-    """The payment records touching ``address`` created at or after ``since``, newest first."""
+def _history(horizon: Any, address: str) -> Optional[PaymentHistory]:
     histories = getattr(horizon.client, "histories", None)
-    if histories is None:
+    return None if histories is None else histories.setdefault((horizon.url, address), PaymentHistory())
+
+
+def wallet_payments(horizon: Any, address: str, since: int, chained: bool = False) -> List[Dict[str, Any]]:
+    """The payment records touching ``address`` created at or after ``since``, newest first (``chained``: the
+    wallet's record is the one this process's last payment left, so the payments known are complete)."""
+    history = _history(horizon, address)
+    if history is None:
         return horizon.recent_payments(address, since)
-    history = histories.setdefault((horizon.url, address), PaymentHistory())
-    return history.read(horizon, address, since)
+    return history.read(horizon, address, since, chained)
 
 
 def _known_accounts(horizon: Any) -> Optional[Dict[Any, Dict[str, Any]]]:
     return getattr(horizon.client, "wallet_records", None)
 
 
-def wallet_record(horizon: Any, address: str) -> Optional[Dict[str, Any]]:
-    """The wallet's account record: as this process's last applied payment left it, else read from Horizon."""
+def wallet_state(horizon: Any, address: str, since: int,
+                 with_record: bool = True) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]]]:
+    """(the wallet's account record, its payments since ``since``), in G1's order: the record first, as this
+    process's last applied payment left it or read from Horizon, then the payments: those known when the record
+    is the kept one (chained), else read. Without ``with_record`` (check mode) only the payments are read."""
     known = _known_accounts(horizon)
-    if known is not None and (horizon.url, address) in known:
-        return known[(horizon.url, address)]
-    return horizon.account(address)
+    kept = known.get((horizon.url, address)) if with_record and known is not None else None
+    payer = kept if kept is not None else (horizon.account(address) if with_record else None)
+    return payer, wallet_payments(horizon, address, since, chained=kept is not None)
 
 
-def paid_from(horizon: Any, address: str, payer: Dict[str, Any], asset: str, stroops: int, fee: int) -> None:
-    """Remember the wallet's record after a payment of ``stroops`` of ``asset`` that Horizon answered as applied."""
+def paid_from(horizon: Any, address: str, payer: Dict[str, Any], destination: str, asset: str, stroops: int,
+              fee: int, memo: str) -> None:
+    """Remember the wallet's record and the payment itself after a payment of ``stroops`` of ``asset`` that
+    Horizon answered as applied."""
     known = _known_accounts(horizon)
     if known is None:
         return
+    history = _history(horizon, address)
+    if history is not None:
+        history.own.insert(0, own_payment(address, destination, asset, stroops, memo))
     from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
     from ansible_collections.threefold.grid.plugins.module_utils._stellar import asset_of
     spent = {asset: stroops, "XLM": fee} if asset != "XLM" else {"XLM": stroops + fee}
@@ -86,6 +110,20 @@ def paid_from(horizon: Any, address: str, payer: Dict[str, Any], asset: str, str
             line["balance"] = stroops_to_amount(amount_to_stroops(line.get("balance") or "0") - spent[asset_of(line)])
         balances.append(line)
     known[(horizon.url, address)] = dict(payer, sequence=str(int(payer["sequence"]) + 1), balances=balances)
+
+
+def own_payment(address: str, destination: str, asset: str, stroops: int, memo: str) -> Dict[str, Any]:
+    """A payment this process made, as the Horizon payment record paid_for_memo reads (without created_at: new)."""
+    from ansible_collections.threefold.grid.plugins.module_utils._amounts import stroops_to_amount
+    record = {"type": "payment", "transaction_successful": True, "from": address, "to": destination,
+              "amount": stroops_to_amount(stroops), "transaction": {"memo": memo, "successful": True}}
+    if asset == "XLM":
+        record["asset_type"] = "native"
+    else:
+        code, issuer = asset.split(":", 1)
+        record.update(asset_type="credit_alphanum4" if len(code) <= 4 else "credit_alphanum12", asset_code=code,
+                      asset_issuer=issuer)
+    return record
 
 
 def forget_wallet(horizon: Any, address: str) -> None:

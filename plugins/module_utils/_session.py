@@ -14,6 +14,7 @@ inventory plugin builds it from its templated options)::
     session.user       # phonebook record of identity_name, checked against the identity's key
     session.tid        # int(user["id"])
     session.tid_hint() # (tid, confirmed): the tid a previous task read, without a request (_tid_cache.py)
+    session.node(id)   # a node's record, read once per task (the sessions of zos_containers' items share reads)
     session.warn(text) # collected; the caller shows them (module.warn, display.warning)
 
 Lifecycle, payment, lookup and waiting code take a session, never the Ansible module.
@@ -26,6 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, GridError, IdentityError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import GRID_NETWORKS, ExplorerClient
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
+from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import SharedReads, shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._tid_cache import TidCache
 
 IDENTITY_SOURCES = ("identity_seed", "identity_mnemonic", "identity_seed_file")
@@ -92,6 +94,7 @@ class GridSession:
         self._client = client
         self._identity = identity
         self._user: Optional[Dict[str, Any]] = None
+        self.shared_reads = SharedReads()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], check_mode: bool = False) -> "GridSession":
@@ -146,6 +149,11 @@ class GridSession:
             if cached is not None:
                 return cached, False
         return self.tid, True
+
+    def node(self, node_id: str) -> Dict[str, Any]:
+        """The explorer's record of a node, read once per task: what a task reads of it (its farm, free_to_use,
+        whether it reported in the last 10 minutes) does not change while the task runs."""
+        return shared_read(self, ("node", node_id), lambda: self.client.get_node(node_id))
 
     def _tid_cache(self) -> TidCache:
         return TidCache(self.explorer_url, self.identity.public_key_hex)

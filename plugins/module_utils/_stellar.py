@@ -29,6 +29,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Miss
 # _explorer imports httpx (without its command-line client, see there) or records why it cannot.
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.threefold.grid.plugins.module_utils._horizon_errors import describe_horizon_error, error_code
+from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import SharedReads, shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._stellar_envelope import (
     ASSET_CODE,
     Keypair,
@@ -274,9 +275,10 @@ class HttpClient:
 
     def __init__(self, timeout):
         self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
-        # Kept for every Horizon object of the process that shares this client (see network_passphrase and
-        # _payment_history): the network a Horizon URL serves, and what _payment_history knows of the paying wallets.
-        self.passphrases: Dict[str, str] = {}
+        # Kept for every Horizon object of the process that shares this client: what does not change during a task
+        # (the network a Horizon URL serves, its fees, an escrow account: _shared_reads.py), and what
+        # _payment_history knows of the paying wallets.
+        self.shared_reads = SharedReads()
         self.histories: Dict[Tuple[str, str], Any] = {}
         self.wallet_records: Dict[Tuple[str, str], Dict[str, Any]] = {}
 
@@ -367,13 +369,7 @@ class Horizon:
     def network_passphrase(self) -> str:
         """The passphrase of the Stellar network this Horizon serves, from its root document (read once per
         process when the client is the shared one: a URL does not change networks during a task)."""
-        known = getattr(self.client, "passphrases", None)
-        if known is not None and self.url in known:
-            return known[self.url]
-        passphrase = self._served_passphrase()
-        if known is not None:
-            known[self.url] = passphrase
-        return passphrase
+        return shared_read(self.client, (self.url, "passphrase"), self._served_passphrase)
 
     def _served_passphrase(self) -> str:
         try:
@@ -403,7 +399,11 @@ class Horizon:
         return self._read_or_none("loading account %s" % address, "/accounts/" + address)
 
     def fees(self) -> Tuple[int, int]:
-        """(base fee, base reserve) in stroops from the latest ledger."""
+        """(base fee, base reserve) in stroops from the latest ledger, read once per process with the shared client:
+        both are network parameters that change by a validators' vote, not during a task."""
+        return shared_read(self.client, (self.url, "fees"), self._latest_fees)
+
+    def _latest_fees(self) -> Tuple[int, int]:
         page = self._read("reading the latest ledger", "/ledgers", {"order": "desc", "limit": "1"})
         records = ((page or {}).get("_embedded") or {}).get("records") or []
         if not records:

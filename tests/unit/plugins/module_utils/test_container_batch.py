@@ -154,7 +154,7 @@ class OtherProcess:
 def test_a_process_reuses_its_wallet_record_and_reads_only_newer_payments(ledger, monkeypatch):  # noqa: F811
     explorer = grid_explorer()
     # Like the process's shared client: it keeps what does not change (_stellar.HttpClient).
-    ledger.passphrases, ledger.histories, ledger.wallet_records = {}, {}, {}
+    ledger.histories, ledger.wallet_records = {}, {}
     reads = []
     get = ledger.get
 
@@ -178,10 +178,48 @@ def test_a_process_reuses_its_wallet_record_and_reads_only_newer_payments(ledger
     # The kept record was stale: refused with tx_bad_seq (never applied), read again, paid once.
     assert paid["transaction_hash"] and ledger.submissions == submissions + 2
     assert reads.count((wallet, None)) == 1
-    # The retry read only the payments after the newest one the first attempt had read.
+    # The first attempt, chained on the kept record, read no payment; the retry read them (in full: the process's
+    # only read came before its first payment, when the wallet had none, so there is no newest one to read after).
     memo_reads = [read for read in reads if read[0] == wallet + "/payments"]
-    assert memo_reads == [(wallet + "/payments", "desc"), (wallet + "/payments", "asc")]
+    assert memo_reads == [(wallet + "/payments", "desc")]
     assert [memo_total(ledger, str(rid)) for rid in (1, 2, 3)] == [1000, 1000, 1000]
     # Paying it again finds the memo paid in the payments read since.
     assert pay_escrow(session(explorer), 3, escrow, payment_block(ledger))["changed"] is False
     assert memo_total(ledger, "3") == 1000
+
+
+def test_chained_payments_read_nothing_and_a_memo_another_process_paid_is_not_paid_again(ledger, monkeypatch):  # noqa: F811
+    explorer = grid_explorer()
+    ledger.histories, ledger.wallet_records = {}, {}
+    reads = []
+    get = ledger.get
+
+    def recording(url, params=None, **kwargs):
+        reads.append(url.rsplit("/stellar", 1)[-1])
+        return get(url, params, **kwargs)
+    monkeypatch.setattr(ledger, "get", recording)
+    for rid in (1, 2, 3, 4):
+        add(explorer, rid, data_with(container(ip="10.1.3.%d" % (10 + rid))), "", next_action=2, epoch=int(time.time()))
+    escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"total_amount": 1000}]}
+    wallet = "/accounts/" + ledger.payer.public_key
+    pay_escrow(session(explorer), 1, escrow, payment_block(ledger))
+    del reads[:]
+    # The next payments take the record the previous one left and the payments known: no read of the wallet.
+    for rid in (2, 3):
+        assert pay_escrow(session(explorer), rid, escrow, payment_block(ledger))["changed"] is True
+    assert wallet not in reads and wallet + "/payments" not in reads
+    # This process's own payment counts for its memo without a read.
+    again = pay_escrow(session(explorer), 3, escrow, payment_block(ledger))
+    assert again["changed"] is False and again["already_paid"] == "0.0001000"
+    assert wallet + "/payments" not in reads
+    # Another process pays 600 of reservation 4's 1000: the chained envelope for it carries a sequence number that
+    # is used up, is refused with tx_bad_seq, and the memo read that follows counts the 600: 400 are paid.
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: OtherProcess(ledger))
+    pay_escrow(session(explorer), 4, dict(escrow, details=[{"total_amount": 600}]), payment_block(ledger))
+    monkeypatch.setattr(_stellar, "new_http_client", lambda: ledger)
+    submissions = ledger.submissions
+    del reads[:]
+    paid = pay_escrow(session(explorer), 4, escrow, payment_block(ledger))
+    assert paid["amount"] == "0.0000400" and paid["already_paid"] == "0.0000000"
+    assert ledger.submissions == submissions + 2 and reads.count(wallet) == 1 and reads.count(wallet + "/payments") == 1
+    assert [memo_total(ledger, str(rid)) for rid in (1, 2, 3, 4)] == [1000] * 4
