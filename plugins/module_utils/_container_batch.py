@@ -19,11 +19,11 @@ with at most ``parallel`` threads:
 3. wait (``wait: true``): the containers not running yet are waited for, all within one ``wait_timeout``.
 
 What the threads share: the explorer client (httpx's connection pool takes a lock), the identity (signing is a
-pure function), the phonebook record (read before the threads start), the node records (_shared_reads.py), one Reservations (threads that need a
-listing at the same time share it, _lookup.py) and the cache files (updated under a process lock,
-_cache_file.py). Payments from the one wallet take turns (_wallet_turn.py). Each container has a session
-of its own for its warnings, given to the task's session prefixed with the container's place; nothing calls
-Ansible from a thread.
+pure function), the phonebook record (read before the threads start), the records every container reads alike
+(the nodes, the network: _shared_reads.py), one Reservations (threads that need a listing at the same time share
+it, _lookup.py) and the cache files (updated under a process lock, _cache_file.py). Payments from the one wallet
+take turns (_wallet_turn.py). Each container has a session of its own for its warnings, given to the task's
+session prefixed with the container's place; nothing calls Ansible from a thread.
 """
 
 from __future__ import annotations
