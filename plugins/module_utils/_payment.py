@@ -74,6 +74,9 @@ CLOCK_SKEW = 300  # seconds the ledger's clock may be behind the explorer's
 SEQUENCE_ATTEMPTS = 12
 SEQUENCE_PAUSE = 0.1  # seconds
 SEQUENCE_PAUSE_MAX = 10.0
+# The reservation is re-read just before the wallet's turn, and once more inside it when the turn came later than
+# this: at most these seconds (plus one submission) between the last read of its state and the payment (G2).
+RE_READ_AGE = 5.0
 PAYMENT_TYPES = ("payment", "path_payment_strict_receive", "path_payment_strict_send", "path_payment")
 
 
@@ -297,39 +300,41 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                 # Before the wallet's turn, not inside it: this check lists the identity's reservations, and
                 # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
                 before_submit()
-            turn = wallet_turn(keypair.public_key)
-            with turn.line:
-                # Re-read just before the turn, while the payment before this one is submitted (_wallet_turn.py, G2).
-                state = None if session.check_mode else state_name(read_reservation(session, reservation_id))
-                with turn:
-                    # The wallet's sequence number is read (or known from this process's last payment, applied) before
-                    # what the memo holds: a payment from this wallet that the memo read misses can only apply after
-                    # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
-                    # (docs/CONCURRENCY.md, G1).
-                    payer, records = wallet_state(horizon, keypair.public_key, since, with_record=not session.check_mode)
-                    already = paid_for_memo(records, destination, asset, memo, horizon.transaction)
-                    if attempt == 0:
-                        result["already_paid"] = stroops_to_amount(already)
-                    missing = total - already
-                    if missing <= 0:
-                        # An earlier attempt's envelope was refused (tx_bad_seq): what it was to pay is not paid by us.
-                        result.update(changed=False, amount=stroops_to_amount(0))
-                        return
-                    result.update(changed=True, amount=stroops_to_amount(missing))
-                    if session.check_mode or not _still_payable(state, reservation_id, result):
-                        return
-                    try:
-                        result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
-                                                                     destination, asset, missing, memo)
-                        paid_from(horizon, keypair.public_key, payer, destination, asset, missing, terms[1][0], memo)
-                        return
-                    except StellarError as exc:
-                        forget_wallet(horizon, keypair.public_key)
-                        # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
-                        # envelope's sequence number is used up, so it can never apply. Another process's payment
-                        # from the same wallet took it; re-read what the memo holds, then sign again.
-                        if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
-                            raise
+            # Re-read before the wallet's turn, in parallel with the other payments' (G2); again inside the turn
+            # only when waiting for it took longer than RE_READ_AGE.
+            read_at = time.monotonic()
+            state = None if session.check_mode else state_name(read_reservation(session, reservation_id))
+            with wallet_turn(keypair.public_key):
+                if not session.check_mode and time.monotonic() - read_at > RE_READ_AGE:
+                    state = state_name(read_reservation(session, reservation_id))
+                # The wallet's sequence number is read (or known from this process's last payment, applied) before
+                # what the memo holds: a payment from this wallet that the memo read misses can only apply after
+                # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
+                # (docs/CONCURRENCY.md, G1).
+                payer, records = wallet_state(horizon, keypair.public_key, since, with_record=not session.check_mode)
+                already = paid_for_memo(records, destination, asset, memo, horizon.transaction)
+                if attempt == 0:
+                    result["already_paid"] = stroops_to_amount(already)
+                missing = total - already
+                if missing <= 0:
+                    # An earlier attempt's envelope was refused (tx_bad_seq): what it was to pay is not paid by us.
+                    result.update(changed=False, amount=stroops_to_amount(0))
+                    return
+                result.update(changed=True, amount=stroops_to_amount(missing))
+                if session.check_mode or not _still_payable(state, reservation_id, result):
+                    return
+                try:
+                    result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
+                                                                 destination, asset, missing, memo)
+                    paid_from(horizon, keypair.public_key, payer, destination, asset, missing, terms[1][0], memo)
+                    return
+                except StellarError as exc:
+                    forget_wallet(horizon, keypair.public_key)
+                    # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
+                    # envelope's sequence number is used up, so it can never apply. Another process's payment
+                    # from the same wallet took it; re-read what the memo holds, then sign again.
+                    if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
+                        raise
             window = max(SEQUENCE_PAUSE, time.monotonic() - started)
             horizon.sleep(min(SEQUENCE_PAUSE_MAX, window * 2 ** attempt) * random.uniform(0.0, 1.0))
     except StellarError as exc:

@@ -5,45 +5,44 @@
 
 """The order in which one wallet's payments run within a process (zos_containers pays many from threads).
 
-    turn = wallet_turn(address)
-    with turn.line:      # at most IN_LINE payments of the wallet between their last check and their submission
-        ...              # re-read the reservation (docs/CONCURRENCY.md, G2)
-        with turn:       # one at a time, first come first served: sequence number, memo, submission (G1)
-            ...
+    with wallet_turn(address):  # one at a time, first come first served: sequence number, memo, submission (G1)
+        ...
 
 The turn removes collisions between the process's own payments (they never take each other's sequence
-number). Being in line lets the next payments re-read their reservations while the current one is submitted,
-so the explorer's answer time is not added to every payment of a fleet, and since the turn is served in
-order, a payment that re-read its reservation waits for at most IN_LINE - 1 others before its own submission.
+number). It is served in the order asked, so the time a payment waits for it is bounded by the payments that
+asked before (the reservation re-read before the turn, docs/CONCURRENCY.md G2, is re-done inside it only when
+that wait was long), and a release wakes only the next payment, not every waiting thread.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
-from typing import Any, Dict
-
-IN_LINE = 4
+from typing import Any, Deque, Dict
 
 
 class WalletTurn:
     def __init__(self) -> None:
-        self.line = threading.BoundedSemaphore(IN_LINE)
-        self._changed = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
+        self._lock = threading.Lock()
+        self._held = False
+        self._waiting: Deque[threading.Event] = collections.deque()
 
     def __enter__(self) -> "WalletTurn":
-        with self._changed:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            while self._serving != ticket:
-                self._changed.wait()
+        with self._lock:
+            if not self._held:
+                self._held = True
+                return self
+            handed = threading.Event()
+            self._waiting.append(handed)
+        handed.wait()  # the payment ahead hands the turn over on its way out
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        with self._changed:
-            self._serving += 1
-            self._changed.notify_all()
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._held = False
 
 
 _TURNS: Dict[str, WalletTurn] = {}

@@ -870,6 +870,24 @@ def test_reservation_cancelled_just_before_paying_is_not_paid(ledger):
     assert ledger.submissions == 0 and _escrow_balance(ledger) == 0
 
 
+def test_a_turn_that_came_late_reads_the_reservation_again_inside_it(ledger, monkeypatch):
+    # Read by the payment, then before the wallet's turn (payable), then inside it: cancelled in between.
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    explorer.script[42] = [{"next_action": 2}, {"next_action": 2}, {"next_action": 6}]
+    monkeypatch.setattr(_payment, "RE_READ_AGE", -1.0)  # every turn comes "late"
+    with pytest.raises(PaymentError) as info:
+        _pay(ledger, explorer=explorer)
+    assert info.value.code == "reservation_cancelled" and ledger.submissions == 0 and _escrow_balance(ledger) == 0
+
+
+def test_a_turn_that_came_soon_pays_on_the_read_just_before_it(ledger):
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    explorer.script[42] = [{"next_action": 2}, {"next_action": 2}, {"next_action": 6}]
+    assert _pay(ledger, explorer=explorer)["transaction_hash"] and ledger.submissions == 1
+
+
 def test_payments_older_than_the_reservation_are_not_read(ledger, monkeypatch):
     _pay(ledger, rid=41)
     ledger.payments[0]["created_at"] = "2020-01-01T00:00:00Z"

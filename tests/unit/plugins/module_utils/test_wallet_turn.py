@@ -1,14 +1,13 @@
 # Copyright: Contributors to the threefold.grid collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One wallet's payments within a process (_wallet_turn.py): one at a time, in the order asked, few in line."""
+"""One wallet's payments within a process (_wallet_turn.py): one at a time, in the order asked."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from ansible_collections.threefold.grid.plugins.module_utils._wallet_turn import IN_LINE, WalletTurn, wallet_turn
-from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_container_batch import together
+from ansible_collections.threefold.grid.plugins.module_utils._wallet_turn import WalletTurn, wallet_turn
 
 
 def test_one_turn_per_wallet():
@@ -37,20 +36,16 @@ def test_the_turn_is_served_in_the_order_asked_one_at_a_time():
     assert served == list(range(6))
 
 
-def test_at_most_in_line_payments_between_their_check_and_their_turn():
+def test_a_turn_left_with_nobody_waiting_is_free_again():
     turn = WalletTurn()
-    lock = threading.Lock()
-    between, most = [0], [0]
+    with turn:
+        pass
+    entered = threading.Event()
 
-    def pay(_index):
-        with turn.line:
-            with lock:
-                between[0] += 1
-                most[0] = max(most[0], between[0])
-            time.sleep(0.01)  # the re-read of the reservation
-            with turn:
-                time.sleep(0.002)  # the submission
-                with lock:
-                    between[0] -= 1
-    together(pay, 12)
-    assert most[0] == IN_LINE
+    def pay():
+        with turn:
+            entered.set()
+    thread = threading.Thread(target=pay)
+    thread.start()
+    assert entered.wait(5)
+    thread.join(5)
