@@ -65,7 +65,7 @@ def test_a_failed_read_is_not_kept_and_each_waiting_thread_reads_itself():
 
 def test_without_shared_reads_every_call_reads():
     calls = []
-    assert [shared_read(object(), "key", lambda: calls.append(1) or len(calls)) for _ in range(3)] == [1, 2, 3]
+    assert [shared_read(object(), "key", lambda: calls.append(1) or len(calls)) for attempt in range(3)] == [1, 2, 3]
 
 
 def test_a_session_reads_a_node_once_and_an_unknown_one_each_time():
@@ -75,7 +75,7 @@ def test_a_session_reads_a_node_once_and_an_unknown_one_each_time():
     assert grid.node(node_id) == grid.node(node_id)
     node_reads = [r for r in explorer.requests if r.url.path.endswith("/nodes/" + node_id)]
     assert len(node_reads) == 1
-    for _ in range(2):
-        with pytest.raises(ExplorerNotFound):
+    for attempt in range(2):
+        with pytest.raises(ExplorerNotFound, match="node"):
             grid.node("unknown-node")
     assert len([r for r in explorer.requests if r.url.path.endswith("/nodes/unknown-node")]) == 2
