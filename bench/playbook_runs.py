@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,12 @@ RUN_TIMEOUT = 3600
 FORKS = 10
 # How a play runs over many containers: a loop in one host, or a host per container run FORKS at a time.
 VARIANTS = ("loop", "forks")
+
+
+def _children_cpu_seconds():
+    """User + system CPU of every finished child process tree (ansible-playbook, its forks and module processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _module_utils_imports(module_path):
@@ -60,6 +67,7 @@ class PlaybookRunner:
 
     def __init__(self, lg):
         self.lg = lg
+        self.last_cpu_seconds = 0.0  # CPU of the last run's process tree (context next to wall times)
         self.workdir = tempfile.TemporaryDirectory(prefix="tfgrid-bench-ansible.")
         self.dir = pathlib.Path(self.workdir.name)
         # The no-op module lives next to the playbooks (a playbook-adjacent library/), never in plugins/.
@@ -121,11 +129,13 @@ class PlaybookRunner:
         command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
                    "-f", str(forks), "-e", "@" + str(vars_path), str(self.playbooks / playbook)]
         log_path = self.dir / ("run-%d.log" % self._runs)
+        cpu_before = _children_cpu_seconds()
         started = time.perf_counter()
         with open(log_path, "wb") as log:
             returncode = subprocess.call(command, cwd=str(self.dir), env=env, stdout=log, stderr=subprocess.STDOUT,
                                          timeout=RUN_TIMEOUT)
         elapsed = time.perf_counter() - started
+        self.last_cpu_seconds = _children_cpu_seconds() - cpu_before
         output = log_path.read_text(encoding="utf-8", errors="replace")
         if returncode == 2 and tolerate_failed_hosts:
             failed = re.findall(r"^\S+\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=([1-9]\d*)", output, re.M)
