@@ -184,12 +184,8 @@ class ContainerBatchRunner(Runner):
     def add_ledger(self, results: List[Result], payer: str) -> List[Dict[str, Any]]:
         """Each returned container's ``ledger`` from one read for the whole batch; the identity's unmatched payments."""
         views = [result["container"] for result in results if result.get("container")]
-        ids = [shown["reservation_id"] for shown in views if shown.get("reservation_id") is not None]
         horizon_url = (self.params.get("payment") or {}).get("horizon_url")
-        ledgers, unmatched = _money_views.reservation_ledgers(self.session, ids, payer, horizon_url)
-        for shown in views:
-            shown["ledger"] = ledgers.get(shown.get("reservation_id"))
-        return unmatched
+        return _money_views.add_ledgers(self.session, views, payer, horizon_url)
 
     def run(self) -> Result:
         # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.

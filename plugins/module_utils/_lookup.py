@@ -205,23 +205,20 @@ class GridLookup:
         self.session = session
         self.reservations = reservations
         self._clock = clock
-        self._nodes: Dict[str, Dict[str, Any]] = {}
 
     def node(self, node_id: str, option: str = "node_id") -> Dict[str, Any]:
-        """The node record; fails when unknown or not seen for 10 minutes."""
-        if node_id not in self._nodes:
-            try:
-                node = self.session.node(node_id)
-            except ExplorerNotFound:
-                raise LifecycleError("%s: %r is not a node known to the explorer" % (option, node_id)) from None
-            except ExplorerError as error:
-                raise LifecycleError.during("Failed to read node %s" % node_id, error) from None
-            updated = int(node.get("updated") or 0)
-            if updated < int(self._clock()) - NODE_UP_SECONDS:
-                raise LifecycleError("%s: node %r is down (last seen at %d, more than 10 minutes ago)"
-                                     % (option, node_id, updated))
-            self._nodes[node_id] = node
-        return self._nodes[node_id]
+        """The node record (read once per task, GridSession.node); fails when unknown or not seen for 10 minutes."""
+        try:
+            node = self.session.node(node_id)
+        except ExplorerNotFound:
+            raise LifecycleError("%s: %r is not a node known to the explorer" % (option, node_id)) from None
+        except ExplorerError as error:
+            raise LifecycleError.during("Failed to read node %s" % node_id, error) from None
+        updated = int(node.get("updated") or 0)
+        if updated < int(self._clock()) - NODE_UP_SECONDS:
+            raise LifecycleError("%s: node %r is down (last seen at %d, more than 10 minutes ago)"
+                                 % (option, node_id, updated))
+        return node
 
     def network(self, network_name: str) -> Optional[Reservation]:
         """The zos_network reservation of that name through the name index (or None), read once per task: the

@@ -58,13 +58,17 @@ def identity_reservations(session: GridSession) -> List[Reservation]:
     return explorer_call("list the reservations of tid %d" % tid, session.client.list_reservations, customer_tid=tid)
 
 
-def reservation_ledgers(session: GridSession, reservation_ids: List[int], account: str, horizon_url: Optional[str]
-                        ) -> Tuple[Dict[int, Dict[str, Any]], List[Dict[str, Any]]]:
-    """The ledger of each of ``reservation_ids`` and the identity's unmatched payments (a resource module's)."""
+def add_ledgers(session: GridSession, views: List[Dict[str, Any]], account: str, horizon_url: Optional[str]
+                ) -> List[Dict[str, Any]]:
+    """Sets the ``ledger`` of each of a resource module's returned ``views`` (None before registration), from one
+    read for all of them; returns the identity's unmatched payments."""
+    wanted = set(view["reservation_id"] for view in views if view.get("reservation_id") is not None)
     everything = sorted(identity_reservations(session), key=lambda r: r.get("id") or 0)
-    wanted = set(reservation_ids)
     found = [r for r in everything if int(r["id"]) in wanted]
-    return _ledger(session, found, everything, account, horizon_url, {})
+    ledgers, unmatched = _ledger(session, found, everything, account, horizon_url, {})
+    for view in views:
+        view["ledger"] = ledgers.get(view.get("reservation_id"))
+    return unmatched
 
 
 def _ledger(session: GridSession, found: List[Reservation], everything: List[Reservation], account: str,

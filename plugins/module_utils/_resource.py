@@ -170,13 +170,9 @@ class ResourceRunner(Runner):
 
     def add_ledger(self, result: Dict[str, Any], payer: str) -> None:
         """Each returned reservation's ``ledger`` and the identity's ``unmatched_payments`` (_ledger.py)."""
-        views = self.ledger_views(result)
-        ids = [shown["reservation_id"] for shown in views if shown.get("reservation_id") is not None]
         horizon_url = (self.params.get("payment") or {}).get("horizon_url")
-        ledgers, unmatched = _money_views.reservation_ledgers(self.session, ids, payer, horizon_url)
-        for shown in views:
-            shown["ledger"] = ledgers.get(shown.get("reservation_id"))
-        result["unmatched_payments"] = unmatched
+        result["unmatched_payments"] = _money_views.add_ledgers(self.session, self.ledger_views(result), payer,
+                                                                horizon_url)
 
     def run(self) -> Dict[str, Any]:
         # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
