@@ -81,8 +81,7 @@ class StellarEscrow:
         data = reservation["data_reservation"]
         with self.store.transaction() as conn:
             now = self.clock.now()
-            farms = {node["node_id"]: node["farm_id"] for node in self.directory.nodes()}
-            details = pricing.escrow_details(data, farms.__getitem__, data["expiration_reservation"] - now)
+            details = pricing.escrow_details(data, self._farm_of_node, data["expiration_reservation"] - now)
             address = self._escrow_account(conn, reservation["customer_tid"])
             conn.execute(
                 "INSERT INTO escrow_records (reservation_id, customer_tid, address, asset_code, details, expiration) "
@@ -99,6 +98,13 @@ class StellarEscrow:
         if self.on_change is not None:
             self.on_change()
         return {"address": address, "asset": self.ledger.asset_string(code), "details": details}
+
+    def _farm_of_node(self, node_id):
+        # Only the reservation's nodes are read, not the whole directory (create has checked they exist).
+        node = self.directory.node(node_id)
+        if node is None:
+            raise KeyError(node_id)
+        return node["farm_id"]
 
     def _escrow_account(self, conn, customer_tid):
         row = conn.execute("SELECT address FROM escrow_accounts WHERE customer_tid = ?", (customer_tid,)).fetchone()
@@ -190,15 +196,33 @@ class StellarEscrow:
         Each escrow is handled in its own transaction and a failure skips only that escrow (it is
         retried on the next pass), as refundExpiredReservations does in tfexplorer v0.3.2.
         """
-        with self.store.transaction() as conn:
-            ids = [row["reservation_id"] for row in conn.execute(
-                "SELECT reservation_id FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
-            ).fetchall()]
-        for reservation_id in ids:
+        for reservation_id in self._due():
             try:
                 self._scan_one(reservation_id)
             except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
                 log.exception("escrow scan of reservation %d failed", reservation_id)
+
+    def _due(self):
+        """Open escrows a pass has something to do for (expired, or funded and not yet marked paid),
+        read in one transaction: during a burst most open escrows wait for a payment, and a pass no
+        longer takes the store once per escrow to find that out. _scan_one checks each again."""
+        due = []
+        with self.store.transaction() as conn:
+            now = self.clock.now()
+            for record in conn.execute(
+                "SELECT * FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
+            ).fetchall():
+                try:
+                    if record["expiration"] <= now or (not record["paid"] and self._funded(record)):
+                        due.append(record["reservation_id"])
+                except Exception:  # _scan_one meets the same failure and logs it for this escrow only
+                    due.append(record["reservation_id"])
+        return due
+
+    def _funded(self, record):
+        total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
+        balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(record["reservation_id"]))
+        return balance >= total
 
     def next_deadline(self):
         """The grid time at which the first open escrow misses its provisioning deadline, or None."""
@@ -219,9 +243,7 @@ class StellarEscrow:
                 return
             if record["paid"]:
                 return
-            total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
-            balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(reservation_id))
-            if balance >= total and self.reservations.mark_deploy(reservation_id):
+            if self._funded(record) and self.reservations.mark_deploy(reservation_id):
                 conn.execute("UPDATE escrow_records SET paid = 1 WHERE reservation_id = ?", (reservation_id,))
 
 

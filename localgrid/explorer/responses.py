@@ -14,14 +14,18 @@ from localgrid.explorer.gostr import parse_int_ignoring_error
 log = logging.getLogger(__name__)
 
 
+# Leaves that go_floats returns as they are: most of a response, so they skip a call each.
+_KEPT = frozenset((str, int, bool, type(None)))
+
+
 def go_floats(value):
     """Go writes a float64 with no fraction without a decimal point (16, not 16.0)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     if isinstance(value, list):
-        return [go_floats(item) for item in value]
+        return [item if type(item) in _KEPT else go_floats(item) for item in value]
     if isinstance(value, dict):
-        return {key: go_floats(item) for key, item in value.items()}
+        return {key: item if type(item) in _KEPT else go_floats(item) for key, item in value.items()}
     return value
 
 

@@ -7,6 +7,7 @@ from a fixed label, so every localgrid (and every restart) has the same issuer a
 """
 
 import collections
+import functools
 import hashlib
 
 from stellar_sdk import Keypair, StrKey
@@ -30,8 +31,12 @@ def issuer_keypair(code):
     return Keypair.from_raw_ed25519_seed(hashlib.sha256(label.encode()).digest())
 
 
+@functools.lru_cache(maxsize=None)
 def localgrid_asset(code):
-    """Asset for a code: "XLM" is native, TFT/TFTA/FreeTFT use localgrid's issuers."""
+    """Asset for a code: "XLM" is native, TFT/TFTA/FreeTFT use localgrid's issuers.
+
+    Cached: every payment and balance looks its asset up, and deriving an issuer's key is a hash
+    and a strkey encoding (an unknown code raises, and raising is not cached)."""
     if code == NATIVE:
         return Asset(NATIVE, None)
     return Asset(code, issuer_keypair(code).public_key)
@@ -53,4 +58,10 @@ def asset_fields(asset, prefix=""):
 
 
 def is_account_id(value):
-    return isinstance(value, str) and StrKey.is_valid_ed25519_public_key(value)
+    return isinstance(value, str) and _valid_account_id(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_account_id(text):
+    # The same few escrow, farm and wallet addresses are checked on every payment; a check is a base32 decode and a CRC.
+    return StrKey.is_valid_ed25519_public_key(text)

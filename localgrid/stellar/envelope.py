@@ -44,8 +44,9 @@ def decode(envelope_xdr):
     except (ValueError, TypeError, InvalidOperation) as exc:
         raise MalformedTransaction(str(exc)) from exc
     bounds = tx.preconditions.time_bounds if tx.preconditions else None
+    tx_hash = envelope.hash()  # once: each call packs the whole transaction again
     tx_input = TxInput(
-        hash=envelope.hash_hex(),
+        hash=tx_hash.hex(),
         source=tx.source.account_id,
         sequence=tx.sequence,
         max_fee=tx.fee,
@@ -58,7 +59,7 @@ def decode(envelope_xdr):
         valid_after=bounds.min_time if bounds else None,
         valid_before=bounds.max_time if bounds else None,
     )
-    return tx_input, envelope.hash(), list(envelope.signatures)
+    return tx_input, tx_hash, list(envelope.signatures)
 
 
 def _stroops(value):

@@ -127,14 +127,22 @@ class Horizon:
         if not envelope_xdr:
             raise bad_request("tx", "Transaction is missing")
         try:
-            outcome = await run_in_threadpool(self.ledger.submit, envelope_xdr)
+            outcome, row = await run_in_threadpool(self._submit_and_read, envelope_xdr)
         except envelope.MalformedTransaction:
             raise transaction_malformed(envelope_xdr) from None
         except TransactionRejected as rejected:
             raise transaction_failed(envelope_xdr, rejected.result_xdr, rejected.result_codes) from None
         if not outcome.successful:
             raise transaction_failed(envelope_xdr, outcome.result_xdr, outcome.result_codes)
-        return hal(records.transaction(base_url(request), await self._found("transaction", outcome.hash)))
+        if row is None:
+            raise not_found()
+        return hal(records.transaction(base_url(request), row))
+
+    def _submit_and_read(self, envelope_xdr):
+        """Apply, then read the applied transaction in the same worker thread: a payment waits for
+        the event loop once, not twice, when the loop is busy with other requests."""
+        outcome = self.ledger.submit(envelope_xdr)
+        return outcome, self.queries.transaction(outcome.hash) if outcome.successful else None
 
     # ---- operations, payments, effects ---------------------------------------------------------
 

@@ -17,8 +17,10 @@ Every call runs in one store transaction, so concurrent submissions keep balance
 sequence numbers strict.
 """
 
+import base64
 import contextlib
 import dataclasses
+import hashlib
 import json
 
 from stellar_sdk import Account, TransactionBuilder
@@ -32,6 +34,7 @@ from .results import result_xdr
 
 ROOT_BALANCE = 10**18  # 100 billion XLM, as on Stellar's genesis ledger
 ISSUER_STARTING_BALANCE = 100 * 10**7
+NETWORK_ID = hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest()
 
 
 class LedgerError(Exception):
@@ -112,7 +115,9 @@ class Ledger:
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT COALESCE(SUM(CASE e.type WHEN 'account_credited' THEN e.amount ELSE -e.amount END), 0) "
-                "AS total FROM stellar_effects e JOIN stellar_transactions t ON t.id = e.tx_id "
+                # CROSS JOIN keeps this order: the memo's transactions first (an escrow account has
+                # effects for every reservation its customer ever paid), then their effects.
+                "AS total FROM stellar_transactions t CROSS JOIN stellar_effects e ON t.id = e.tx_id "
                 "WHERE e.account = ? AND e.type IN ('account_credited', 'account_debited') "
                 "AND e.asset_code = ? AND e.asset_issuer IS ? AND t.memo_type = 'text' AND t.memo = ? "
                 "AND t.successful = 1",
@@ -241,10 +246,15 @@ class Ledger:
             else:
                 builder.append_change_trust_op(_sdk_asset(op.asset), format_amount(op.limit))
         te = builder.build()
+        # Packed once (hash_hex and to_xdr would each pack it): an ENVELOPE_TYPE_TX envelope without
+        # signatures is the type (4 bytes), the transaction, and an empty signature list (4 bytes), and
+        # its hash is that of the network id, the type and the transaction.
+        packed = te.to_xdr_object().to_xdr_bytes()
         memo_type, memo, memo_bytes = envelope.memo_fields(te.transaction.memo)
         return history.TxInput(
-            hash=te.hash_hex(), source=source, sequence=sequence + 1, max_fee=0, ops=ops,
-            envelope_xdr=te.to_xdr(), memo_type=memo_type, memo=memo, memo_bytes=memo_bytes,
+            hash=hashlib.sha256(NETWORK_ID + packed[:-4]).hexdigest(), source=source, sequence=sequence + 1,
+            max_fee=0, ops=ops, envelope_xdr=base64.b64encode(packed).decode("ascii"),
+            memo_type=memo_type, memo=memo, memo_bytes=memo_bytes,
             valid_after=0, valid_before=0,
         )
 

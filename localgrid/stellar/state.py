@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS stellar_effects (
     PRIMARY KEY (op_id, idx)
 );
 CREATE INDEX IF NOT EXISTS stellar_effects_account ON stellar_effects (account, op_id, idx);
+-- memo_balance goes from a memo's few transactions to their effects, not through every effect of the escrow account.
+CREATE INDEX IF NOT EXISTS stellar_effects_tx ON stellar_effects (tx_id);
 """
 
 BASE_FEE = 100  # stroops per operation
