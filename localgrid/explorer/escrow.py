@@ -53,7 +53,55 @@ class FreeEscrow:
         pass
 
     def scan(self):
-        pass
+        """One pass of the escrow loop: mark funded escrows paid, refund expired ones.
+
+        Each escrow is handled in its own transaction and a failure skips only that escrow (it is
+        retried on the next pass), as refundExpiredReservations does in tfexplorer v0.3.2.
+        """
+        with self._scan_lock:
+            due = self._due()
+            for reservation_id in due:
+                try:
+                    self._scan_one(reservation_id)
+                except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
+                    log.exception("escrow scan of reservation %d failed", reservation_id)
+            # Funded but not deployable yet (still waiting for signatures), or failed: looked at again next pass.
+            self._recheck = set(due)
+
+    def _due(self):
+        """Open escrows a pass has something to do for: expired ones, and funded ones not marked paid yet.
+
+        Only escrows whose funding can have changed are weighed: new ones, those whose memo a
+        transaction used since the last pass, and those due last pass. A burst of payments then
+        costs a pass what was paid, not every open escrow's balance (each a ledger query).
+        """
+        due = []
+        with self.store.transaction() as conn:
+            now = self.clock.now()
+            memos, self._tx_cursor = self.ledger.memos_since(self._tx_cursor)
+            touched = {int(memo) for memo in memos if memo.isdigit() and str(int(memo)) == memo}
+            rows = conn.execute(
+                "SELECT reservation_id, expiration, paid FROM escrow_records "
+                "WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
+            ).fetchall()
+            for row in rows:
+                reservation_id = row["reservation_id"]
+                if row["expiration"] <= now:
+                    due.append(reservation_id)
+                elif not row["paid"] and (reservation_id not in self._open or reservation_id in touched
+                                          or reservation_id in self._recheck):
+                    try:
+                        if self._funded(self._record(conn, reservation_id)):
+                            due.append(reservation_id)
+                    except Exception:  # _scan_one meets the same failure and logs it for this escrow only
+                        due.append(reservation_id)
+            self._open = {row["reservation_id"] for row in rows}
+        return due
+
+    def _funded(self, record):
+        total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
+        balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(record["reservation_id"]))
+        return balance >= total
 
     def next_deadline(self):
         return None
@@ -70,6 +118,12 @@ class StellarEscrow:
         self.wallets = wallets
         self.directory = directory
         self.reservations = None  # set by the assembly; mark_deploy is called back on payment
+        # What the last scan pass saw (see _due): the ledger's transaction cursor, the open escrows and
+        # those to weigh again; a new process starts from nothing, so its first pass weighs every escrow.
+        self._scan_lock = threading.Lock()
+        self._tx_cursor = 0
+        self._open = set()
+        self._recheck = set()
         store.migrate("explorer_escrow", _TABLES)
 
     # -- registration ----------------------------------------------------------------------

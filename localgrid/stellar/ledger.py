@@ -125,6 +125,17 @@ class Ledger:
             ).fetchone()
         return row["total"]
 
+    def memos_since(self, cursor):
+        """(text memos of the successful transactions applied after ``cursor``, the cursor after them);
+        cursor 0 is before the first transaction."""
+        with self.store.transaction() as conn:
+            last = conn.execute("SELECT MAX(id) AS last FROM stellar_transactions").fetchone()["last"] or 0
+            rows = conn.execute(
+                "SELECT DISTINCT memo FROM stellar_transactions WHERE id > ? AND id <= ? AND successful = 1 "
+                "AND memo_type = 'text'", (cursor, last),
+            ).fetchall()
+        return {row["memo"] for row in rows}, max(cursor, last)
+
     def memo_funders(self, account_id, asset_code, memo_text):
         """Accounts that paid account_id in that asset with that text memo, first payer first."""
         asset = _asset(asset_code)
