@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from localgrid.node.state import NodeState
 from localgrid.runtime import recipes
-from localgrid.stellar.ledger import NETWORK_PASSPHRASE
+from localgrid.stellar.assets import NETWORK_PASSPHRASE
 
 ASSETS = ("TFT", "TFTA", "FreeTFT")
 

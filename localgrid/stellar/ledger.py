@@ -17,24 +17,21 @@ Every call runs in one store transaction, so concurrent submissions keep balance
 sequence numbers strict.
 """
 
-import base64
 import contextlib
 import dataclasses
-import hashlib
 import json
 
-from stellar_sdk import Account, TransactionBuilder
-from stellar_sdk import Asset as SdkAsset
+from stellar_sdk import NoneMemo, TextMemo
 
 from . import envelope, history, operations, state, validation
-from .amounts import MAX_INT64, format_amount
-from .assets import ASSET_CODES, NETWORK_PASSPHRASE, Asset, is_account_id, localgrid_asset, root_keypair
+from .amounts import MAX_INT64
+from .assets import ASSET_CODES, is_account_id, localgrid_asset, root_keypair
+from .internal_envelope import unsigned_envelope
 from .operations import Op
 from .results import result_xdr
 
 ROOT_BALANCE = 10**18  # 100 billion XLM, as on Stellar's genesis ledger
 ISSUER_STARTING_BALANCE = 100 * 10**7
-NETWORK_ID = hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest()
 
 
 class LedgerError(Exception):
@@ -243,28 +240,14 @@ class Ledger:
         """A real (unsigned, fee 0) envelope for an internal transaction, so its hash is a genuine one."""
         if any(op.amount < 0 or (op.limit or 0) < 0 or max(op.amount, op.limit or 0) > MAX_INT64 for op in ops):
             raise LedgerError("op_malformed", "amounts must be between 0 and 2^63-1 stroops")
-        builder = TransactionBuilder(Account(source, sequence), NETWORK_PASSPHRASE, base_fee=0).add_time_bounds(0, 0)
-        if memo_text is not None:
-            try:
-                builder.add_text_memo(memo_text)
-            except Exception as exc:  # stellar-sdk's MemoInvalidException: text longer than 28 bytes
-                raise LedgerError("tx_malformed", "invalid memo: %s" % exc) from exc
-        for op in ops:
-            if op.type == "payment":
-                builder.append_payment_op(op.destination, _sdk_asset(op.asset), format_amount(op.amount))
-            elif op.type == "create_account":
-                builder.append_create_account_op(op.destination, format_amount(op.amount))
-            else:
-                builder.append_change_trust_op(_sdk_asset(op.asset), format_amount(op.limit))
-        te = builder.build()
-        # Packed once (hash_hex and to_xdr would each pack it): an ENVELOPE_TYPE_TX envelope without
-        # signatures is the type (4 bytes), the transaction, and an empty signature list (4 bytes), and
-        # its hash is that of the network id, the type and the transaction.
-        packed = te.to_xdr_object().to_xdr_bytes()
-        memo_type, memo, memo_bytes = envelope.memo_fields(te.transaction.memo)
+        try:
+            memo = NoneMemo() if memo_text is None else TextMemo(memo_text)
+        except Exception as exc:  # stellar-sdk's MemoInvalidException: text longer than 28 bytes
+            raise LedgerError("tx_malformed", "invalid memo: %s" % exc) from exc
+        tx_hash, envelope_xdr = unsigned_envelope(source, sequence + 1, ops, memo)
+        memo_type, memo, memo_bytes = envelope.memo_fields(memo)
         return history.TxInput(
-            hash=hashlib.sha256(NETWORK_ID + packed[:-4]).hexdigest(), source=source, sequence=sequence + 1,
-            max_fee=0, ops=ops, envelope_xdr=base64.b64encode(packed).decode("ascii"),
+            hash=tx_hash, source=source, sequence=sequence + 1, max_fee=0, ops=ops, envelope_xdr=envelope_xdr,
             memo_type=memo_type, memo=memo, memo_bytes=memo_bytes,
             valid_after=0, valid_before=0,
         )
@@ -292,7 +275,3 @@ def _asset(code):
         return localgrid_asset(code)
     except KeyError:
         raise LedgerError("op_malformed", "unknown asset %r: use XLM, %s" % (code, ", ".join(ASSET_CODES))) from None
-
-
-def _sdk_asset(asset: Asset):
-    return SdkAsset.native() if asset.issuer is None else SdkAsset(asset.code, asset.issuer)

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from stellar_sdk import Keypair
+from stellar_sdk import Keypair, TransactionEnvelope
 
 from localgrid.clock import Clock
 from localgrid.stellar import NETWORK_PASSPHRASE, Ledger, LedgerError
@@ -117,6 +117,29 @@ def test_pay_moves_credit_and_records_a_transaction(store, ledger):
     with store.transaction() as conn:
         row = conn.execute("SELECT * FROM stellar_transactions WHERE hash = ?", (tx_hash,)).fetchone()
     assert (row["memo_type"], row["memo"], row["successful"], row["source_account"]) == ("text", "42", 1, alice)
+
+
+def test_internal_transactions_are_genuine_envelopes(store, ledger):
+    """What stellar-sdk reads back from a recorded internal envelope: its hash, source, sequence, memo, operations."""
+    alice, bob = Keypair.random().public_key, Keypair.random().public_key
+    ledger.create_account(alice, 1000 * XLM)
+    ledger.create_account(bob, 100 * XLM, funder=alice)
+    ledger.change_trust(bob, "FreeTFT", 12_3456789)
+    mint(ledger, bob, 5 * TFT, code="FreeTFT")
+    ledger.pay(bob, alice, "XLM", 2 * XLM, memo_text="7" * 28)
+    with store.transaction() as conn:
+        rows = conn.execute("SELECT * FROM stellar_transactions ORDER BY id DESC LIMIT 5").fetchall()
+    read = [TransactionEnvelope.from_xdr(row["envelope_xdr"], NETWORK_PASSPHRASE) for row in reversed(rows)]
+    assert [envelope.hash_hex() for envelope in read] == [row["hash"] for row in reversed(rows)]
+    assert all(envelope.transaction.fee == 0 and not envelope.signatures for envelope in read)
+    assert [(e.transaction.source.account_id, e.transaction.sequence) for e in read] == [
+        (row["source_account"], row["source_sequence"]) for row in reversed(rows)]
+    create, trust, minted, paid = (envelope.transaction.operations[0] for envelope in read[1:])
+    assert (create.destination, create.starting_balance) == (bob, "100")
+    assert (trust.asset.code, trust.asset.issuer, trust.limit) == ("FreeTFT", ledger.issuer("FreeTFT"), "12.3456789")
+    assert (minted.destination.account_id, minted.asset.code, minted.amount) == (bob, "FreeTFT", "5")
+    assert (paid.destination.account_id, paid.asset.is_native(), paid.amount) == (alice, True, "2")
+    assert read[-1].transaction.memo.memo_text == b"7" * 28 and read[-1].transaction.preconditions.time_bounds.max_time == 0
 
 
 @pytest.mark.parametrize("case, code", [
