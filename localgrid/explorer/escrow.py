@@ -53,55 +53,7 @@ class FreeEscrow:
         pass
 
     def scan(self):
-        """One pass of the escrow loop: mark funded escrows paid, refund expired ones.
-
-        Each escrow is handled in its own transaction and a failure skips only that escrow (it is
-        retried on the next pass), as refundExpiredReservations does in tfexplorer v0.3.2.
-        """
-        with self._scan_lock:
-            due = self._due()
-            for reservation_id in due:
-                try:
-                    self._scan_one(reservation_id)
-                except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
-                    log.exception("escrow scan of reservation %d failed", reservation_id)
-            # Funded but not deployable yet (still waiting for signatures), or failed: looked at again next pass.
-            self._recheck = set(due)
-
-    def _due(self):
-        """Open escrows a pass has something to do for: expired ones, and funded ones not marked paid yet.
-
-        Only escrows whose funding can have changed are weighed: new ones, those whose memo a
-        transaction used since the last pass, and those due last pass. A burst of payments then
-        costs a pass what was paid, not every open escrow's balance (each a ledger query).
-        """
-        due = []
-        with self.store.transaction() as conn:
-            now = self.clock.now()
-            memos, self._tx_cursor = self.ledger.memos_since(self._tx_cursor)
-            touched = {int(memo) for memo in memos if memo.isdigit() and str(int(memo)) == memo}
-            rows = conn.execute(
-                "SELECT reservation_id, expiration, paid FROM escrow_records "
-                "WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
-            ).fetchall()
-            for row in rows:
-                reservation_id = row["reservation_id"]
-                if row["expiration"] <= now:
-                    due.append(reservation_id)
-                elif not row["paid"] and (reservation_id not in self._open or reservation_id in touched
-                                          or reservation_id in self._recheck):
-                    try:
-                        if self._funded(self._record(conn, reservation_id)):
-                            due.append(reservation_id)
-                    except Exception:  # _scan_one meets the same failure and logs it for this escrow only
-                        due.append(reservation_id)
-            self._open = {row["reservation_id"] for row in rows}
-        return due
-
-    def _funded(self, record):
-        total = sum(detail["total_amount"] for detail in json.loads(record["details"]))
-        balance = self.ledger.memo_balance(record["address"], record["asset_code"], str(record["reservation_id"]))
-        return balance >= total
+        pass
 
     def next_deadline(self):
         return None
@@ -250,27 +202,44 @@ class StellarEscrow:
         Each escrow is handled in its own transaction and a failure skips only that escrow (it is
         retried on the next pass), as refundExpiredReservations does in tfexplorer v0.3.2.
         """
-        for reservation_id in self._due():
-            try:
-                self._scan_one(reservation_id)
-            except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
-                log.exception("escrow scan of reservation %d failed", reservation_id)
+        with self._scan_lock:
+            due = self._due()
+            for reservation_id in due:
+                try:
+                    self._scan_one(reservation_id)
+                except Exception:  # e.g. the first funder lost its trustline: keep the escrow open, scan the others
+                    log.exception("escrow scan of reservation %d failed", reservation_id)
+            # Funded but not deployable yet (still waiting for signatures), or failed: looked at again next pass.
+            self._recheck = set(due)
 
     def _due(self):
-        """Open escrows a pass has something to do for (expired, or funded and not yet marked paid),
-        read in one transaction: during a burst most open escrows wait for a payment, and a pass no
-        longer takes the store once per escrow to find that out. _scan_one checks each again."""
+        """Open escrows a pass has something to do for: expired ones, and funded ones not marked paid yet.
+
+        Only escrows whose funding can have changed are weighed: new ones, those whose memo a
+        transaction used since the last pass, and those due last pass. A burst of payments then
+        costs a pass what was paid, not every open escrow's balance (each a ledger query).
+        """
         due = []
         with self.store.transaction() as conn:
             now = self.clock.now()
-            for record in conn.execute(
-                "SELECT * FROM escrow_records WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
-            ).fetchall():
-                try:
-                    if record["expiration"] <= now or (not record["paid"] and self._funded(record)):
-                        due.append(record["reservation_id"])
-                except Exception:  # _scan_one meets the same failure and logs it for this escrow only
-                    due.append(record["reservation_id"])
+            memos, self._tx_cursor = self.ledger.memos_since(self._tx_cursor)
+            touched = {int(memo) for memo in memos if memo.isdigit() and str(int(memo)) == memo}
+            rows = conn.execute(
+                "SELECT reservation_id, expiration, paid FROM escrow_records "
+                "WHERE released = 0 AND cancelled = 0 ORDER BY reservation_id"
+            ).fetchall()
+            for row in rows:
+                reservation_id = row["reservation_id"]
+                if row["expiration"] <= now:
+                    due.append(reservation_id)
+                elif not row["paid"] and (reservation_id not in self._open or reservation_id in touched
+                                          or reservation_id in self._recheck):
+                    try:
+                        if self._funded(self._record(conn, reservation_id)):
+                            due.append(reservation_id)
+                    except Exception:  # _scan_one meets the same failure and logs it for this escrow only
+                        due.append(reservation_id)
+            self._open = {row["reservation_id"] for row in rows}
         return due
 
     def _funded(self, record):

@@ -166,3 +166,28 @@ def test_a_refund_that_fails_leaves_the_escrow_open_and_does_not_stop_the_scan(l
         ledger.change_trust(gone, "TFT")
         stuck.scan_twice()  # refundExpiredReservations retries until the refund goes through
         assert stuck.record()["cancelled"] == 1 and ledger.balance(gone, "TFT") == XLM
+
+
+def test_a_scan_finds_the_payment_that_completes_an_escrow_and_one_paid_before_its_signatures(lg):
+    """A pass weighs only escrows whose funding can have changed: both of these must still be found."""
+    with _client(lg) as client:
+        parts = Escrow(lg, client, "parts.3bot")
+        payer = _funded_wallet(parts.ledger)
+        parts.pay(payer, parts.total - 1)
+        parts.scan_twice()
+        assert parts.record()["paid"] == 0 and _state(client, parts.rid) == 2
+        parts.pay(payer, 1)
+        parts.scan_twice()
+        assert parts.record()["paid"] == 1 and _state(client, parts.rid) == 3
+
+        customer, cosigner = Customer(client, "early.3bot"), Customer(client, "early-cosigner.3bot")
+        answer, body = _create(client, lg, customer, signing_request_provision={"signers": [cosigner.tid], "quorum_min": 1})
+        rid, info = answer["reservation_id"], answer["escrow_information"]
+        parts.ledger.pay(payer, info["address"], "TFT", sum(d["total_amount"] for d in info["details"]), memo_text=str(rid))
+        parts.scan_twice()  # funded, but the reservation still waits for its provision signature
+        assert _state(client, rid) == 1
+        message = "%d%s" % (rid, body["json"])
+        signed = client.post("/reservations/%d/sign/provision" % rid, json={"tid": cosigner.tid, "signature": cosigner.sign(message)})
+        assert signed.status_code == 201
+        parts.scan_twice()  # no new payment since: the escrow is weighed again because it was funded
+        assert _state(client, rid) == 3
