@@ -155,7 +155,8 @@ class Reservations:
             total = conn.execute("SELECT COUNT(*) FROM reservations" + where, args).fetchone()[0]
             rows = conn.execute("SELECT doc FROM reservations" + where + " ORDER BY id" + limit, args + args_page).fetchall()
             now = self.clock.now()
-            return [self.render(json.loads(row["doc"]), now) for row in rows], total
+        # Rendered after the store is released: a long page takes a while, and payments and results wait for the store.
+        return [self.render(json.loads(row["doc"]), now) for row in rows], total
 
     # -- signatures ------------------------------------------------------------------------
     def sign(self, reservation_id, body, signature, kind):

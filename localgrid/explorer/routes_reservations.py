@@ -3,6 +3,7 @@
 Ids and integers are parsed as the explorer's Go handlers parse them (int64, their error texts).
 """
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
@@ -53,11 +54,15 @@ def routes(reservations):
     async def list_reservations(request):
         query = request.query_params
         page, size = paging(query)
-        found, total = reservations.find(
-            customer_tid=_int_filter(query, "customer_tid") or 0, next_action=_next_action_filter(query),
-            page=page, size=size,
-        )
-        return json_response(found, headers=pages_header(total, size))
+        customer_tid, next_action = _int_filter(query, "customer_tid") or 0, _next_action_filter(query)
+
+        def answer():
+            found, total = reservations.find(customer_tid=customer_tid, next_action=next_action, page=page, size=size)
+            return json_response(found, headers=pages_header(total, size))
+
+        # A long list is read and written in a worker thread, so the event loop goes on answering other
+        # requests (a payment, a node's result) in the meantime instead of queueing them behind it.
+        return await run_in_threadpool(answer)
 
     async def get(request):
         return json_response(reservations.get(_reservation_id(request)))
