@@ -63,7 +63,9 @@ class CacheFile:
             handle, temporary = tempfile.mkstemp(prefix=".%s-" % self.key, dir=folder)  # created 0600
             try:
                 with os.fdopen(handle, "w") as stream:
-                    json.dump({"owner": self.owner, self.key: entries}, stream, sort_keys=True)
+                    # dumps, not dump: only a one-shot encoding takes json's C encoder, and zos_containers rewrites
+                    # a file of up to hundreds of entries once per registration.
+                    stream.write(json.dumps({"owner": self.owner, self.key: entries}, sort_keys=True))
                 os.replace(temporary, self.path)
             except BaseException:
                 os.unlink(temporary)

@@ -181,8 +181,8 @@ class ReservationLifecycle(RaceHandling):
             if wanted.count(pair) > 1:
                 raise LifecycleError("IP %s is given to two workloads on network %s" % (pair[1], pair[0]))
         tag = _spec.parse_metadata(metadata)
-        for other in self.reservations.live():
-            theirs = tag_of(other) or {}
+        for other, theirs in self.reservations.tagged():
+            theirs = theirs or {}
             if (old is not None and other["id"] == old["id"]) or (theirs.get("name"), theirs.get("kind")) == (
                     tag["name"], tag["kind"]):
                 continue
@@ -190,8 +190,7 @@ class ReservationLifecycle(RaceHandling):
             if taken:
                 network, ip = sorted(taken)[0]
                 raise LifecycleError("IP %s on network %s is already used by live reservation %d (%s); choose another "
-                                     "address" % (ip, network, other["id"], (tag_of(other) or {}).get("name")
-                                                  or "no name"))
+                                     "address" % (ip, network, other["id"], theirs.get("name") or "no name"))
 
     def _unchanged(self, old: Reservation, fp: str, renew_before: Optional[int],
                    payment: Optional[Dict[str, Any]]) -> bool:

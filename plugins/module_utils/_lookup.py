@@ -64,6 +64,7 @@ class Reservations:
     def __init__(self, session: GridSession) -> None:
         self.session = session
         self._live: Optional[List[Reservation]] = None
+        self._tags: List[Optional[Dict[str, Any]]] = []  # the tag of each reservation of _live, parsed once
         self._index: Optional[NameIndex] = None
         # Listings are numbered as they start. Threads sharing this object (zos_containers) that need a listing
         # begun after some moment wait for one instead of each listing the identity's reservations themselves.
@@ -99,14 +100,23 @@ class Reservations:
                 try:
                     self._listings.release()
                     try:
-                        found = self._list()
+                        found, tags = self._list()
                     finally:
                         self._listings.acquire()
                 finally:
                     self._listing = False
                     self._listings.notify_all()
-                self._live, self._done = found, number
+                self._live, self._tags, self._done = found, tags, number
             return self._live
+
+    def tagged(self) -> List[Tuple[Reservation, Optional[Dict[str, Any]]]]:
+        """live() with each reservation's tag. The tags are parsed once per listing: the threads of zos_containers
+        look up each of their names in the same listing."""
+        live = self.live()
+        with self._listings:
+            if self._live is live:
+                return list(zip(live, self._tags))
+        return [(reservation, tag_of(reservation)) for reservation in live]
 
     def latest(self) -> List[Reservation]:
         """The newest listing there is, even if a write (this task's threads') came after it; a listing if none."""
@@ -115,7 +125,7 @@ class Reservations:
                 return self._live
         return self.live()
 
-    def _list(self) -> List[Reservation]:
+    def _list(self) -> Tuple[List[Reservation], List[Optional[Dict[str, Any]]]]:
         tid = self.session.tid
         found = {}
         for stored in LISTED_STORED_STATES:
@@ -125,15 +135,15 @@ class Reservations:
                 if state_name(reservation) in LIVE_STATES:
                     found[reservation["id"]] = reservation
         live = [found[rid] for rid in sorted(found)]
-        self._index_names(live)
-        return live
+        tags = [tag_of(reservation) for reservation in live]
+        self._index_names(live, tags)
+        return live, tags
 
-    def _index_names(self, live: List[Reservation]) -> None:
+    def _index_names(self, live: List[Reservation], tags: List[Optional[Dict[str, Any]]]) -> None:
         """Index the names that one live reservation carries (a duplicated name stays out: it needs the listing)."""
         names: Dict[str, int] = {}
         duplicated = set()
-        for reservation in live:
-            tag = tag_of(reservation)
+        for reservation, tag in zip(live, tags):
             if tag:
                 key = index_key(tag["kind"], tag["name"])
                 if key in names:
@@ -177,12 +187,7 @@ class Reservations:
         return self.cached(name, kind) or self.find_one(name, kind)
 
     def find(self, name: str, kind: str) -> List[Reservation]:
-        result = []
-        for reservation in self.live():
-            tag = tag_of(reservation)
-            if tag and tag["name"] == name and tag["kind"] == kind:
-                result.append(reservation)
-        return result
+        return [reservation for reservation, tag in self.tagged() if tag and tag["name"] == name and tag["kind"] == kind]
 
     def find_one(self, name: str, kind: str) -> Optional[Reservation]:
         """The live reservation of that name; of several (runs registering it at once), the one every run keeps."""
@@ -190,6 +195,7 @@ class Reservations:
 
     def get(self, rid: int) -> Reservation:
         return explorer_call("read reservation %d" % rid, self.session.client.get_reservation, rid)
+
 
 
 def _network_resources(reservation: Reservation, network_name: str) -> List[Dict[str, Any]]:

@@ -16,6 +16,7 @@ import stellar-sdk. Only wallet steps that build other operations (trustlines) l
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import random
 import threading
@@ -553,8 +554,13 @@ def created_epoch(record: Dict[str, Any]) -> float:
     text = record.get("created_at")
     if not text:
         return float("inf")
-    return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
+    return _epoch_of(text[:19])
+
+
+@functools.lru_cache(maxsize=4096)
+def _epoch_of(text: str) -> float:
+    # Cached: a task paying many reservations filters the same payment records once per payment.
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
 def failed_result_names(result_xdr):

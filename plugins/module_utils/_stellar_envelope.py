@@ -23,6 +23,7 @@ base32) and the XDR of TransactionV1Envelope (stellar-xdr Stellar-transaction.x)
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import struct
@@ -49,13 +50,8 @@ ASSET_TYPE_CREDIT_ALPHANUM12 = 2
 
 
 def _crc16_xmodem(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _bit in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    # CRC-CCITT (polynomial 0x1021) from 0 is XMODEM's; binascii computes it in C (every key is checked on use).
+    return binascii.crc_hqx(data, 0)
 
 
 def _encode_strkey(version: int, payload: bytes) -> str:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+from ansible_collections.threefold.grid.plugins.module_utils import _spec, _stellar
 from ansible_collections.threefold.grid.plugins.module_utils._container_items import merged
 from ansible_collections.threefold.grid.plugins.module_utils._escrow_cache import EscrowCache
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
@@ -97,6 +97,23 @@ def test_a_failed_shared_listing_fails_its_callers_and_the_next_call_lists_again
         reservations.live()
     slow_explorer.down = False
     assert reservations.live() == []
+
+
+def test_each_tag_is_parsed_once_per_listing_however_many_names_are_looked_up(slow_explorer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    for index in range(6):
+        add(slow_explorer, index + 1, data_with(container(ip="10.1.3.%d" % (10 + index))),
+            _spec.metadata_tag("web-%d" % index, "container", "f"))
+    reservations = Reservations(session(slow_explorer))
+    parsed = []
+    parse = _spec.parse_metadata
+    monkeypatch.setattr(_spec, "parse_metadata", lambda text: parsed.append(text) or parse(text))
+    found = together(lambda index: [r["id"] for r in reservations.find("web-%d" % (index % 6), "container")])
+    assert found == [[index % 6 + 1] for index in range(THREADS)]
+    assert len(parsed) == 6  # one listing, its 6 tags; not 6 per lookup
+    reservations.invalidate()
+    assert [r["id"] for r in reservations.find("web-5", "container")] == [6]
+    assert len(parsed) == 12
 
 
 def test_concurrent_cache_updates_keep_every_entry(tmp_path):
