@@ -232,11 +232,14 @@ def planned_payment(session: GridSession, escrow: Optional[Dict[str, Any]], paym
 
 def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
                payment: Optional[Dict[str, Any]], from_task: bool = False,
-               before_submit: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
+               before_submit: Optional[Callable[[], None]] = None,
+               listed: Optional[Reservation] = None) -> Dict[str, Any]:
     """Pay what the escrow lacks; `from_task` escrow details (not the explorer's answer) are checked first.
 
     ``before_submit`` is called right before a payment is signed (after the reservation was re-read); it
     raises to stop the payment (the lifecycle's check that this run's reservation is still the one kept).
+    ``listed``: the reservation as a listing showed it, used instead of a first read (it tells the state to
+    report and the creation time; the state is read again just before the wallet's turn all the same, G2).
     """
     payment = payment or {}
     reservation_id = int(reservation_id)
@@ -255,7 +258,7 @@ def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Op
         raise PaymentError("reservation %d costs %s %s, above max_amount %s; nothing was paid" % (
             reservation_id, stroops_to_amount(total), asset.split(":")[0], stroops_to_amount(limit)),
             "above_max_amount", {"total_amount": stroops_to_amount(total), "max_amount": stroops_to_amount(limit)})
-    reservation = read_reservation(session, reservation_id)
+    reservation = listed if listed is not None else read_reservation(session, reservation_id)
     if from_task:
         warn_other_owner(session, reservation)
         check_escrow_terms(session, reservation, escrow, total)

@@ -29,11 +29,14 @@ from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_esc
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_lifecycle import (
     PUBKEY,
     TID,
+    LIFE,
     add,
     container,
     data_with,
     grid_explorer,
+    lifecycle,
     session,
+    spec,
 )
 
 THREADS = 8
@@ -114,6 +117,19 @@ def test_each_tag_is_parsed_once_per_listing_however_many_names_are_looked_up(sl
     reservations.invalidate()
     assert [r["id"] for r in reservations.find("web-5", "container")] == [6]
     assert len(parsed) == 12
+
+
+def test_a_new_reservation_is_read_once_before_it_is_paid(ledger, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    explorer = grid_explorer()
+    explorer.escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"farmer_id": 1, "total_amount": 5000}]}
+    result = lifecycle(explorer).ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE,
+                                                wait=False, payment=payment_block(ledger))
+    rid = result.reservation["id"]
+    assert memo_total(ledger, str(rid)) == 5000 and result.payment["changed"] is True
+    # The listing after registering stands in for the payment's first read: G2's read before the wallet's turn,
+    # then the answer's read (wait: false).
+    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 2
 
 
 def test_concurrent_cache_updates_keep_every_entry(tmp_path):

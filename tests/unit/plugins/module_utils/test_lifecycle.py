@@ -212,6 +212,7 @@ def test_replace_with_new_ip_registers_first_then_cancels_old(explorer, monkeypa
     prechecked = []
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda session, payment, estimate: prechecked.append(
         (payment, estimate["total_amount"])))
+    monkeypatch.setattr(_payment, "pay_escrow", lambda *a, **kw: {"changed": True})
     lc = lifecycle(explorer)
     add(explorer, 4, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     explorer.script[5] = [deployed()]
