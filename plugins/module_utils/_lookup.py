@@ -197,7 +197,6 @@ class Reservations:
         return explorer_call("read reservation %d" % rid, self.session.client.get_reservation, rid)
 
 
-
 def _network_resources(reservation: Reservation, network_name: str) -> List[Dict[str, Any]]:
     """The network resources of the networks named ``network_name`` in ``reservation``."""
     return [resource for network in data_of(reservation).get("networks") or [] if network.get("name") == network_name
