@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict, judge
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
 from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar
 from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
@@ -44,14 +45,6 @@ def pay_window(environ: Optional[Mapping[str, str]] = None) -> int:
         raise LifecycleError("%s must be a whole number of seconds, at least 1 (the time a run may take from "
                              "registering a reservation to paying it), not %r" % (PAY_WINDOW_VARIABLE, text))
     return seconds
-
-
-class Superseded(Exception):
-    """Raised just before a payment is signed when this run's reservation is no longer the one kept."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super(Superseded, self).__init__(verdict.action)
-        self.verdict = verdict
 
 
 class ConcurrentRuns:

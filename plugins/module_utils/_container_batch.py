@@ -32,12 +32,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ansible_collections.threefold.grid.plugins.module_utils import _money_views
 from ansible_collections.threefold.grid.plugins.module_utils._container_runner import ContainerRunner
 from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, LifecycleError, SpecError
+from ansible_collections.threefold.grid.plugins.module_utils._ledger_account import ledger_payer
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
-from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar
-from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
 from ansible_collections.threefold.grid.plugins.module_utils._views import view
 
@@ -128,6 +126,8 @@ class ContainerBatchRunner(Runner):
         shown = result["container"]
         session = self.sessions[index]
         payment = self.items[index].get("payment")
+        # Loaded by the containers that are waited for (an unchanged batch waits for none).
+        from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
         waiter = ReservationWaiter(session)
         try:
             reservation, _state = waiter.wait_deployed(shown["reservation_id"], max(0, int(deadline - time.monotonic())),
@@ -174,6 +174,7 @@ class ContainerBatchRunner(Runner):
         if not payment or len(estimates) < 2 or len(codes) != 1:
             return
         total = sum(int(estimate.get("total_amount") or 0) for estimate in estimates)
+        from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar  # paying tasks only
         try:
             Registrar(self.session, self.reservations).precheck(payment, {"total_amount": total,
                                                                           "currency": codes.pop()})
@@ -185,11 +186,12 @@ class ContainerBatchRunner(Runner):
         """Each returned container's ``ledger`` from one read for the whole batch; the identity's unmatched payments."""
         views = [result["container"] for result in results if result.get("container")]
         horizon_url = (self.params.get("payment") or {}).get("horizon_url")
+        from ansible_collections.threefold.grid.plugins.module_utils import _money_views  # only when a ledger is asked for
         return _money_views.add_ledgers(self.session, views, payer, horizon_url)
 
     def run(self) -> Result:
         # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
-        payer = _money_views.ledger_payer(self.params)
+        payer = ledger_payer(self.params)
         problems = _clashes(self.items)
         if problems:
             self.refuse(problems)

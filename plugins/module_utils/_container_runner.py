@@ -18,10 +18,9 @@ from ansible_collections.threefold.grid.plugins.module_utils._argspec import (
     labels_argument_spec,
     reservation_argument_spec,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._adopt import adopt
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import encrypt_for_node
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError
-from ansible_collections.threefold.grid.plugins.module_utils._placement import deploy_placed, placement_argument_spec
+from ansible_collections.threefold.grid.plugins.module_utils._placement_argspec import placement_argument_spec
 from ansible_collections.threefold.grid.plugins.module_utils._resource import WORKLOAD_ID, ResourceRunner
 from ansible_collections.threefold.grid.plugins.module_utils._spec import normalise_container
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_from_spec
@@ -35,6 +34,8 @@ class ContainerRunner(ResourceRunner):
         if self.params["replace_on_failure"] and self.params["placement"] is None:
             raise SpecError("replace_on_failure: true needs placement, the constraints another node is chosen by")
         if self.params["placement"] is not None:
+            # The placement code loads only for a container placed by constraints (most name their node).
+            from ansible_collections.threefold.grid.plugins.module_utils._placement import deploy_placed
             return deploy_placed(self, self.params["placement"], self.params["replace_on_failure"])
         return self.deploy_on(self.params)
 
@@ -45,6 +46,7 @@ class ContainerRunner(ResourceRunner):
         for warning in warnings:
             self.session.warn(warning)
         if self.params["adopt_id"] is not None:
+            from ansible_collections.threefold.grid.plugins.module_utils._adopt import adopt  # loaded for adopt_id only
             # Secret values are sealed with a random nonce, so the comparison takes their names only.
             result = adopt(self, lambda: self.lifecycle.lookup.resolve_container(spec),
                            lambda workload_id: container_from_spec(spec, workload_id, lambda node, value: ""))

@@ -33,17 +33,14 @@ a payment made before the failure. "Live" = computed next_action in create/sign/
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
-from ansible_collections.threefold.grid.plugins.module_utils import _pricing, _spec, _workloads
-from ansible_collections.threefold.grid.plugins.module_utils._concurrency import ConcurrentRuns, Superseded
+from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_races import RaceHandling
-from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
-from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
-from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
@@ -58,6 +55,11 @@ from ansible_collections.threefold.grid.plugins.module_utils._views import (
     tag_of,
     view,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.threefold.grid.plugins.module_utils._concurrency import ConcurrentRuns
+    from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar, Workloads
+    from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
 
 PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
 
@@ -87,12 +89,45 @@ class ReservationLifecycle(RaceHandling):
         # zos_containers passes one Reservations to the lifecycles of all its containers (one listing serves many).
         self.reservations = reservations if reservations is not None else Reservations(session)
         self.lookup = GridLookup(session, self.reservations, clock)
-        self.registrar = Registrar(session, self.reservations)
-        self.waiter = ReservationWaiter(session, monotonic, sleep)
-        self.wait_deployed = self.waiter.wait_deployed
-        self.wait_deleted = self.waiter.wait_deleted
-        self.runs = ConcurrentRuns(session, self.reservations, self.registrar, self.waiter, clock)
-        self.payment_in_flight = self.runs.payment_in_flight
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._registrar: Optional[Registrar] = None
+        self._waiter: Optional[ReservationWaiter] = None
+        self._runs: Optional[ConcurrentRuns] = None
+
+    # An unchanged reservation is kept without registering, paying or waiting: the code that does those loads
+    # on first use, as the modules compile every module_utils they import on each task.
+
+    @property
+    def registrar(self) -> Registrar:
+        if self._registrar is None:
+            from ansible_collections.threefold.grid.plugins.module_utils._registration import Registrar
+            self._registrar = Registrar(self.session, self.reservations)
+        return self._registrar
+
+    @property
+    def waiter(self) -> ReservationWaiter:
+        if self._waiter is None:
+            from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
+            self._waiter = ReservationWaiter(self.session, self._monotonic, self._sleep)
+        return self._waiter
+
+    @property
+    def runs(self) -> ConcurrentRuns:
+        if self._runs is None:
+            from ansible_collections.threefold.grid.plugins.module_utils._concurrency import ConcurrentRuns
+            self._runs = ConcurrentRuns(self.session, self.reservations, self.registrar, self.waiter, self._clock)
+        return self._runs
+
+    def wait_deployed(self, rid: int, timeout: int, sleep: int, paying: bool,
+                      escrow_information: Optional[Dict[str, Any]] = None) -> Tuple[Reservation, str]:
+        return self.waiter.wait_deployed(rid, timeout, sleep, paying, escrow_information=escrow_information)
+
+    def wait_deleted(self, rid: int, timeout: int, sleep: int) -> Reservation:
+        return self.waiter.wait_deleted(rid, timeout, sleep)
+
+    def payment_in_flight(self, reservation: Reservation, payment: Optional[Dict[str, Any]]) -> bool:
+        return self.runs.payment_in_flight(reservation, payment)
 
     def now(self) -> int:
         return int(self._clock())
@@ -301,6 +336,7 @@ class ReservationLifecycle(RaceHandling):
                 node = explorer_call("read node %s" % node_id, self.session.node, node_id)
             farms[node_id] = node.get("farm_id")
             free = free and bool(node.get("free_to_use"))
+        from ansible_collections.threefold.grid.plugins.module_utils import _pricing  # loaded when a plan is priced
         estimate = _pricing.estimate(data_reservation, farms, now)
         if free and "FreeTFT" in (data_reservation.get("currencies") or []):
             estimate["currency"] = "FreeTFT"

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ansible_collections.threefold.grid.plugins.module_utils._concurrency import Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict
-from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome
+from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
     Reservation,

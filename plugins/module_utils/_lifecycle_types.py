@@ -3,12 +3,14 @@
 
 # This module_utils file is private to the threefold.grid collection and may change at any time.
 
-"""What ReservationLifecycle (_lifecycle.py) decides, plans and returns: Decision, Plan, Outcome."""
+"""What ReservationLifecycle (_lifecycle.py) decides, plans and returns: Decision, Plan, Outcome; and Superseded,
+which a payment guard of _concurrency.py raises (here, so that catching it does not load the registration code)."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import Verdict
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation
 
 
@@ -50,3 +52,11 @@ class Plan:
         self.data = data
         self.diff = diff
         self.estimate = estimate
+
+
+class Superseded(Exception):
+    """Raised just before a payment is signed when this run's reservation is no longer the one kept."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super(Superseded, self).__init__(verdict.action)
+        self.verdict = verdict

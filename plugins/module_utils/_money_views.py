@@ -6,50 +6,19 @@
 """The money side of reservation views: the renewal price (zos_reservation_info) and the ledger
 (zos_reservation_info ``ledger_account``, the resource modules' ``ledger`` option).
 
-stellar-sdk is loaded only when a ledger is asked for.
+stellar-sdk is loaded only when a ledger is asked for; which account's ledger is _ledger_account.py's.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.threefold.grid.plugins.module_utils._errors import CodedError, GridError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, StellarError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import grid_prices, node_farms
 from ansible_collections.threefold.grid.plugins.module_utils._renewal import renewal_view
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation
-
-
-def check_account(address: str) -> None:
-    from ansible_collections.threefold.grid.plugins.module_utils._payment import require_stellar
-    require_stellar()
-    from ansible_collections.threefold.grid.plugins.module_utils._stellar import is_account_address
-    if not is_account_address(address):
-        raise CodedError("ledger_account %r is not a Stellar account address (G..., 56 characters)" % address,
-                         "invalid_ledger_account")
-
-
-def ledger_payer(params: Dict[str, Any]) -> Optional[str]:
-    """The account a resource module reads the ledger of (``ledger``/``ledger_account``, doc fragment
-    threefold.grid.ledger), checked before anything is signed; None when no ledger is asked for."""
-    account = params.get("ledger_account")
-    if not account and params.get("ledger"):
-        secret = (params.get("payment") or {}).get("stellar_secret")
-        if not secret:
-            raise CodedError("ledger: no account to read the ledger of: set ledger_account to the address that pays "
-                             "this identity's reservations, or give the payment block (its wallet is the default)",
-                             "invalid_ledger_account")
-        from ansible_collections.threefold.grid.plugins.module_utils._payment import require_stellar
-        require_stellar()
-        from ansible_collections.threefold.grid.plugins.module_utils._stellar import keypair_from_secret
-        try:
-            return keypair_from_secret(secret).public_key
-        except StellarError as exc:
-            raise CodedError("ledger: the payment block's %s" % exc.msg, "invalid_ledger_account") from None
-    if account:
-        check_account(account)
-    return account or None
 
 
 def identity_reservations(session: GridSession) -> List[Reservation]:

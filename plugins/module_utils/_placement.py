@@ -163,18 +163,6 @@ def failed_node(error: LifecycleError) -> Optional[str]:
     return None
 
 
-def placement_argument_spec() -> Dict[str, Any]:
-    """zos_container's placement options (doc fragment threefold.grid.placement)."""
-    options: Dict[str, Any] = dict(
-        farm_id=dict(type="int"), country=dict(type="str"), city=dict(type="str"), free_to_use=dict(type="bool"),
-        exclude_nodes=dict(type="list", elements="str", default=[]),
-        distinct_from=dict(type="list", elements="str", default=[]),
-        up_within=dict(type="int", default=NODE_UP_SECONDS), attempts=dict(type="int", default=3),
-    )
-    options.update(("min_" + key, dict(type="int" if key == "cru" else "float")) for key in CAPACITY_KEYS)
-    return dict(placement=dict(type="dict", options=options), replace_on_failure=dict(type="bool", default=False))
-
-
 def _attempt(node_id: str, reservation: Optional[Dict[str, Any]], error: Optional[str]) -> Dict[str, Any]:
     return {"node_id": node_id, "reservation_id": (reservation or {}).get("id") or (reservation or {}).get(
         "reservation_id"), "error": error}

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ansible_collections.threefold.grid.plugins.module_utils import _labels, _money_views, _resource_views
+from ansible_collections.threefold.grid.plugins.module_utils import _labels, _resource_views
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._ledger_account import ledger_payer
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle import Outcome, ReservationLifecycle
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import Reservations
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession, Runner
@@ -170,13 +171,14 @@ class ResourceRunner(Runner):
 
     def add_ledger(self, result: Dict[str, Any], payer: str) -> None:
         """Each returned reservation's ``ledger`` and the identity's ``unmatched_payments`` (_ledger.py)."""
+        from ansible_collections.threefold.grid.plugins.module_utils import _money_views  # only when a ledger is asked for
         horizon_url = (self.params.get("payment") or {}).get("horizon_url")
         result["unmatched_payments"] = _money_views.add_ledgers(self.session, self.ledger_views(result), payer,
                                                                 horizon_url)
 
     def run(self) -> Dict[str, Any]:
         # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
-        payer = _money_views.ledger_payer(self.params)
+        payer = ledger_payer(self.params)
         try:
             # The state option's choices name the methods.
             result = getattr(self, self.params["state"])()

@@ -250,6 +250,7 @@ import time
 from ansible_collections.threefold.grid.plugins.module_utils._base import ZosModule
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, ExplorerNotFound, GridError
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import NEXT_ACTION
+from ansible_collections.threefold.grid.plugins.module_utils._ledger_account import check_account
 from ansible_collections.threefold.grid.plugins.module_utils import _money_views
 from ansible_collections.threefold.grid.plugins.module_utils._renewal import expires_within
 from ansible_collections.threefold.grid.plugins.module_utils._session import Runner
@@ -293,7 +294,7 @@ class ReservationInfoRunner(Runner):
         within = self.params["expiring_within"]
         within = None if within is None else parse_duration(within, "expiring_within")
         if self.params["ledger_account"]:
-            _money_views.check_account(self.params["ledger_account"])
+            check_account(self.params["ledger_account"])
         everything = sorted(self.read(), key=lambda r: r.get("id") or 0)
         found = [r for r in everything if self.matches(r, states, within, now)]
         views = [view(r) for r in found]
