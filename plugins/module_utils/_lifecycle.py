@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 from ansible_collections.threefold.grid.plugins.module_utils import _spec, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._errors import LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
-from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_races import RaceHandling
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
@@ -64,6 +63,12 @@ if TYPE_CHECKING:
 PROVISIONING_SECONDS = 900  # the SDK's default expiration_provisioning window
 
 
+def _races():
+    """_lifecycle_races.py, loaded when this task meets another run's reservation of the name (most never do)."""
+    from ansible_collections.threefold.grid.plugins.module_utils import _lifecycle_races
+    return _lifecycle_races
+
+
 def addresses(data: Dict[str, Any]) -> List[Tuple[Any, Any]]:
     """(network name, IP) of every container and kubernetes VM of a data_reservation, in order."""
     pairs = []
@@ -80,7 +85,7 @@ def shares_an_address(old_data: Dict[str, Any], new_data: Dict[str, Any]) -> boo
     return bool(set(addresses(old_data)) & set(addresses(new_data)))
 
 
-class ReservationLifecycle(RaceHandling):
+class ReservationLifecycle:
     def __init__(self, session: GridSession, clock: Callable[[], float] = time.time,
                  monotonic: Optional[Callable[[], float]] = None, sleep: Optional[Callable[[float], None]] = None,
                  reservations: Optional[Reservations] = None) -> None:
@@ -149,15 +154,16 @@ class ReservationLifecycle(RaceHandling):
         life = {"expires_at": int(lifetime)} if isinstance(lifetime, int) else dict(lifetime)
         currencies = _spec.normalise_currencies(currencies)
         decision = self.decide(name, kind, spec, life, currencies, renew_before, payment, tag_fields, adopted)
-        self.retire_extras(decision, payment)
+        if decision.extras:  # other live reservations of the name than the one kept
+            _races().retire_extras(self, decision, payment)
         if decision.action == "none":
             return self.keep(decision.old, wait, wait_timeout, wait_sleep)
         if decision.action == "await_payment":
-            settled = self.await_payment(decision, wait, wait_timeout, wait_sleep, payment)
+            settled = _races().await_payment(self, decision, wait, wait_timeout, wait_sleep, payment)
             if settled is not None:
                 return settled
         if decision.action == "pay_existing":
-            return self.pay_existing(decision, payment, wait, wait_timeout, wait_sleep)
+            return _races().pay_existing(self, decision, payment, wait, wait_timeout, wait_sleep)
         plan = self.plan(decision.old, workloads, life, currencies, wait_timeout)
         if decision.old is not None:
             old_tag = tag_of(decision.old) or {}  # an adopted reservation carries no tag
@@ -204,7 +210,7 @@ class ReservationLifecycle(RaceHandling):
                 # then would lose that payment (a cancel refunds only what the escrow held at that moment).
                 if self.payment_in_flight(old, payment):
                     return Decision(old, fp, metadata, "await_payment", False)
-                return self.unpaid(Decision(old, fp, metadata, "replace", True), payment)
+                return _races().unpaid(self, Decision(old, fp, metadata, "replace", True), payment)
             return Decision(old, fp, metadata, "none", False)
         return Decision(old, fp, metadata, "renew" if same else "replace", False)
 
@@ -277,12 +283,12 @@ class ReservationLifecycle(RaceHandling):
             verdict = self.runs.settle(rid, *race)
             if verdict.action != "proceed":
                 raise Superseded(verdict)
-            reservation = self._pay_and_wait(rid, escrow_information, payment, wait, wait_timeout, wait_sleep, outcome,
-                                             old if old is not None and not outcome.replaced else None,
-                                             self.runs.guard(rid, *race))
+            reservation = self.pay_and_wait(rid, escrow_information, payment, wait, wait_timeout, wait_sleep, outcome,
+                                            old if old is not None and not outcome.replaced else None,
+                                            self.runs.guard(rid, *race))
         except Superseded as superseded:
-            return self.give_way(rid, superseded.verdict, outcome, None if outcome.replaced else old, payment, wait,
-                                 wait_timeout, wait_sleep)
+            return _races().give_way(self, rid, superseded.verdict, outcome, None if outcome.replaced else old,
+                                     payment, wait, wait_timeout, wait_sleep)
         for replaced in ([old] if old is not None and not outcome.replaced else []) + verdict.older:
             if self.runs.retire(replaced, payment, wait_timeout, wait_sleep):
                 outcome.replaced.append(replaced["id"])
@@ -291,9 +297,9 @@ class ReservationLifecycle(RaceHandling):
         outcome.reservation = view(reservation, escrow_information)
         return outcome
 
-    def _pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
-                      wait: bool, wait_timeout: int, wait_sleep: int, outcome: Outcome,
-                      kept_old: Optional[Reservation], before_submit: Optional[Callable[[], None]] = None) -> Reservation:
+    def pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
+                     wait: bool, wait_timeout: int, wait_sleep: int, outcome: Outcome,
+                     kept_old: Optional[Reservation], before_submit: Optional[Callable[[], None]] = None) -> Reservation:
         """The new reservation after paying and waiting; a failed replacement is dropped so the old one stays."""
         try:
             outcome.payment = self.registrar.pay(rid, escrow_information, payment, before_submit)
@@ -323,6 +329,9 @@ class ReservationLifecycle(RaceHandling):
             return "%s; cancelling the replacement %d failed too (%s), so two live reservations carry this " \
                    "name: cancel one of them" % (msg, rid, error.msg)
         return "%s; the replacement %d was cancelled and reservation %d is kept" % (msg, rid, old_id)
+
+    def _still_live(self, reservation: Reservation) -> bool:
+        return state_name(self.reservations.get(reservation["id"])) in LIVE_STATES
 
     def estimate(self, data_reservation: Dict[str, Any], now: int) -> Dict[str, Any]:
         """Escrow estimate; nodes are read for their farm (and free_to_use)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import container_result, global_workload_id
-from ansible_collections.threefold.grid.plugins.module_utils._zdb import zdb_result
 
 WORKLOAD_ID = 1  # the workload id of the one workload in the reservation of zos_container, zos_volume
 View = Dict[str, Any]
@@ -59,6 +58,7 @@ def volume_fields(reservation: View) -> Dict[str, Any]:
 
 
 def zdb_fields(reservation: View) -> Dict[str, Any]:
+    from ansible_collections.threefold.grid.plugins.module_utils._zdb import zdb_result  # zdb code for zdbs only
     workload = single_workload(reservation, "zdbs")[0]
     outcome = zdb_result(reservation["id"], workload.get("workload_id", WORKLOAD_ID), reservation.get("results") or [])
     return dict(workload_id=outcome["workload_id"], node_id=workload.get("node_id"), namespace=outcome["namespace"],
