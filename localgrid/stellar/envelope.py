@@ -5,6 +5,7 @@ transaction signed for another network fails with tx_bad_auth, as on Stellar.
 """
 
 import base64
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -15,6 +16,7 @@ from stellar_sdk import (
 from stellar_sdk import Asset as SdkAsset
 from stellar_sdk.exceptions import BadSignatureError
 
+from . import common_envelope
 from .assets import NETWORK_PASSPHRASE, Asset
 from .history import TxInput
 from .operations import Op
@@ -30,6 +32,11 @@ class FeeBumpNotSupported(Exception):
 
 def decode(envelope_xdr):
     """Return (TxInput, envelope hash bytes, [DecoratedSignature]) or raise MalformedTransaction."""
+    return common_envelope.decode(envelope_xdr) or decode_with_sdk(envelope_xdr)
+
+
+def decode_with_sdk(envelope_xdr):
+    """decode() through stellar-sdk's XDR: every envelope shape, also those common_envelope leaves alone."""
     try:
         raw = xdr.TransactionEnvelope.from_xdr(envelope_xdr)
     except Exception as exc:  # any decoding failure of client input is "malformed"
@@ -91,17 +98,16 @@ def _snake(name):
 
 
 def memo_fields(memo):
-    """Horizon's (memo_type, memo, memo_bytes)."""
+    """Horizon's (memo_type, memo, memo_bytes) of a stellar-sdk memo."""
     if isinstance(memo, TextMemo):
-        raw = memo.memo_text
-        return "text", raw.decode("utf-8", errors="replace"), base64.b64encode(raw).decode()
+        return common_envelope.memo_fields("text", memo.memo_text)
     if isinstance(memo, IdMemo):
-        return "id", str(memo.memo_id), None
+        return common_envelope.memo_fields("id", memo.memo_id)
     if isinstance(memo, HashMemo):
-        return "hash", base64.b64encode(memo.memo_hash).decode(), None
+        return common_envelope.memo_fields("hash", memo.memo_hash)
     if isinstance(memo, ReturnHashMemo):
-        return "return", base64.b64encode(memo.memo_return).decode(), None
-    return "none", None, None
+        return common_envelope.memo_fields("return", memo.memo_return)
+    return common_envelope.memo_fields("none", None)
 
 
 def signers_used(tx_hash, signatures, candidates):
@@ -113,7 +119,7 @@ def signers_used(tx_hash, signatures, candidates):
     for decorated in signatures:
         matched = False
         for account in candidates:
-            keypair = Keypair.from_public_key(account)
+            keypair = _keypair(account)
             if decorated.signature_hint != keypair.signature_hint():
                 continue
             try:
@@ -125,3 +131,9 @@ def signers_used(tx_hash, signatures, candidates):
             break
         unused += not matched
     return signed, unused
+
+
+@functools.lru_cache(maxsize=4096)
+def _keypair(account):
+    # A payer signs every payment: its key is decoded from base32 and checked once, not per signature.
+    return Keypair.from_public_key(account)
