@@ -1,5 +1,7 @@
 """Horizon result code strings and the TransactionResult XDR that goes with them."""
 
+import functools
+
 from stellar_sdk import xdr
 
 _TX_CODES = {
@@ -72,9 +74,15 @@ def _operation_result(op_type, code):
 
 def result_xdr(tx_code, fee_charged, op_results=None):
     """Base64 TransactionResult; op_results is [(op_type, code)] for tx_success/tx_failed."""
+    return _result_xdr(tx_code, fee_charged, tuple(op_results or ()))
+
+
+# Every payment and payout gives one of a few results (same codes, fee 100 per operation or 0): packed once each.
+@functools.lru_cache(maxsize=1024)
+def _result_xdr(tx_code, fee_charged, op_results):
     results = None
     if tx_code in ("tx_success", "tx_failed"):
-        results = [_operation_result(op_type, code) for op_type, code in op_results or []]
+        results = [_operation_result(op_type, code) for op_type, code in op_results]
     result = xdr.TransactionResult(
         fee_charged=xdr.Int64(fee_charged),
         result=xdr.TransactionResultResult(code=_TX_CODES[tx_code], results=results),
