@@ -31,7 +31,8 @@ class FeeBumpNotSupported(Exception):
 
 
 def decode(envelope_xdr):
-    """Return (TxInput, envelope hash bytes, [DecoratedSignature]) or raise MalformedTransaction."""
+    """Return (TxInput, envelope hash bytes, [signature with .signature_hint and .signature]) or raise
+    MalformedTransaction."""
     return common_envelope.decode(envelope_xdr) or decode_with_sdk(envelope_xdr)
 
 
