@@ -13,6 +13,8 @@ import hashlib
 from stellar_sdk import Keypair, StrKey
 
 NETWORK_PASSPHRASE = "Localgrid Stellar Network ; threefold.grid"
+# What every transaction hash covers first, and (as on Stellar) the seed of the network's root account.
+NETWORK_ID = hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest()
 NATIVE = "XLM"
 # credit_alphanum12 for FreeTFT (7 characters), as on the public network.
 ASSET_CODES = ("TFT", "TFTA", "FreeTFT")
@@ -21,7 +23,7 @@ Asset = collections.namedtuple("Asset", "code issuer")  # issuer None = native X
 
 
 def root_keypair():
-    return Keypair.from_raw_ed25519_seed(hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest())
+    return Keypair.from_raw_ed25519_seed(NETWORK_ID)
 
 
 def issuer_keypair(code):

@@ -20,11 +20,10 @@ import struct
 from stellar_sdk import Asset as SdkAsset
 from stellar_sdk import StrKey, xdr
 
-from .assets import NETWORK_PASSPHRASE, Asset
+from .assets import NETWORK_ID, Asset
 from .history import TxInput
 from .operations import Op
 
-NETWORK_ID = hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest()
 Signature = collections.namedtuple("Signature", "signature_hint signature")  # stellar-sdk's DecoratedSignature
 
 _ENVELOPE_TYPE_TX = 2

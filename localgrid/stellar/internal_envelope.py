@@ -14,9 +14,8 @@ import hashlib
 from stellar_sdk import Asset as SdkAsset
 from stellar_sdk import StrKey, xdr
 
-from .assets import NETWORK_PASSPHRASE
+from .assets import NETWORK_ID
 
-NETWORK_ID = hashlib.sha256(NETWORK_PASSPHRASE.encode()).digest()
 _ZERO_TIME = xdr.TimePoint(xdr.Uint64(0))
 _CACHED = 4096  # accounts: the escrow, farm and foundation wallets a burst of payouts uses over and over
 
