@@ -119,8 +119,10 @@ class ContainerBatchRunner(Runner):
     def apply(self, index: int) -> Result:
         session = self.sessions[index] = self.item_session(index, check_mode=False)
         present = self.items[index]["state"] == "present"
-        # A present container is waited for in the third pass, with all the others.
-        return self.runner(index, session, **({"wait": False} if present else {})).run()
+        runner = self.runner(index, session, **({"wait": False} if present else {}))
+        # A present container is waited for in the third pass, with all the others: no read of it in between.
+        runner.lifecycle.read_after_payment = not (present and self.params["wait"])
+        return runner.run()
 
     def wait(self, index: int, deadline: float, result: Result) -> Result:
         shown = result["container"]

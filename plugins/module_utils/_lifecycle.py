@@ -99,6 +99,9 @@ class ReservationLifecycle:
         self._registrar: Optional[Registrar] = None
         self._waiter: Optional[ReservationWaiter] = None
         self._runs: Optional[ConcurrentRuns] = None
+        # A caller that waits for a new reservation itself right after (zos_containers' wait pass) turns this off:
+        # with wait=false the reservation is then returned as the newest listing showed it, one read less each.
+        self.read_after_payment = True
 
     # An unchanged reservation is kept without registering, paying or waiting: the code that does those loads
     # on first use, as the modules compile every module_utils they import on each task.
@@ -304,7 +307,8 @@ class ReservationLifecycle:
         try:
             outcome.payment = self.registrar.pay(rid, escrow_information, payment, before_submit)
             if not wait:
-                return self.reservations.get(rid)
+                listed = None if self.read_after_payment else self.reservations.listed(rid)
+                return listed if listed is not None else self.reservations.get(rid)
             # Nothing due (gateway workloads are free): the explorer deploys it without a payment.
             nothing_due = not any(detail.get("total_amount") for detail in escrow_information.get("details") or [])
             reservation, state = self.wait_deployed(rid, wait_timeout, wait_sleep, paying=bool(payment) or nothing_due,

@@ -125,6 +125,10 @@ class Reservations:
                 return self._live
         return self.live()
 
+    def listed(self, rid: int) -> Optional[Reservation]:
+        """Reservation ``rid`` as the newest listing showed it, or None when that listing does not hold it."""
+        return next((reservation for reservation in self.latest() if reservation["id"] == rid), None)
+
     def _list(self) -> Tuple[List[Reservation], List[Optional[Dict[str, Any]]]]:
         tid = self.session.tid
         found = {}

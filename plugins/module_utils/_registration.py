@@ -162,9 +162,8 @@ class Registrar:
         # Only here is Stellar code loaded: a run that pays nothing never imports stellar-sdk.
         from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
         try:
-            listed = next((r for r in self.reservations.latest() if r["id"] == rid), None)
             return pay_escrow(self.session, rid, escrow_information, payment, before_submit=before_submit,
-                              listed=listed)
+                              listed=self.reservations.listed(rid))
         except PaymentError as error:
             raise LifecycleError(error.msg, reservation=view(self.reservations.get(rid), escrow_information),
                                  failure=error.to_failure()) from None

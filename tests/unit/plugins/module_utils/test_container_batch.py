@@ -132,6 +132,22 @@ def test_a_new_reservation_is_read_once_before_it_is_paid(ledger, tmp_path, monk
     assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 2
 
 
+def test_a_caller_that_waits_next_gets_the_listed_reservation_without_a_read_after_paying(ledger, tmp_path,  # noqa: F811
+                                                                                          monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    explorer = grid_explorer()
+    explorer.escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"farmer_id": 1, "total_amount": 5000}]}
+    paying = lifecycle(explorer)
+    paying.read_after_payment = False
+    result = paying.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=False,
+                                   payment=payment_block(ledger))
+    rid = result.reservation["id"]
+    assert memo_total(ledger, str(rid)) == 5000 and result.payment["changed"] is True
+    # G2's read before the wallet's turn only; the returned state is the listing's, from before the payment.
+    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 1
+    assert result.reservation["state"] == "pay"
+
+
 def test_concurrent_cache_updates_keep_every_entry(tmp_path):
     escrows = EscrowCache(EXPLORER_URL, TID, PUBKEY, directory=str(tmp_path))
     together(lambda index: escrows.remember(100 + index, {"address": "GESCROW%d" % index, "asset": TFT,

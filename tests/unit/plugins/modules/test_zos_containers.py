@@ -177,6 +177,25 @@ def test_wait_false_returns_before_the_nodes_report(run, explorer):
     assert all(item["container"]["workload_state"] == "pending" for item in result["containers"])
 
 
+def test_a_waited_batch_reads_each_new_container_only_in_its_wait_pass(run, explorer):
+    result = run(explorer, fleet(count=4))
+    assert not result.get("failed")
+    rids = [item["container"]["reservation_id"] for item in result["containers"]]
+    assert all(item["container"]["workload_state"] == "ok" for item in result["containers"])
+    calls = explorer.calls()
+    # The fake's nodes deploy on a read: each is read once, in the wait pass, after the last registration.
+    assert [calls.count(("GET", "/reservations/%d" % rid)) for rid in rids] == [1, 1, 1, 1]
+    last_registration = max(i for i, call in enumerate(calls) if call == ("POST", "/reservations"))
+    assert min(calls.index(("GET", "/reservations/%d" % rid)) for rid in rids) > last_registration
+
+
+def test_an_unwaited_batch_returns_each_container_as_read_after_registering(run, explorer):
+    explorer.nodes_report = False
+    result = run(explorer, fleet(count=2, wait=False))
+    rids = [item["container"]["reservation_id"] for item in result["containers"]]
+    assert [explorer.calls().count(("GET", "/reservations/%d" % rid)) for rid in rids] == [1, 1]
+
+
 def test_many_threads_list_the_reservations_far_less_than_once_per_container(run, explorer):
     args = fleet(count=12, parallel=6)
     args["defaults"]["node_id"] = NODE
