@@ -23,6 +23,7 @@ PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
 NOOP_MODULE = "bench_noop"
 RUN_TIMEOUT = 3600
 FORKS = 10
+E2E_STEPS = ("identity", "network", "volume", "container")  # the modules of end_to_end.yml, zos_<step>
 # How a play runs over many containers: a loop in one host, or a host per container run FORKS at a time.
 VARIANTS = ("loop", "forks")
 
@@ -43,12 +44,13 @@ def _module_utils_imports(module_path):
     ]
 
 
-def write_noop_module(library, like="zos_container"):
-    """A module that imports the module_utils ``like`` imports (read from its source, so it follows
-    the collection's changes) and does nothing else: the price of starting a task of this collection."""
-    imports = "\n".join(_module_utils_imports(REPO_ROOT / "plugins" / "modules" / (like + ".py")))
+def write_noop_module(library, like="zos_container", name=NOOP_MODULE):
+    """Module ``name``: it imports the module_utils ``like`` imports (read from its source, so it follows
+    the collection's changes) and does nothing else: the price of starting a task of this collection.
+    With ``like`` None it imports nothing of the collection: the price of starting a task of Ansible."""
+    imports = "\n".join(_module_utils_imports(REPO_ROOT / "plugins" / "modules" / (like + ".py"))) if like else ""
     library.mkdir(parents=True, exist_ok=True)
-    (library / (NOOP_MODULE + ".py")).write_text(
+    (library / (name + ".py")).write_text(
         "#!/usr/bin/python\n"
         "from ansible.module_utils.basic import AnsibleModule\n"
         + imports + "\n\n\n"
@@ -76,6 +78,10 @@ class PlaybookRunner:
         for playbook in PLAYBOOKS.glob("*.yml"):
             (self.playbooks / playbook.name).write_bytes(playbook.read_bytes())
         write_noop_module(self.playbooks / "library")
+        # end_to_end_noop.yml and end_to_end_bare.yml: four different modules, as end_to_end.yml runs.
+        for step in E2E_STEPS:
+            write_noop_module(self.playbooks / "library", "zos_" + step, "%s_%s" % (NOOP_MODULE, step))
+            write_noop_module(self.playbooks / "library", None, "bench_bare_" + step)
         self.env = dict(
             os.environ,
             ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT),
