@@ -1,5 +1,6 @@
 """Assemble one localgrid process: store, clock, ledger, explorer, escrow loop and node agents."""
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -21,6 +22,7 @@ from localgrid.explorer.wallets import Wallets
 from localgrid.faults import FaultPlan
 from localgrid.gateway.agent import GatewayAgent
 from localgrid.grid import load_grid
+from localgrid.loopback import LoopbackTransport
 from localgrid.node.agent import NodeAgent
 from localgrid.runtime import choice
 from localgrid.stellar import horizon
@@ -50,6 +52,8 @@ class AppState:
     node_wakeups: NodeWakeups = dataclasses.field(default_factory=NodeWakeups)
     escrow_wakeup: Wakeup = dataclasses.field(default_factory=Wakeup)  # the escrow loop's: a payment, an escrow
     faults: FaultPlan = None
+    # The server's outermost ASGI app (access log, faults, routes): the node agents' requests go to it without a socket.
+    loopback_app: object = None
     started: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
@@ -78,6 +82,14 @@ def build_state(settings):
     )
 
 
+def _node_transport(state):
+    """The agents' transport to this process's own explorer and hub (localgrid/loopback.py), run on the event
+    loop that calls this; None (a real connection) when the server did not give its ASGI app."""
+    if state.loopback_app is None:
+        return None
+    return LoopbackTransport(state.loopback_app, asyncio.get_running_loop(), state.settings.base_url)
+
+
 def start_background(state):
     settings = state.settings
     state.escrow_loop = EscrowLoop(state.escrow, state.clock, settings.profile, state.escrow_wakeup)
@@ -88,7 +100,7 @@ def start_background(state):
             continue
         agent = NodeAgent(
             node, settings.explorer_url, settings.hub_url, state.store, state.clock, settings.profile, state.grid["flists"],
-            wakeup=state.node_wakeups.of(node["node_id"]), runtime=state.runtime,
+            transport=_node_transport(state), wakeup=state.node_wakeups.of(node["node_id"]), runtime=state.runtime,
         )
         agent.restore()
         agent.start()
@@ -98,7 +110,7 @@ def start_background(state):
             continue
         agent = GatewayAgent(
             gateway, settings.explorer_url, state.store, state.clock, settings.profile,
-            wakeup=state.node_wakeups.of(gateway["node_id"]),
+            transport=_node_transport(state), wakeup=state.node_wakeups.of(gateway["node_id"]),
         )
         agent.start()
         state.agents.append(agent)

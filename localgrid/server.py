@@ -102,6 +102,7 @@ def make_server(settings, on_started=None):
         asgi = FaultInjection(asgi, app.state.localgrid.faults)
     if settings.access_log:  # uvicorn's own access log is silent at log level warning
         asgi = AccessLog(asgi)
+    app.state.localgrid.loopback_app = asgi
     config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     return LocalgridServer(config, app.state.localgrid), app
 

@@ -83,7 +83,9 @@ class Reservations:
             "ON CONFLICT(id) DO UPDATE SET next_action = excluded.next_action, doc = excluded.doc",
             (reservation["id"], reservation["customer_tid"], reservation["next_action"], json.dumps(reservation)),
         )
-        if wake and self.on_work is not None:
+        # Only a stored deploy or delete gives its nodes work (a scan passes over the other states, §8): a
+        # reservation registered and waiting for its payment wakes nobody, its payment does (mark_deploy).
+        if wake and self.on_work is not None and reservation["next_action"] in (DEPLOY, DELETE):
             # Inside the transaction: whoever it wakes reads the store only after this commit.
             self.on_work([node_id for node_id, _gwid, _kind, _workload in lifecycle.node_workloads(reservation)])
 

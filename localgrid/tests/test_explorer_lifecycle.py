@@ -303,3 +303,23 @@ def test_network_only_reservation_costs_nothing_and_deploys_unpaid(start_localgr
         wait_for(lambda: _state(client, rid) == 3)
         queued, last_id = _poll(client, NODE_B, rid + 1)
         assert last_id == rid and [w["workload_id"] for w in queued] == ["%d-2" % rid]
+
+
+def test_nodes_are_woken_by_work_for_them_not_by_a_reservation_waiting_for_payment(start_localgrid, free_lg):
+    lg = start_localgrid(quiet=True)
+    wakeups = lg.app_state.node_wakeups
+    with _client(lg) as client:
+        customer = Customer(client, "waiting.3bot")
+        before = {node: wakeups.of(node).generation for node in (NODE_A, NODE_B)}
+        answer, _ = _create(client, lg, customer)
+        rid, info = answer["reservation_id"], answer["escrow_information"]
+        assert {node: wakeups.of(node).generation for node in (NODE_A, NODE_B)} == before  # at pay: nothing to do
+        ledger = lg.app_state.ledger
+        total = sum(d["total_amount"] for d in info["details"])
+        ledger.pay(_funded_wallet(ledger), info["address"], "TFT", total, memo_text=str(rid))
+        wait_for(lambda: all(wakeups.of(node).generation > before[node] for node in (NODE_A, NODE_B)))
+        assert _state(client, rid) == 3
+    with _client(free_lg) as client:  # free mode: deploy at create, which wakes the nodes at once
+        before = free_lg.app_state.node_wakeups.of(NODE_A).generation
+        _create(client, free_lg, Customer(client, "free-waker.3bot"))
+        assert free_lg.app_state.node_wakeups.of(NODE_A).generation > before
