@@ -247,7 +247,8 @@ class Obj(Spec):
         return out
 
     def encode(self, value):
-        return {key: spec.encode(value.get(key, spec.zero())) for key, spec in self.fields.items()}
+        # The zero value only for a missing field: building it for every field cost a render about a third of its time.
+        return {key: spec.encode(value[key] if key in value else spec.zero()) for key, spec in self.fields.items()}
 
 
 class _Context:

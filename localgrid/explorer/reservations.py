@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS reservation_nodes (
 
 COUNTER = "reservations"
 POLL_LIMIT = 200
+# How many reservations keep their rendering between two reads (see Reservations._rendered).
+RENDERED_KEPT = 512
 
 
 class Reservations:
@@ -67,6 +69,10 @@ class Reservations:
         self.phonebook = phonebook
         self.directory = directory
         self.escrow = escrow
+        # id -> (stored document text, its decoded reservation, {computed next_action: rendering}): a deploy's
+        # wait reads the same reservations again and again between two changes, and decoding and encoding
+        # the document was most of such a read. A change stores a new text, which renders anew.
+        self._rendered = {}
         store.migrate("explorer_reservations", _TABLES)
         self._build_node_index()
 
@@ -114,6 +120,22 @@ class Reservations:
         shown = dict(reservation, next_action=lifecycle.computed_state(reservation, now))
         return RESERVATION.encode(shown)
 
+    def _render_stored(self, reservation_id, doc, now):
+        """render() of the stored document text ``doc``, reusing the last rendering of the same text.
+
+        The result is shared between reads: callers write it out and never change it.
+        """
+        kept = self._rendered.get(reservation_id)
+        if kept is None or kept[0] != doc:
+            while len(self._rendered) >= RENDERED_KEPT:
+                self._rendered.pop(next(iter(self._rendered)), None)  # the oldest first
+            kept = self._rendered[reservation_id] = (doc, json.loads(doc), {})
+        _doc, reservation, by_state = kept
+        state = lifecycle.computed_state(reservation, now)
+        if state not in by_state:
+            by_state[state] = RESERVATION.encode(dict(reservation, next_action=state))
+        return by_state[state]
+
     # -- create ----------------------------------------------------------------------------
     def create(self, body):
         """Register a decoded create body (schema.RESERVATION); returns the explorer's 201 answer."""
@@ -136,7 +158,11 @@ class Reservations:
     # -- read ------------------------------------------------------------------------------
     def get(self, reservation_id):
         with self.store.transaction() as conn:
-            return self.render(self._load(conn, reservation_id))
+            row = conn.execute("SELECT doc FROM reservations WHERE id = ?", (reservation_id,)).fetchone()
+            now = self.clock.now()
+        if row is None:
+            raise not_found()
+        return self._render_stored(reservation_id, row["doc"], now)
 
     def find(self, customer_tid=0, next_action=None, page=1, size=0):
         """One page of reservations (filters on the stored next_action) and the total that match.
@@ -155,10 +181,12 @@ class Reservations:
             args_page = []
         with self.store.transaction() as conn:
             total = conn.execute("SELECT COUNT(*) FROM reservations" + where, args).fetchone()[0]
-            rows = conn.execute("SELECT doc FROM reservations" + where + " ORDER BY id" + limit, args + args_page).fetchall()
+            rows = conn.execute(
+                "SELECT id, doc FROM reservations" + where + " ORDER BY id" + limit, args + args_page
+            ).fetchall()
             now = self.clock.now()
         # Rendered after the store is released: a long page takes a while, and payments and results wait for the store.
-        return [self.render(json.loads(row["doc"]), now) for row in rows], total
+        return [self._render_stored(row["id"], row["doc"], now) for row in rows], total
 
     # -- signatures ------------------------------------------------------------------------
     def sign(self, reservation_id, body, signature, kind):

@@ -323,3 +323,22 @@ def test_nodes_are_woken_by_work_for_them_not_by_a_reservation_waiting_for_payme
         before = free_lg.app_state.node_wakeups.of(NODE_A).generation
         _create(client, free_lg, Customer(client, "free-waker.3bot"))
         assert free_lg.app_state.node_wakeups.of(NODE_A).generation > before
+
+
+def test_a_read_again_shows_every_change_and_the_computed_state_of_its_time(free_lg):
+    """Reads reuse the rendering of an unchanged stored reservation (reservations.py): a change or the
+    clock passing a deadline must still show on the next read."""
+    with _client(free_lg) as client:
+        customer = Customer(client, "reader.3bot")
+        answer, _ = _create(client, free_lg, customer)
+        rid = answer["reservation_id"]
+        first = client.get("/reservations/%d" % rid).json()
+        assert first == client.get("/reservations/%d" % rid).json() and not first["results"]
+        _ok(client, "%d-1" % rid, NODE_A)
+        read = client.get("/reservations/%d" % rid).json()
+        assert [r["workload_id"] for r in read["results"]] == ["%d-1" % rid] and read["next_action"] == 3
+        listed = client.get("/reservations", params={"customer_tid": customer.tid}).json()
+        assert listed == [read]
+        free_lg.app_state.clock.advance(3 * 3600)  # past expiration_reservation: delete, computed on read
+        assert client.get("/reservations/%d" % rid).json()["next_action"] == 4
+        assert client.get("/reservations", params={"customer_tid": customer.tid}).json()[0]["next_action"] == 4
