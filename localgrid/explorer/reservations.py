@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS reservation_nodes (
 COUNTER = "reservations"
 POLL_LIMIT = 200
 # How many reservations keep their rendering between two reads (see Reservations._rendered): a fleet's listing
-# fits, and the memory benchmark's growth stays near its limit's margin (512 took it from 1.18 to 1.22 of 1.25).
+# fits; bench/localgrid_memory.py's growth ratio is 1.20 with 256 (1.18 without the renderings, 1.22 with 512).
 RENDERED_KEPT = 256
 
 
