@@ -23,7 +23,10 @@ options:
   wait_sleep:
     description:
       - The longest pause in seconds between two polls of the explorer when O(wait=true); 0 or more.
-      - The first poll follows at once, the next after 0.1 seconds, and the pause grows by half up to O(wait_sleep).
+      - The first poll follows at once, then one every 0.1 seconds during the first 2 seconds, then the pause is a
+        quarter of the time waited so far, up to O(wait_sleep) (reached after 20 seconds with the default). So a
+        deployment is seen at most 0.1 seconds late in the first 2 seconds and at most a quarter of the time waited
+        late after that; a wait of a minute reads the reservation about 40 times.
     type: int
     default: 5
 """

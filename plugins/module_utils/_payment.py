@@ -384,7 +384,7 @@ def _still_payable(state: str, reservation_id: int, result: Dict[str, Any]) -> b
 def _wait(session, reservation_id, payment, result):
     try:
         reservation = wait_for_reservation(session, reservation_id, payment.get("wait_for") or "paid",
-                                           payment.get("wait_timeout") or 600, payment.get("wait_sleep") or 2)
+                                           payment.get("wait_timeout", 600), payment.get("wait_sleep", 5))
     except PaymentError as exc:
         if result["transaction_hash"]:
             # The money is on the ledger: say so, so nobody pays again by hand.
@@ -424,7 +424,7 @@ def wait_for_reservation(session: GridSession, reservation_id: int, target: str,
 
     what = "reservation %d to be %s" % (reservation_id, "deployed" if target == "deployed" else "seen as paid")
     try:
-        return wait_for(lambda: session.client.get_reservation(reservation_id), done, timeout, sleep=sleep, what=what)
+        return wait_for(lambda: session.client.get_reservation(reservation_id), done, timeout, sleep, what=what)
     except WaitTimeout as exc:
         last = state_name(exc.last_state) if exc.last_state else "unknown"
         raise PaymentError("%s (last state: %s)" % (exc, last), "wait_timeout", {"next_action": last}) from None

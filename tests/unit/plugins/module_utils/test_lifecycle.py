@@ -290,7 +290,7 @@ def test_young_unpaid_reservation_nobody_pays_is_registered_again_after_the_wind
     monkeypatch.setattr(_payment, "pay_escrow", lambda *a, **kw: {"changed": True})
     lc = lifecycle(explorer)
     unpaid_web(explorer, lc, 290)
-    explorer.script[4] = [{"next_action": 2}] * 30 + [{"next_action": 6}]
+    explorer.script[4] = [{"next_action": 2}] * 60 + [{"next_action": 6}]
     explorer.script[5] = [deployed()]
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait_sleep=1,
                                payment={"stellar_secret": "x"})
@@ -596,9 +596,14 @@ def test_ensure_deployed_waits_through_payment(explorer):
 
 def test_wait_polls_soon_after_registering_then_backs_off_to_wait_sleep(explorer):
     sleeps = []
-    lc = ReservationLifecycle(session(explorer), clock=lambda: NOW, monotonic=FakeTime().monotonic,
-                              sleep=sleeps.append)
+    fake_time = FakeTime()
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        fake_time.sleep(seconds)
+    lc = ReservationLifecycle(session(explorer), clock=lambda: NOW, monotonic=fake_time.monotonic, sleep=sleep)
     explorer.escrow = {"address": "", "asset": "", "details": []}
-    explorer.script[1] = [{}] * 6 + [deployed()]
+    explorer.script[1] = [{}] * 26 + [deployed()]
     lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, wait=True, wait_sleep=3)
-    assert sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375])
+    # Every 0.1 s for the first 2 s, then a quarter of the time waited, up to wait_sleep.
+    assert sleeps == pytest.approx([0.1] * 20 + [0.5, 0.625, 0.78125, 0.9765625, 1.220703125, 1.52587890625])

@@ -9,9 +9,9 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.threefold.grid.plugins.module_utils import _payment
+from ansible_collections.threefold.grid.plugins.module_utils import _payment, _waiter
 from ansible_collections.threefold.grid.plugins.modules import zos_payment
-from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import EXPLORER_URL, FakeExplorer
+from ansible_collections.threefold.grid.tests.unit.plugins.grid_fake import EXPLORER_URL, FakeExplorer, fake_session
 
 SECRET = "SBKGCMBY56MHTT4EGE3YJIYL4CPWKSGJ7VDEQF4J3B3VO7D4VRAUJM6H"
 ESCROW = {"address": "GBQ3GKHP5ACY4XZ7VE3ILIAVDOTDLXGTGXSNGI6HJQRH5VOFA4QTOBVU",
@@ -117,6 +117,49 @@ def test_free_escrow_pays_nothing_and_needs_no_secret(monkeypatch):
                        Explorer(3, rid=7))
     assert kind is Exit
     assert result["free"] is True and result["changed"] is False and result["transaction_hash"] is None
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("wait_timeout, wait_sleep, sleeps", [
+    (0, 5, []),
+    (3, 1, [0.1] * 20 + [0.5, 0.5]),  # a quarter of the 2 s waited, then cut short by the deadline
+    (3, 0, []),
+])
+def test_waiting_for_the_deployment_follows_the_schedule_and_the_wait_options(monkeypatch, wait_timeout, wait_sleep,
+                                                                              sleeps):
+    fake_time = FakeTime()
+    monkeypatch.setattr(_waiter.time, "monotonic", fake_time.monotonic)
+    monkeypatch.setattr(_waiter.time, "sleep", fake_time.sleep)
+    explorer = Explorer(3, rid=7)
+
+    def handler(request, serve=explorer.handler):
+        if wait_sleep == 0:
+            fake_time.now += 0.25  # polls back to back: only the requests' own time passes
+        return serve(request)
+    monkeypatch.setattr(explorer, "handler", handler)
+    payment = {"wait": True, "wait_for": "deployed", "wait_timeout": wait_timeout, "wait_sleep": wait_sleep}
+    with pytest.raises(_payment.PaymentError) as caught:
+        _payment.pay_escrow(fake_session(explorer, None), 7, ESCROW, payment)
+    assert caught.value.code == "wait_timeout"
+    assert caught.value.msg.startswith("Timeout after %ds waiting for reservation 7 to be deployed" % wait_timeout)
+    assert fake_time.sleeps == pytest.approx(sleeps)
+    reads = explorer.paths("/explorer/reservations/7")
+    if wait_sleep:
+        assert fake_time.now == pytest.approx(wait_timeout) and len(reads) == 1 + len(sleeps) + 1
+    else:
+        assert fake_time.now >= wait_timeout and len(reads) == round(fake_time.now / 0.25)
 
 
 def test_above_max_amount_fails_before_reading_anything(monkeypatch):
