@@ -8,7 +8,8 @@
 Every wait of the collection follows one schedule, poll_pause(): a poll at once, then one every SOON_SECONDS
 during the first SOON_FOR_SECONDS of the wait, then a pause of LATE_FRACTION of the time waited so far, never
 longer than ``max_pause`` (the modules' ``wait_sleep``). A pause runs from the start of one poll to the start of
-the next, so a slow explorer makes polls rarer, never more frequent, and never two at once.
+the next, so a slow explorer makes polls rarer, never more frequent, and never two at once. A wait for many
+reservations at once calls wait_for() with one fetch that reads them all, so it polls as often as a wait for one.
 
 The rule: a change the nodes make T seconds into the wait is seen at most 0.1 s late while T < 2 s, at most
 T/4 late afterwards, and never more than ``max_pause`` late (plus the time a request takes): the poll that sees
