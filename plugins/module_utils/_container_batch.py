@@ -16,7 +16,8 @@ with at most ``parallel`` threads:
    when the wallet cannot pay them all, the task fails with every container's error before anything is signed.
 2. apply: the containers whose plan changes something run for real with ``wait: false`` (register, settle
    against other runs, pay), ``parallel`` at a time in waves; unchanged ones keep the result of their plan.
-3. wait (``wait: true``): the containers not running yet are waited for, all within one ``wait_timeout``.
+3. wait (``wait: true``): the containers not running yet are waited for, all within one ``wait_timeout``: through
+   listings of the identity's reservations when they are many (_batch_wait.py), else each on its own.
 
 What the threads share: the explorer client (httpx's connection pool takes a lock), the identity (signing is a
 pure function), the phonebook record (read before the threads start), the records every container reads alike
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils._container_runner import ContainerRunner
 from ansible_collections.threefold.grid.plugins.module_utils._errors import GridError, LifecycleError, SpecError
@@ -40,6 +41,10 @@ from ansible_collections.threefold.grid.plugins.module_utils._session import Gri
 from ansible_collections.threefold.grid.plugins.module_utils._views import view
 
 Result = Dict[str, Any]
+
+
+def remaining(deadline: float) -> int:
+    return max(0, int(deadline - time.monotonic()))
 
 
 def item_label(index: int, params: Dict[str, Any]) -> str:
@@ -125,25 +130,44 @@ class ContainerBatchRunner(Runner):
         return runner.run()
 
     def wait(self, index: int, deadline: float, result: Result) -> Result:
-        shown = result["container"]
-        session = self.sessions[index]
-        payment = self.items[index].get("payment")
+        """Wait for one container on its own (few are waited for, see _batch_wait.worthwhile)."""
         # Loaded by the containers that are waited for (an unchanged batch waits for none).
         from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import ReservationWaiter
-        waiter = ReservationWaiter(session)
+        waiter = ReservationWaiter(self.sessions[index])
         try:
-            reservation, _state = waiter.wait_deployed(shown["reservation_id"], max(0, int(deadline - time.monotonic())),
-                                                       self.params["wait_sleep"], paying=bool(payment))
+            outcome = waiter.wait_deployed(result["container"]["reservation_id"], remaining(deadline),
+                                           self.params["wait_sleep"], paying=bool(self.items[index].get("payment")))
         except LifecycleError as error:
-            if error.reservation is not None:
-                error.reservation["escrow"] = shown["escrow"]
-            error.returns = {"container": self.describe(index, error.reservation, shown)}
-            failed = failed_result(shown["name"], error)
+            return self.waited(index, result, error)
+        return self.waited(index, result, outcome)
+
+    def wait_together(self, indexes: List[int], deadline: float, results: Dict[int, Result]) -> Dict[int, Result]:
+        """Wait for many containers through listings of the identity's reservations (_batch_wait.py)."""
+        from ansible_collections.threefold.grid.plugins.module_utils._batch_wait import BatchWaiter
+        index_of = dict((results[i]["container"]["reservation_id"], i) for i in indexes)
+        outcomes = BatchWaiter(self.session).wait_deployed(
+            dict((rid, bool(self.items[i].get("payment"))) for rid, i in index_of.items()), remaining(deadline),
+            self.params["wait_sleep"])
+        return dict((i, self.waited(i, results[i], outcomes[rid])) for rid, i in index_of.items())
+
+    def waited(self, index: int, result: Result, outcome: Union[Tuple[Dict[str, Any], str], LifecycleError]) -> Result:
+        """The container's result after its wait: ``outcome`` is (reservation, state) or the wait's error."""
+        shown = result["container"]
+        if isinstance(outcome, LifecycleError):
+            if outcome.reservation is not None:
+                outcome.reservation["escrow"] = shown["escrow"]
+            outcome.returns = {"container": self.describe(index, outcome.reservation, shown)}
+            failed = failed_result(shown["name"], outcome)
             failed.update(changed=result["changed"], action=result["action"])
             return failed
+        reservation, _state = outcome
         current = view(reservation)
         current["escrow"] = shown["escrow"]
         return dict(result, container=self.describe(index, current, shown))
+
+    def waits_together(self, count: int) -> bool:
+        from ansible_collections.threefold.grid.plugins.module_utils._batch_wait import worthwhile
+        return worthwhile(count, len(self.reservations.latest()))
 
     def describe(self, index: int, current: Optional[Dict[str, Any]], shown: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """The container as zos_container returns it, from a fresh view, keeping what the apply pass returned."""
@@ -216,7 +240,10 @@ class ContainerBatchRunner(Runner):
             if self.params["wait"]:
                 deadline = time.monotonic() + self.params["wait_timeout"]
                 waiting = [i for i in everything if self.needs_wait(i, results[i])]
-                results.update(self.each(lambda i: self.wait(i, deadline, results[i]), waiting))
+                if waiting and self.waits_together(len(waiting)):
+                    results.update(self.wait_together(waiting, deadline, results))
+                else:
+                    results.update(self.each(lambda i: self.wait(i, deadline, results[i]), waiting))
         for index in everything:
             for warning in self.sessions[index].warnings:
                 self.session.warn("%s: %s" % (item_label(index, self.items[index]), warning))

@@ -47,6 +47,16 @@ GLOBAL_ID_RE = re.compile(r"^(\d+)-(\d+)$")
 LISTED_STORED_STATES = (NEXT_ACTION["sign"], NEXT_ACTION["pay"], NEXT_ACTION["deploy"])
 
 
+def live_reservations(client: Any, tid: int) -> List[Reservation]:
+    """Every live reservation of ``tid`` (computed state), sorted by id; raises the explorer's errors."""
+    found = {}
+    for stored in LISTED_STORED_STATES:
+        for reservation in client.list_reservations(customer_tid=tid, next_action=stored, page_size=MAX_PAGE_SIZE):
+            if state_name(reservation) in LIVE_STATES:
+                found[reservation["id"]] = reservation
+    return [found[rid] for rid in sorted(found)]
+
+
 def explorer_call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``func(*args)``; an explorer error becomes a LifecycleError "Failed to <what>: <cause>"."""
     try:
@@ -131,14 +141,7 @@ class Reservations:
 
     def _list(self) -> Tuple[List[Reservation], List[Optional[Dict[str, Any]]]]:
         tid = self.session.tid
-        found = {}
-        for stored in LISTED_STORED_STATES:
-            for reservation in explorer_call("list the reservations of tid %d" % tid,
-                                             self.session.client.list_reservations, customer_tid=tid,
-                                             next_action=stored, page_size=MAX_PAGE_SIZE):
-                if state_name(reservation) in LIVE_STATES:
-                    found[reservation["id"]] = reservation
-        live = [found[rid] for rid in sorted(found)]
+        live = explorer_call("list the reservations of tid %d" % tid, live_reservations, self.session.client, tid)
         tags = [tag_of(reservation) for reservation in live]
         self._index_names(live, tags)
         return live, tags

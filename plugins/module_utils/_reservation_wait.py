@@ -35,17 +35,17 @@ from ansible_collections.threefold.grid.plugins.module_utils._waiter import Wait
 from ansible_collections.threefold.grid.plugins.module_utils._workloads import RESULT_STATES
 
 
-class _Verdict(Exception):
+class Verdict(Exception):
     """Raised by the wait predicate to stop waiting early: "pay", "error" (with the result) or a final state."""
 
     def __init__(self, verdict: str, reservation: Reservation, result: Optional[Dict[str, Any]] = None) -> None:
-        super(_Verdict, self).__init__(verdict)
+        super(Verdict, self).__init__(verdict)
         self.verdict = verdict
         self.reservation = reservation
         self.result = result
 
 
-def _deployed_predicate(paying: bool) -> Callable[[Reservation], bool]:
+def deployed_predicate(paying: bool) -> Callable[[Reservation], bool]:
     """done(reservation) for wait_for; the first node error seen is kept (later polls show it as "deleted")."""
     latched: Dict[str, Dict[str, Any]] = {}
 
@@ -55,16 +55,41 @@ def _deployed_predicate(paying: bool) -> Callable[[Reservation], bool]:
             if result.get("state") == RESULT_STATES["error"]:
                 latched.setdefault("error", result)
         if "error" in latched:
-            raise _Verdict("error", reservation, latched["error"])
+            raise Verdict("error", reservation, latched["error"])
         if state in ("delete", "deleted"):
             for result in first_results(reservation):
                 if result.get("message"):
-                    raise _Verdict("error", reservation, result)
-            raise _Verdict(state, reservation)
+                    raise Verdict("error", reservation, result)
+            raise Verdict(state, reservation)
         if state == "pay" and not paying:
-            raise _Verdict("pay", reservation)
+            raise Verdict("pay", reservation)
         return state == "deploy" and workload_state(reservation) == "ok"
     return done
+
+
+def verdict_outcome(rid: int, stop: Verdict, escrow_information: Optional[Dict[str, Any]] = None
+                    ) -> Tuple[Reservation, str]:
+    """``(reservation, "pay")`` for a reservation nobody pays; LifecycleError for a node's error or an end."""
+    if stop.verdict == "pay":
+        return stop.reservation, "pay"
+    if stop.verdict == "error":
+        error = result_error(stop.result)
+        raise LifecycleError(
+            "Reservation %d failed on node %s (workload %s): %s"
+            % (rid, error["node_id"], error["workload_id"], error["message"]),
+            reservation=view(stop.reservation, escrow_information, error=error))
+    raise LifecycleError(
+        "Reservation %d moved to %s before it was deployed (cancelled, expired or its provisioning "
+        "deadline passed)" % (rid, stop.verdict),
+        reservation=view(stop.reservation, escrow_information))
+
+
+def timed_out(error: WaitTimeout, escrow_information: Optional[Dict[str, Any]] = None) -> LifecycleError:
+    """The LifecycleError of a wait that timed out, with the last state read."""
+    last = error.last_state
+    described = "never read" if last is None else "%s, workloads %s" % (state_name(last), workload_state(last))
+    return LifecycleError("%s (last state: %s)" % (error, described),
+                          reservation=view(last, escrow_information) if last else None)
 
 
 class ReservationWaiter:
@@ -83,21 +108,10 @@ class ReservationWaiter:
         first node error seen, when the reservation goes to delete, or on timeout (last state included).
         """
         try:
-            return self._wait(rid, _deployed_predicate(paying), timeout, sleep,
+            return self._wait(rid, deployed_predicate(paying), timeout, sleep,
                               "reservation %d to be deployed" % rid, escrow_information), "deployed"
-        except _Verdict as stop:
-            if stop.verdict == "pay":
-                return stop.reservation, "pay"
-            if stop.verdict == "error":
-                error = result_error(stop.result)
-                raise LifecycleError(
-                    "Reservation %d failed on node %s (workload %s): %s"
-                    % (rid, error["node_id"], error["workload_id"], error["message"]),
-                    reservation=view(stop.reservation, escrow_information, error=error)) from None
-            raise LifecycleError(
-                "Reservation %d moved to %s before it was deployed (cancelled, expired or its provisioning "
-                "deadline passed)" % (rid, stop.verdict),
-                reservation=view(stop.reservation, escrow_information)) from None
+        except Verdict as stop:
+            return verdict_outcome(rid, stop, escrow_information)
 
     def wait_past_payment(self, rid: int, timeout: float, sleep: int) -> Optional[Reservation]:
         """The reservation once it no longer waits for payment, or None when it still does after ``timeout``."""
@@ -121,9 +135,6 @@ class ReservationWaiter:
         try:
             return self._poll(rid, done, timeout, sleep, what)
         except WaitTimeout as error:
-            last = error.last_state
-            described = "never read" if last is None else "%s, workloads %s" % (state_name(last), workload_state(last))
-            raise LifecycleError("%s (last state: %s)" % (error, described),
-                                 reservation=view(last, escrow_information) if last else None) from None
+            raise timed_out(error, escrow_information) from None
         except ExplorerError as error:
             raise LifecycleError.during("Failed to read reservation %d" % rid, error) from None

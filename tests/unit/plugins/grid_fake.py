@@ -60,6 +60,9 @@ class FakeExplorer:
         self.reservations = {}
         self.script = {}
         self.nodes_report = True
+        # The nodes step on single reads only, unless listings_report: then on every reservation a listing shows
+        # too (zos_containers waits for many through listings, _batch_wait.py).
+        self.listings_report = False
         self.deploy = "ok"  # what the nodes report for containers: "ok", an error message, or None (never answer)
         self.gateway_answer = "ok"  # what gateways report for their workloads: "ok" or an error message
         self.escrow = {"address": "", "asset": "", "details": []}  # escrow_information of new reservations
@@ -248,6 +251,9 @@ class FakeExplorer:
                  == self.reservations[rid]["customer_tid"]
                  and int(params.get("next_action", self.reservations[rid]["next_action"]))
                  == self.reservations[rid]["next_action"]]
+        if self.listings_report and self.nodes_report:
+            for reservation in found:
+                self.progress(reservation)
         return self._page(request, found)
 
     def get(self, request, body, rid):

@@ -1,0 +1,94 @@
+# Copyright: Contributors to the threefold.grid collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the threefold.grid collection and may change at any time.
+
+"""Waiting for many reservations of the identity at once: zos_containers' wait pass.
+
+    worthwhile(waiting, live) -> bool
+    BatchWaiter(session).wait_deployed({reservation id: paying}, timeout, max_pause)
+        -> {reservation id: (reservation, "deployed" | "pay") or the LifecycleError ReservationWaiter would raise}
+
+Each poll lists the identity's live reservations (one request per stored state that can be live, however many are
+waited for) instead of reading every waited one; a waited one the listing no longer holds (deleted: a node's
+error, a cancellation, an expiry) is read on its own, so that its outcome is the one ReservationWaiter gives.
+The polls follow the schedule of every wait (_waiter.poll_pause), within one timeout for all.
+
+A listing costs what it lists: it pays off when the reservations waited for are a good part of the identity's
+live ones. worthwhile() says when: at least LISTING_MIN waited for, and at most LISTED_PER_WAITED live reservations
+listed per waited one. Otherwise each waits on its own (100 waits of one container poll 100 reads at a time).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, LifecycleError
+from ansible_collections.threefold.grid.plugins.module_utils._lookup import live_reservations
+from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import (
+    Verdict,
+    deployed_predicate,
+    timed_out,
+    verdict_outcome,
+)
+from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
+from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation
+from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
+
+LISTING_MIN = 10
+LISTED_PER_WAITED = 4
+
+Outcome = Union[Tuple[Reservation, str], LifecycleError]
+
+
+def worthwhile(waiting: int, live: int) -> bool:
+    """Whether ``waiting`` reservations are better waited for through listings of the identity's ``live`` ones."""
+    return waiting >= LISTING_MIN and live <= LISTED_PER_WAITED * waiting
+
+
+class BatchWaiter:
+    def __init__(self, session: GridSession, monotonic: Optional[Callable[[], float]] = None,
+                 sleep: Optional[Callable[[float], None]] = None) -> None:
+        self.session = session
+        # Looked up when built, so that tests can patch time.sleep.
+        self.monotonic = monotonic or time.monotonic
+        self._sleep = sleep or time.sleep
+
+    def wait_deployed(self, waiting: Dict[int, bool], timeout: float, max_pause: float) -> Dict[int, Outcome]:
+        """Poll until every reservation of ``waiting`` ({id: paying}) is deployed or has failed, or ``timeout``."""
+        done_with = dict((rid, deployed_predicate(paying)) for rid, paying in waiting.items())
+        outcomes: Dict[int, Outcome] = {}
+        last: Dict[int, Reservation] = {}
+
+        def poll() -> Dict[int, Reservation]:
+            listed = dict((r["id"], r) for r in live_reservations(self.session.client, self.session.tid))
+            return dict((rid, listed.get(rid) or self.session.client.get_reservation(rid))
+                        for rid in waiting if rid not in outcomes)
+
+        def settled(states: Dict[int, Reservation]) -> bool:
+            for rid, reservation in states.items():
+                last[rid] = reservation
+                try:
+                    if done_with[rid](reservation):
+                        outcomes[rid] = (reservation, "deployed")
+                except Verdict as stop:
+                    try:
+                        outcomes[rid] = verdict_outcome(rid, stop)
+                    except LifecycleError as error:
+                        outcomes[rid] = error
+            return len(outcomes) == len(waiting)
+
+        try:
+            wait_for(poll, settled, timeout, max_pause, what="%d reservations to be deployed" % len(waiting),
+                     clock=self.monotonic, sleep_func=self._sleep)
+        except WaitTimeout as error:
+            for rid in waiting:
+                if rid not in outcomes:
+                    outcomes[rid] = timed_out(WaitTimeout(timeout, last.get(rid), "reservation %d to be deployed" % rid,
+                                                          error.last_error))
+        except ExplorerError as error:
+            for rid in waiting:
+                if rid not in outcomes:
+                    outcomes[rid] = LifecycleError.during("Failed to read reservation %d" % rid, error)
+        return outcomes
