@@ -22,7 +22,7 @@ listed per waited one. Otherwise each waits on its own (100 waits of one contain
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import live_reservations
