@@ -6,7 +6,7 @@
 """Waiting for many reservations of the identity at once: zos_containers' wait pass.
 
     worthwhile(waiting, live) -> bool
-    BatchWaiter(session).wait_deployed({reservation id: paying}, timeout, max_pause)
+    BatchWaiter(session).wait_all_deployed({reservation id: paying}, timeout, max_pause)
         -> {reservation id: (reservation, "deployed" | "pay") or the LifecycleError ReservationWaiter would raise}
 
 Each poll lists the identity's live reservations (one request per stored state that can be live, however many are
@@ -21,18 +21,17 @@ listed per waited one. Otherwise each waits on its own (100 waits of one contain
 
 from __future__ import annotations
 
-import time
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Dict, Tuple, Union
 
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, LifecycleError
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import live_reservations
 from ansible_collections.threefold.grid.plugins.module_utils._reservation_wait import (
+    ReservationWaiter,
     Verdict,
     deployed_predicate,
     timed_out,
     verdict_outcome,
 )
-from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation
 from ansible_collections.threefold.grid.plugins.module_utils._waiter import WaitTimeout, wait_for
 
@@ -47,15 +46,10 @@ def worthwhile(waiting: int, live: int) -> bool:
     return waiting >= LISTING_MIN and live <= LISTED_PER_WAITED * waiting
 
 
-class BatchWaiter:
-    def __init__(self, session: GridSession, monotonic: Optional[Callable[[], float]] = None,
-                 sleep: Optional[Callable[[float], None]] = None) -> None:
-        self.session = session
-        # Looked up when built, so that tests can patch time.sleep.
-        self.monotonic = monotonic or time.monotonic
-        self._sleep = sleep or time.sleep
+class BatchWaiter(ReservationWaiter):
+    """A ReservationWaiter that also waits for many reservations at once."""
 
-    def wait_deployed(self, waiting: Dict[int, bool], timeout: float, max_pause: float) -> Dict[int, Outcome]:
+    def wait_all_deployed(self, waiting: Dict[int, bool], timeout: float, max_pause: float) -> Dict[int, Outcome]:
         """Poll until every reservation of ``waiting`` ({id: paying}) is deployed or has failed, or ``timeout``."""
         done_with = dict((rid, deployed_predicate(paying)) for rid, paying in waiting.items())
         outcomes: Dict[int, Outcome] = {}

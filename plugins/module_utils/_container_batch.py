@@ -145,7 +145,7 @@ class ContainerBatchRunner(Runner):
         """Wait for many containers through listings of the identity's reservations (_batch_wait.py)."""
         from ansible_collections.threefold.grid.plugins.module_utils._batch_wait import BatchWaiter
         index_of = dict((results[i]["container"]["reservation_id"], i) for i in indexes)
-        outcomes = BatchWaiter(self.session).wait_deployed(
+        outcomes = BatchWaiter(self.session).wait_all_deployed(
             dict((rid, bool(self.items[i].get("payment"))) for rid, i in index_of.items()), remaining(deadline),
             self.params["wait_sleep"])
         return dict((i, self.waited(i, results[i], outcomes[rid])) for rid, i in index_of.items())

@@ -47,7 +47,7 @@ def listings(explorer):
 def test_reservations_the_nodes_deploy_are_seen_through_listings_without_a_read_each(explorer):
     explorer.nodes_report = explorer.listings_report = True
     batch, _clock = waiter(explorer)
-    outcomes = batch.wait_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 60, 5)
+    outcomes = batch.wait_all_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 60, 5)
     assert sorted(outcomes) == list(range(1, COUNT + 1))
     assert all(state == "deployed" and reservation["results"] for reservation, state in outcomes.values())
     # One poll: one listing per stored state that can be live, whatever the number waited for.
@@ -59,7 +59,7 @@ def test_one_that_left_the_live_listing_is_read_on_its_own_and_fails_alone(explo
     explorer.reservations[5].update(next_action=6, results=[
         {"workload_id": "5-1", "node_id": NODE_A, "state": DELETED, "category": 1, "message": "no space left"}])
     batch, _clock = waiter(explorer)
-    outcomes = batch.wait_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 60, 5)
+    outcomes = batch.wait_all_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 60, 5)
     assert isinstance(outcomes[5], LifecycleError) and "no space left" in outcomes[5].msg
     assert all(outcomes[rid][1] == "deployed" for rid in outcomes if rid != 5)
     assert single_reads(explorer) == ["/reservations/5"]
@@ -68,7 +68,7 @@ def test_one_that_left_the_live_listing_is_read_on_its_own_and_fails_alone(explo
 def test_a_reservation_nobody_pays_stops_its_wait_with_pay(explorer):
     explorer.reservations[3]["next_action"] = 2
     batch, _clock = waiter(explorer)
-    outcomes = batch.wait_deployed({3: False}, 60, 5)
+    outcomes = batch.wait_all_deployed({3: False}, 60, 5)
     assert outcomes[3][1] == "pay"
 
 
@@ -76,7 +76,7 @@ def test_those_still_pending_at_the_deadline_time_out_each_with_its_last_state(e
     batch, clock = waiter(explorer)
     explorer.reservations[1]["results"] = [
         {"workload_id": "1-1", "node_id": NODE_A, "state": 1, "message": "", "category": 1}]
-    outcomes = batch.wait_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 10, 5)
+    outcomes = batch.wait_all_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 10, 5)
     assert outcomes[1][1] == "deployed"
     for rid in range(2, COUNT + 1):
         assert outcomes[rid].msg == ("Timeout after 10s waiting for reservation %d to be deployed (last state: "
