@@ -17,7 +17,8 @@ description:
     in check mode (its options, node, network, address and volumes checked, its reservation compared with the live
     one, its price estimated and the wallet checked); then the containers whose plan changes something are
     registered and paid, without waiting; then, with O(wait=true), the module waits once for all of them within
-    one O(wait_timeout)."
+    one O(wait_timeout). When 10 or more are waited for, each poll reads them through one listing of the identity's
+    live reservations instead of one read each (unless the identity has over four times as many live ones)."
   - When any container is wrong (bad option, unknown node, address outside the node's subnet, two items with one
     name or one address, a wallet that cannot pay them all together), the task fails listing every wrong item, and
     nothing is signed, registered or paid.
