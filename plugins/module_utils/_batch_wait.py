@@ -16,7 +16,8 @@ The polls follow the schedule of every wait (_waiter.poll_pause), within one tim
 
 A listing costs what it lists: it pays off when the reservations waited for are a good part of the identity's
 live ones. worthwhile() says when: at least LISTING_MIN waited for, and at most LISTED_PER_WAITED live reservations
-listed per waited one. Otherwise each waits on its own (100 waits of one container poll 100 reads at a time).
+listed per waited one, judged again at each poll for those still waited for, so the last few are read on their
+own. Otherwise each waits on its own (100 waits of one container poll 100 reads at a time).
 """
 
 from __future__ import annotations
@@ -49,16 +50,26 @@ def worthwhile(waiting: int, live: int) -> bool:
 class BatchWaiter(ReservationWaiter):
     """A ReservationWaiter that also waits for many reservations at once."""
 
-    def wait_all_deployed(self, waiting: Dict[int, bool], timeout: float, max_pause: float) -> Dict[int, Outcome]:
-        """Poll until every reservation of ``waiting`` ({id: paying}) is deployed or has failed, or ``timeout``."""
+    def wait_all_deployed(self, waiting: Dict[int, bool], timeout: float, max_pause: float,
+                          live: int = 0) -> Dict[int, Outcome]:
+        """Poll until every reservation of ``waiting`` ({id: paying}) is deployed or has failed, or ``timeout``.
+
+        ``live``: how many live reservations the identity's last listing held. Each poll lists only while
+        worthwhile() for those still waited for; the last few are read on their own.
+        """
         done_with = dict((rid, deployed_predicate(paying)) for rid, paying in waiting.items())
         outcomes: Dict[int, Outcome] = {}
         last: Dict[int, Reservation] = {}
+        listed_count = [live]
 
         def poll() -> Dict[int, Reservation]:
-            listed = dict((r["id"], r) for r in live_reservations(self.session.client, self.session.tid))
-            return dict((rid, listed.get(rid) or self.session.client.get_reservation(rid))
-                        for rid in waiting if rid not in outcomes)
+            pending = [rid for rid in waiting if rid not in outcomes]
+            listed: Dict[int, Reservation] = {}
+            if worthwhile(len(pending), listed_count[0]):
+                found = live_reservations(self.session.client, self.session.tid)
+                listed_count[0] = len(found)
+                listed = dict((r["id"], r) for r in found)
+            return dict((rid, listed.get(rid) or self.session.client.get_reservation(rid)) for rid in pending)
 
         def settled(states: Dict[int, Reservation]) -> bool:
             for rid, reservation in states.items():

@@ -147,7 +147,7 @@ class ContainerBatchRunner(Runner):
         index_of = dict((results[i]["container"]["reservation_id"], i) for i in indexes)
         outcomes = BatchWaiter(self.session).wait_all_deployed(
             dict((rid, bool(self.items[i].get("payment"))) for rid, i in index_of.items()), remaining(deadline),
-            self.params["wait_sleep"])
+            self.params["wait_sleep"], live=len(self.reservations.latest()))
         return dict((i, self.waited(i, results[i], outcomes[rid])) for rid, i in index_of.items())
 
     def waited(self, index: int, result: Result, outcome: Union[Tuple[Dict[str, Any], str], LifecycleError]) -> Result:

@@ -92,3 +92,17 @@ def test_listings_are_worth_it_for_many_waited_among_not_too_many_live():
     assert worthwhile(10, 40)
     assert not worthwhile(10, 41)
     assert worthwhile(100, 400)
+
+
+def test_the_last_few_waited_for_are_read_on_their_own(explorer):
+    for rid in range(1, COUNT - 1):
+        explorer.reservations[rid]["results"] = [
+            {"workload_id": "%d-1" % rid, "node_id": NODE_A, "state": 1, "message": "", "category": 1}]
+    batch, _clock = waiter(explorer)
+    outcomes = batch.wait_all_deployed(dict((rid, True) for rid in range(1, COUNT + 1)), 1, 5, live=COUNT)
+    assert all(outcomes[rid][1] == "deployed" for rid in range(1, COUNT - 1))
+    assert all(isinstance(outcomes[rid], LifecycleError) for rid in (COUNT - 1, COUNT))
+    # One listing poll; then the two still pending, fewer than LISTING_MIN, are read alone at every poll.
+    assert len(listings(explorer)) == 3
+    reads = single_reads(explorer)
+    assert set(reads) == {"/reservations/%d" % (COUNT - 1), "/reservations/%d" % COUNT} and len(reads) > 2
