@@ -28,10 +28,14 @@ class LoopbackTransport(httpx.BaseTransport):
         self.loop = loop
         url = httpx.URL(base_url)
         self.origin = (url.scheme, url.host, url.port)
-        self.fallback = fallback or httpx.HTTPTransport()
+        self.fallback = fallback
 
     def handle_request(self, request):
         if (request.url.scheme, request.url.host, request.url.port) != self.origin:
+            if self.fallback is None:
+                # Made on first use: each HTTPTransport builds an SSL context (tens of ms), one per node agent at
+                # start-up, and the agents of a localgrid seldom ask another origin.
+                self.fallback = httpx.HTTPTransport()
             return self.fallback.handle_request(request)
         body = request.read()
         exchange = self._exchange(request, body)

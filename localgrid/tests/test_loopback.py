@@ -72,6 +72,20 @@ def test_another_origin_takes_the_network_and_a_closed_loop_refuses(loop):
         client.get(BASE + "/explorer/nodes")
 
 
+def test_the_network_transport_is_made_only_when_another_origin_is_asked(loop, monkeypatch):
+    made = []
+
+    def network_transport():
+        made.append(1)
+        return httpx.MockTransport(lambda request: httpx.Response(204))
+    monkeypatch.setattr(httpx, "HTTPTransport", network_transport)
+    # Each HTTPTransport builds an SSL context: one per node agent made a localgrid's start-up seconds slower.
+    with _client(echo, loop) as client:
+        assert client.get(BASE + "/explorer/nodes").status_code == 201 and made == []
+        assert client.get("http://127.0.0.1:9999/a").status_code == 204
+        assert client.get("http://127.0.0.1:9999/b").status_code == 204 and made == [1]
+
+
 @pytest.mark.parametrize("spec, status", [("http5xx=1,seed=1", "5xx"), ("drop=1,seed=1", "drop"), ("drop=1,after=1,seed=1", "drop")])
 def test_faults_reach_the_node_as_over_a_socket(loop, spec, status):
     plan = FaultPlan(parse_spec(spec))

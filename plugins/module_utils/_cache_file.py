@@ -21,10 +21,15 @@ import json
 import os
 import tempfile
 import threading
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
 _UPDATES = threading.Lock()  # one read-modify-write at a time in this process
+_PARSED: Dict[str, Tuple[Tuple[int, int, int], Dict[str, Any], Dict[str, Any]]] = {}  # path: (version, owner, entries)
+
+
+def _version(stat: os.stat_result) -> Tuple[int, int, int]:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def cache_directory(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -47,13 +52,34 @@ class CacheFile:
 
     def read(self) -> Dict[str, Any]:
         """The entries, {} when the file is missing, broken or another owner's."""
+        return dict(self._entries())
+
+    def get(self, name: str) -> Any:
+        """One entry (None when absent), without copying the others."""
+        return self._entries().get(name)
+
+    def _entries(self) -> Dict[str, Any]:
+        """The parsed entries, parsed again only when the file changed since this process last read or wrote
+        it: zos_containers looks up each of its containers, and a file of hundreds of entries parsed once per
+        container made a fleet's lookups grow with the square of its size. Files are only ever replaced
+        (write), so a new inode, size or mtime tells another writer's change."""
+        try:
+            version = _version(os.stat(self.path))
+        except OSError:
+            return {}
+        known = _PARSED.get(self.path)
+        if known is not None and known[0] == version and known[1] == self.owner:
+            return known[2]
         try:
             with open(self.path) as handle:
+                version = _version(os.fstat(handle.fileno()))
                 stored = json.load(handle)
         except (OSError, ValueError):
             return {}
         entries = stored.get(self.key) if isinstance(stored, dict) and stored.get("owner") == self.owner else None
-        return dict(entries) if isinstance(entries, dict) else {}
+        entries = entries if isinstance(entries, dict) else {}
+        _PARSED[self.path] = (version, self.owner, entries)
+        return entries
 
     def write(self, entries: Dict[str, Any]) -> None:
         """Replace the file atomically; failures are ignored (a hint only)."""
@@ -67,6 +93,7 @@ class CacheFile:
                     # a file of up to hundreds of entries once per registration.
                     stream.write(json.dumps({"owner": self.owner, self.key: entries}, sort_keys=True))
                 os.replace(temporary, self.path)
+                _PARSED[self.path] = (_version(os.stat(self.path)), self.owner, dict(entries))
             except BaseException:
                 os.unlink(temporary)
                 raise

@@ -88,6 +88,7 @@ class ContainerBatchRunner(Runner):
         self.parallel = max(1, int(params.get("parallel") or 1))
         self.reservations = Reservations(session)
         self.sessions: List[GridSession] = []
+        self.pool: Optional[ThreadPoolExecutor] = None
 
     # ---- threads ---------------------------------------------------------------------------------
 
@@ -101,8 +102,11 @@ class ContainerBatchRunner(Runner):
                 return failed_result(self.items[index]["name"], error)
         if not indexes:
             return {}
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(indexes))) as pool:
-            return dict(zip(indexes, pool.map(guarded, indexes)))
+        if self.pool is None:
+            # One pool for the task's passes: its threads serve the plan, every wave and the waits (starting
+            # a thread costs about a millisecond of a busy core, three times per container with a pool per pass).
+            self.pool = ThreadPoolExecutor(max_workers=min(self.parallel, len(self.items)))
+        return dict(zip(indexes, self.pool.map(guarded, indexes)))
 
     def item_session(self, index: int, check_mode: bool) -> GridSession:
         """A session of the container's own (its warnings) on the task's client, identity and phonebook record."""
@@ -216,6 +220,13 @@ class ContainerBatchRunner(Runner):
         return _money_views.add_ledgers(self.session, views, payer, horizon_url)
 
     def run(self) -> Result:
+        try:
+            return self.run_passes()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+    def run_passes(self) -> Result:
         # Checked before anything is signed; reading Horizon is opt-in as it costs requests on every re-run.
         payer = ledger_payer(self.params)
         problems = _clashes(self.items)

@@ -33,12 +33,14 @@ class EscrowCache:
             entries[str(int(reservation_id))] = {"address": escrow_information.get("address"),
                                                  "asset": escrow_information.get("asset"),
                                                  "details": list(escrow_information.get("details") or [])}
+            if len(entries) <= KEPT:
+                return entries
             newest = sorted(entries, key=lambda rid: int(rid) if rid.isdigit() else -1)[-KEPT:]
             return dict((rid, entries[rid]) for rid in newest)
         self.file.update(with_it)
 
     def recall(self, reservation_id: int) -> Optional[Dict[str, Any]]:
-        entry = self.file.read().get(str(int(reservation_id)))
+        entry = self.file.get(str(int(reservation_id)))
         if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
             return None
         return entry

@@ -37,11 +37,9 @@ class NameIndex:
         self.owner = self.file.owner
         self.path = self.file.path
 
-    def _read(self) -> Dict[str, int]:
-        return _ids(self.file.read())
-
     def get(self, kind: str, name: str) -> Optional[int]:
-        return self._read().get(index_key(kind, name))
+        rid = self.file.get(index_key(kind, name))
+        return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
 
     def forget(self, kind: str, name: str) -> None:
         def without(entries: Dict[str, Any]) -> Optional[Dict[str, int]]:

@@ -149,6 +149,13 @@ def resolve_asset(name: str, issuers: Dict[str, str]) -> str:
 def localgrid_issuers(passphrase):
     """{code: issuer} of a localgrid: it derives each issuer's seed from a fixed label and its network
     passphrase (localgrid/stellar/assets.py), so every localgrid has the same, knowable issuers."""
+    return dict(_derived_issuers(passphrase))
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_issuers(passphrase):
+    # Derived once per process: each key derivation costs a scalar multiplication, and zos_containers checks
+    # every container's payment against these issuers.
     issuers = {}
     for code in LOCALGRID_ASSET_CODES:
         label = "localgrid issuer %s ; %s" % (code, passphrase)
@@ -189,10 +196,17 @@ def keypair_from_secret(secret: Optional[str]) -> Keypair:
     if not secret:
         raise StellarError("no Stellar wallet secret: set stellar_secret or TFGRID_STELLAR_SECRET", "missing_secret")
     try:
-        return Keypair.from_secret(secret.strip())
+        return _keypair_of(secret.strip())
     except ValueError:
         raise StellarError("stellar_secret is not a valid Stellar secret seed (56 characters starting with S)",
                            "invalid_secret") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _keypair_of(secret: str) -> Keypair:
+    # One derivation per wallet and process, not one per container of zos_containers (the secret is in the
+    # module's parameters for the whole run anyway); a refused secret raises and is not kept.
+    return Keypair.from_secret(secret)
 
 
 # ---- accounts --------------------------------------------------------------------------------

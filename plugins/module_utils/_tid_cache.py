@@ -27,7 +27,7 @@ class TidCache:
         self.file = CacheFile("identity-tids", "tids", explorer_url, NO_TID, public_key_hex, directory)
 
     def get(self, name: str) -> Optional[int]:
-        tid = self.file.read().get(name)
+        tid = self.file.get(name)
         return tid if isinstance(tid, int) and not isinstance(tid, bool) and tid > 0 else None
 
     def put(self, name: str, tid: int) -> None:

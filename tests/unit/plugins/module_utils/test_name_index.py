@@ -6,6 +6,7 @@ register, and a file that holds no secret and can be deleted at any time."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -212,3 +213,24 @@ def test_the_tid_cache_is_private_and_holds_no_secret(name_index_dir):
     with open(path) as handle:
         text = handle.read()
     assert SEED not in text and "alice.3bot" in text
+
+
+def test_the_file_is_parsed_again_only_when_another_writer_replaced_it(name_index_dir, monkeypatch):
+    from ansible_collections.threefold.grid.plugins.module_utils import _cache_file
+    index = NameIndex(URL, TID, PUBKEY)
+    index.replace({"container/web-%d" % i: i for i in range(300)})
+    parsed = []
+    real_load = _cache_file.json.load
+    monkeypatch.setattr(_cache_file.json, "load", lambda handle: parsed.append(1) or real_load(handle))
+    # zos_containers looks up every container of its batch: the process's own write is known without a parse.
+    assert [index.get("container", "web-%d" % i) for i in (0, 150, 299)] == [0, 150, 299]
+    assert parsed == []
+    # Another process (another task) replaces the file: the next look-up sees its entries.
+    other = index.path + ".other"
+    with open(other, "w") as handle:
+        json.dump({"owner": index.owner, "names": {"container/web-0": 7}}, handle)
+    os.replace(other, index.path)
+    assert index.get("container", "web-0") == 7 and index.get("container", "web-150") is None
+    assert parsed == [1]
+    os.unlink(index.path)
+    assert index.get("container", "web-0") is None

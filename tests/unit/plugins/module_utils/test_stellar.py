@@ -149,6 +149,29 @@ def test_bad_secret_is_never_echoed():
     assert secret not in str(info.value) and info.value.code == "invalid_secret"
 
 
+def test_a_wallet_key_is_derived_once_per_process_and_a_bad_secret_is_refused_every_time(monkeypatch):
+    secret = _stellar.Keypair.random().secret
+    derived = []
+    real = _stellar.Keypair.from_secret
+    monkeypatch.setattr(_stellar.Keypair, "from_secret", lambda text: derived.append(1) or real(text))
+    # zos_containers checks and pays each of its containers with the same wallet.
+    first, again = _stellar.keypair_from_secret(secret), _stellar.keypair_from_secret(" %s\n" % secret)
+    assert first.public_key == again.public_key and first.secret == secret and len(derived) == 1
+    broken = secret[:-1] + ("B" if secret.endswith("A") else "A")  # its checksum no longer matches
+    for _attempt in range(2):
+        with pytest.raises(StellarError):
+            _stellar.keypair_from_secret(broken)
+    assert len(derived) == 3
+
+
+def test_localgrid_issuers_are_derived_once_and_callers_get_their_own_copy():
+    issuers = _stellar.localgrid_issuers("a test passphrase")
+    issuers["TFT"] = "changed by a caller"
+    again = _stellar.localgrid_issuers("a test passphrase")
+    assert again["TFT"] != "changed by a caller" and _stellar.is_account_id(again["TFT"])
+    assert again != _stellar.localgrid_issuers("another passphrase")
+
+
 # ---- Horizon error mapping -------------------------------------------------------------------
 
 def _problem(tx, ops=None, status=400):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -238,3 +239,25 @@ def test_a_batch_ledger_without_an_account_fails_before_signing(run, explorer):
     result = run(explorer, fleet(ledger=True))
     assert result["failed"] and "ledger: no account to read the ledger of" in result["msg"]
     assert explorer.writes() == []
+
+
+def test_one_pool_of_threads_serves_every_pass_of_the_task(run, explorer, monkeypatch):
+    from ansible_collections.threefold.grid.plugins.module_utils import _container_batch
+    pools, threads = [], set()
+
+    class CountedPool(_container_batch.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super(CountedPool, self).__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_container_batch, "ThreadPoolExecutor", CountedPool)
+    for name in ("plan", "apply"):
+        original = getattr(_container_batch.ContainerBatchRunner, name)
+        monkeypatch.setattr(_container_batch.ContainerBatchRunner, name,
+                            lambda self, index, original=original: threads.add(threading.current_thread()) or original(self, index))
+    result = run(explorer, fleet(count=8, parallel=3))
+    # The plan, three waves of registrations and payments, and the waits: starting a thread per container and
+    # pass cost a busy core about a millisecond each.
+    assert not result.get("failed") and len(explorer.posted()) == 8
+    assert len(pools) == 1 and len(threads) <= 3
+    assert not any(thread.is_alive() for thread in threads)  # the task's threads end with it
