@@ -131,7 +131,8 @@ class ContainerBatchRunner(Runner):
         runner = self.runner(index, session, **({"wait": False} if present else {}))
         # A present container is waited for in the third pass, with all the others: no read of it in between.
         runner.lifecycle.read_after_payment = not (present and self.params["wait"])
-        return runner.run()
+        with self.reservations.writers.writing():
+            return runner.run()
 
     def wait(self, index: int, deadline: float, result: Result) -> Result:
         """Wait for one container on its own (few are waited for, see _batch_wait.worthwhile)."""
@@ -244,10 +245,13 @@ class ContainerBatchRunner(Runner):
         self.check_total(results)
         if not self.check_mode:
             changing = [i for i in everything if results[i].get("changed")]
-            # In waves of ``parallel``: a wave's registrations and their listings (G4) are over before most of its
-            # payments take the wallet's turn, instead of the next containers' listings slowing every payment.
+            # In waves of ``parallel``: a wave registers, one listing checks every registration (G4, the listings wait
+            # for the wave: _pending_writers.py), then it pays, instead of listings and registrations slowing every
+            # payment.
             for first in range(0, len(changing), self.parallel):
-                results.update(self.each(self.apply, changing[first:first + self.parallel]))
+                wave = changing[first:first + self.parallel]
+                self.reservations.writers.expect(len(wave))
+                results.update(self.each(self.apply, wave))
             if self.params["wait"]:
                 deadline = time.monotonic() + self.params["wait_timeout"]
                 waiting = [i for i in everything if self.needs_wait(i, results[i])]

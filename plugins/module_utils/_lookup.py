@@ -28,6 +28,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import (
 from ansible_collections.threefold.grid.plugins.module_utils._explorer import MAX_PAGE_SIZE, NEXT_ACTION
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._name_index import NameIndex, index_key
+from ansible_collections.threefold.grid.plugins.module_utils._pending_writers import PendingWriters
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
@@ -83,6 +84,7 @@ class Reservations:
         self._done = 0  # the number of the listing _live holds
         self._listing = False
         self._valid_from = 1  # _live answers a live() without refresh when it is at least this listing
+        self.writers = PendingWriters()
 
     def _index_of(self, tid: int) -> NameIndex:
         if self._index is None or self._index.owner["tid"] != tid:
@@ -101,10 +103,19 @@ class Reservations:
         """
         with self._listings:
             wanted = max(self._valid_from, self._started + 1) if refresh else self._valid_from
+            waited = False
             while self._live is None or self._done < wanted:
                 if self._listing:
                     self._listings.wait()
                     continue
+                if refresh and not waited and self.writers.pending():
+                    waited = True
+                    self._listings.release()
+                    try:
+                        self.writers.wait()
+                    finally:
+                        self._listings.acquire()
+                    continue  # another thread may have started the listing meanwhile
                 self._started += 1
                 number, self._listing = self._started, True
                 try:
@@ -162,6 +173,7 @@ class Reservations:
         """After a write: the next live() lists again (a listing that starts from now on)."""
         with self._listings:
             self._valid_from = self._started + 1
+        self.writers.wrote()
 
     def cached(self, name: str, kind: str) -> Optional[Reservation]:
         """The reservation the name index points to, read with one GET, when it is live, of this identity and

@@ -80,6 +80,42 @@ def test_threads_that_need_a_fresh_listing_at_once_share_one(slow_explorer, tmp_
     assert len(listings(slow_explorer)) <= 2 * 3
 
 
+def test_a_check_after_registering_waits_for_the_wave_so_one_listing_serves_every_thread(slow_explorer, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    reservations = Reservations(session(slow_explorer))
+    reservations.writers.expect(THREADS)
+
+    def register_then_check(index):
+        with reservations.writers.writing():
+            time.sleep(0.005 * index)  # the wave's registrations end one after the other
+            add(slow_explorer, index + 1, data_with(container(ip="10.1.3.%d" % (10 + index))), "")
+            reservations.invalidate()
+            return [r["id"] for r in reservations.live(refresh=True)]
+    seen = together(register_then_check)
+    # Each check sees its own registration (a listing begun after it) and here every other one too: one listing
+    # (3 requests) instead of one per thread that registered while the previous listing ran.
+    assert seen == [list(range(1, THREADS + 1))] * THREADS
+    assert len(listings(slow_explorer)) == 3
+
+
+def test_a_thread_of_the_wave_lists_at_once_and_a_stuck_one_delays_a_listing_only_so_long(slow_explorer, tmp_path,
+                                                                                        monkeypatch):
+    from ansible_collections.threefold.grid.plugins.module_utils import _pending_writers
+    monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_pending_writers, "MAX_WAIT", 0.2)
+    reservations = Reservations(session(slow_explorer))
+    reservations.writers.expect(2)
+    with reservations.writers.writing():
+        started = time.monotonic()
+        assert reservations.live(refresh=True) == []  # its decision to register: no wait for itself
+        assert time.monotonic() - started < 0.2
+    # One thread of the wave is done, the other never writes: a listing waits MAX_WAIT for it, then goes on.
+    started = time.monotonic()
+    assert reservations.live(refresh=True) == []
+    assert 0.2 <= time.monotonic() - started < 2
+
+
 def test_a_refresh_sees_what_was_registered_before_it_was_asked(slow_explorer, tmp_path, monkeypatch):
     monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
     reservations = Reservations(session(slow_explorer))
