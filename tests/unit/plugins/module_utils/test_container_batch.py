@@ -80,8 +80,7 @@ def test_threads_that_need_a_fresh_listing_at_once_share_one(slow_explorer, tmp_
     assert len(listings(slow_explorer)) <= 2 * 3
 
 
-def test_a_check_after_registering_waits_for_the_wave_so_one_listing_serves_every_thread(slow_explorer, tmp_path,
-                                                                                         monkeypatch):
+def test_one_listing_checks_a_whole_wave_of_registrations(slow_explorer, tmp_path, monkeypatch):
     monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
     reservations = Reservations(session(slow_explorer))
     reservations.writers.expect(THREADS)
@@ -99,8 +98,7 @@ def test_a_check_after_registering_waits_for_the_wave_so_one_listing_serves_ever
     assert len(listings(slow_explorer)) == 3
 
 
-def test_a_thread_of_the_wave_lists_at_once_and_a_stuck_one_delays_a_listing_only_so_long(slow_explorer, tmp_path,
-                                                                                        monkeypatch):
+def test_a_writer_lists_at_once_and_a_stuck_one_delays_listings_so_long(slow_explorer, tmp_path, monkeypatch):
     from ansible_collections.threefold.grid.plugins.module_utils import _pending_writers
     monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(_pending_writers, "MAX_WAIT", 0.2)
