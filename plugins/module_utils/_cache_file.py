@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 CACHE_DIR_VARIABLE = "TFGRID_CACHE_DIR"
 _UPDATES = threading.Lock()  # one read-modify-write at a time in this process
-_PARSED: Dict[str, Tuple[Tuple[int, int, int], Dict[str, Any], Dict[str, Any]]] = {}  # path: (version, owner, entries)
+_PARSED: Dict[str, Tuple[Tuple[int, int, int], Dict[str, Any]]] = {}  # path (named after the owner): (version, entries)
 
 
 def _version(stat: os.stat_result) -> Tuple[int, int, int]:
@@ -68,8 +68,8 @@ class CacheFile:
         except OSError:
             return {}
         known = _PARSED.get(self.path)
-        if known is not None and known[0] == version and known[1] == self.owner:
-            return known[2]
+        if known is not None and known[0] == version:
+            return known[1]
         try:
             with open(self.path) as handle:
                 version = _version(os.fstat(handle.fileno()))
@@ -78,7 +78,7 @@ class CacheFile:
             return {}
         entries = stored.get(self.key) if isinstance(stored, dict) and stored.get("owner") == self.owner else None
         entries = entries if isinstance(entries, dict) else {}
-        _PARSED[self.path] = (version, self.owner, entries)
+        _PARSED[self.path] = (version, entries)
         return entries
 
     def write(self, entries: Dict[str, Any]) -> None:
@@ -93,7 +93,7 @@ class CacheFile:
                     # a file of up to hundreds of entries once per registration.
                     stream.write(json.dumps({"owner": self.owner, self.key: entries}, sort_keys=True))
                 os.replace(temporary, self.path)
-                _PARSED[self.path] = (_version(os.stat(self.path)), self.owner, dict(entries))
+                _PARSED[self.path] = (_version(os.stat(self.path)), dict(entries))
             except BaseException:
                 os.unlink(temporary)
                 raise

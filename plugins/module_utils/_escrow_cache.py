@@ -43,4 +43,4 @@ class EscrowCache:
         entry = self.file.get(str(int(reservation_id)))
         if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
             return None
-        return entry
+        return dict(entry)  # the parsed file is shared by the process's later reads

@@ -21,8 +21,12 @@ from typing import Any, Dict, Optional
 from ansible_collections.threefold.grid.plugins.module_utils._cache_file import CacheFile
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _ids(entries: Dict[str, Any]) -> Dict[str, int]:
-    return dict((key, rid) for key, rid in entries.items() if isinstance(rid, int) and not isinstance(rid, bool))
+    return dict((key, rid) for key, rid in entries.items() if _is_id(rid))
 
 
 def index_key(kind: str, name: str) -> str:
@@ -39,7 +43,7 @@ class NameIndex:
 
     def get(self, kind: str, name: str) -> Optional[int]:
         rid = self.file.get(index_key(kind, name))
-        return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+        return rid if _is_id(rid) else None
 
     def forget(self, kind: str, name: str) -> None:
         def without(entries: Dict[str, Any]) -> Optional[Dict[str, int]]:
