@@ -74,14 +74,17 @@ class ConcurrentRuns:
         self.reservations.live(refresh=True)
         return judge(self.reservations.find(name, kind), mine, fp, ignored)
 
-    def guard(self, mine: int, name: str, kind: str, fp: str, ignored: Iterable[int] = ()) -> Callable[[], None]:
-        """What the payment calls just before signing: raises Superseded unless ``mine`` is still the one kept."""
+    def guard(self, mine: int, name: str, kind: str, fp: str,
+              ignored: Iterable[int] = ()) -> Callable[[], Optional[Reservation]]:
+        """What the payment calls just before signing: raises Superseded unless ``mine`` is still the one kept, else
+        returns ``mine`` as the fresh listing showed it (the payment's re-read, G2), None if it holds no copy."""
         ignored = list(ignored)
 
-        def still_kept() -> None:
+        def still_kept() -> Optional[Reservation]:
             verdict = self.settle(mine, name, kind, fp, ignored)
             if verdict.action != "proceed":
                 raise Superseded(verdict)
+            return self.reservations.listed(mine)
         return still_kept
 
     def retire(self, reservation: Reservation, payment: Optional[Dict[str, Any]], wait_timeout: int,

@@ -302,7 +302,7 @@ class ReservationLifecycle:
 
     def pay_and_wait(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
                      wait: bool, wait_timeout: int, wait_sleep: int, outcome: Outcome,
-                     kept_old: Optional[Reservation], before_submit: Optional[Callable[[], None]] = None) -> Reservation:
+                     kept_old: Optional[Reservation], before_submit: Optional[Callable[[], Optional[Reservation]]] = None) -> Reservation:
         """The new reservation after paying and waiting; a failed replacement is dropped so the old one stays."""
         try:
             outcome.payment = self.registrar.pay(rid, escrow_information, payment, before_submit)

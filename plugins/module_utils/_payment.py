@@ -232,12 +232,13 @@ def planned_payment(session: GridSession, escrow: Optional[Dict[str, Any]], paym
 
 def pay_escrow(session: GridSession, reservation_id: int, escrow_information: Optional[Dict[str, Any]],
                payment: Optional[Dict[str, Any]], from_task: bool = False,
-               before_submit: Optional[Callable[[], None]] = None,
+               before_submit: Optional[Callable[[], Optional[Reservation]]] = None,
                listed: Optional[Reservation] = None) -> Dict[str, Any]:
     """Pay what the escrow lacks; `from_task` escrow details (not the explorer's answer) are checked first.
 
-    ``before_submit`` is called right before a payment is signed (after the reservation was re-read); it
-    raises to stop the payment (the lifecycle's check that this run's reservation is still the one kept).
+    ``before_submit`` is called before each attempt's re-read of the reservation (G2); it raises to stop the
+    payment (the lifecycle's check that this run's reservation is still the one kept), and may return the
+    reservation as a read begun after the call showed it (that check's listing), which is then that re-read.
     ``listed``: the reservation as a listing showed it, used instead of a first read (it tells the state to
     report and the creation time; the state is read again just before the wallet's turn all the same, G2).
     """
@@ -298,15 +299,19 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
             shared_read(horizon.client, (horizon_url, "escrow", destination), lambda: horizon.account(destination)),
             horizon.fees())
         for attempt in range(SEQUENCE_ATTEMPTS):
-            started = time.monotonic()
+            started = read_at = time.monotonic()
+            listed = None
             if before_submit is not None and not session.check_mode:
                 # Before the wallet's turn, not inside it: this check lists the identity's reservations, and
                 # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
-                before_submit()
-            # Re-read before the wallet's turn, in parallel with the other payments' (G2); again inside the turn
-            # only when waiting for it took longer than RE_READ_AGE.
-            read_at = time.monotonic()
-            state = None if session.check_mode else state_name(read_reservation(session, reservation_id))
+                listed = before_submit()
+            # Re-read before the wallet's turn, in parallel with the other payments' (G2): the check's listing,
+            # begun after read_at, is that read when it holds the reservation. Again inside the turn only when
+            # waiting for it took longer than RE_READ_AGE.
+            if listed is None:
+                read_at = time.monotonic()
+            state = None if session.check_mode else state_name(
+                listed if listed is not None else read_reservation(session, reservation_id))
             with wallet_turn(keypair.public_key):
                 if not session.check_mode and time.monotonic() - read_at > RE_READ_AGE:
                     state = state_name(read_reservation(session, reservation_id))

@@ -150,7 +150,7 @@ class Registrar:
         return recover_escrow(self.session, reservation, payment, self.escrows)
 
     def pay(self, rid: int, escrow_information: Dict[str, Any], payment: Optional[Dict[str, Any]],
-            before_submit: Optional[Callable[[], None]] = None) -> Optional[Dict[str, Any]]:
+            before_submit: Optional[Callable[[], Optional[Reservation]]] = None) -> Optional[Dict[str, Any]]:
         """Pay the escrow when a payment block is given and something is owed; the payment result or None.
 
         ``before_submit`` is called just before a payment is signed (see _payment.pay_escrow). The newest listing

@@ -86,16 +86,19 @@ def racing(explorer, lc, the_spec, next_action=2, after=False, epoch=NOW):
     return rivals
 
 
-def paying(monkeypatch, calls, before=None):
+def paying(monkeypatch, calls, before=None, checked=None):
     """A fake payment that records the reservation ids paid; `before()` runs first (another run's registration
-    becoming visible late), then the lifecycle's check just before submitting."""
+    becoming visible late), then the lifecycle's check just before submitting (what it returns goes to
+    ``checked``)."""
     monkeypatch.setattr(_payment_checks, "precheck_payment", lambda *a: None)
 
     def pay(session, rid, escrow, payment, before_submit=None, **kwargs):
         if before is not None:
             before()
         if before_submit is not None:
-            before_submit()
+            listed = before_submit()
+            if checked is not None:
+                checked.append(listed)
         calls.append(rid)
         return {"changed": True, "memo": str(rid)}
     monkeypatch.setattr(_payment, "pay_escrow", pay)
@@ -163,6 +166,16 @@ def test_a_later_run_with_the_same_spec_does_not_stop_this_one(explorer, monkeyp
     result = lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, payment=PAYMENT)
     assert paid == [1] and explorer.cancelled() == [] and result.reservation["id"] == 1
     assert result.replaced == []  # the later one is cancelled by its own run
+
+
+def test_the_check_just_before_paying_returns_the_reservation_as_its_listing_shows_it(explorer, monkeypatch):
+    paid, checked = [], []
+    paying(monkeypatch, paid, checked=checked)
+    lc = lifecycle(explorer)
+    explorer.script[1] = [deployed()]
+    lc.ensure_present("web", "container", {"containers": [container()]}, spec(), LIFE, payment=PAYMENT)
+    assert paid == [1] and [listed["id"] for listed in checked] == [1]
+    assert checked[0]["next_action"] == 2  # the payment's re-read (G2): waiting for payment when listed
 
 
 def test_the_check_just_before_paying_sees_a_lower_id_that_became_visible_late(explorer, monkeypatch):

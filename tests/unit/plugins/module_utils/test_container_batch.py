@@ -153,7 +153,7 @@ def test_each_tag_is_parsed_once_per_listing_however_many_names_are_looked_up(sl
     assert len(parsed) == 12
 
 
-def test_a_new_reservation_is_read_once_before_it_is_paid(ledger, tmp_path, monkeypatch):  # noqa: F811
+def test_a_new_reservation_is_paid_on_its_listings_without_a_read(ledger, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("TFGRID_CACHE_DIR", str(tmp_path))
     explorer = grid_explorer()
     explorer.escrow = {"address": ledger.escrow, "asset": TFT, "details": [{"farmer_id": 1, "total_amount": 5000}]}
@@ -161,9 +161,9 @@ def test_a_new_reservation_is_read_once_before_it_is_paid(ledger, tmp_path, monk
                                                 wait=False, payment=payment_block(ledger))
     rid = result.reservation["id"]
     assert memo_total(ledger, str(rid)) == 5000 and result.payment["changed"] is True
-    # The listing after registering stands in for the payment's first read: G2's read before the wallet's turn,
-    # then the answer's read (wait: false).
-    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 2
+    # The listing after registering stands in for the payment's first read, the check's listing just before the
+    # wallet's turn for G2's read: the answer's read (wait: false) is the only one.
+    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 1
 
 
 def test_a_caller_that_waits_next_gets_the_listed_reservation_without_a_read_after_paying(ledger, tmp_path,  # noqa: F811
@@ -177,8 +177,9 @@ def test_a_caller_that_waits_next_gets_the_listed_reservation_without_a_read_aft
                                    payment=payment_block(ledger))
     rid = result.reservation["id"]
     assert memo_total(ledger, str(rid)) == 5000 and result.payment["changed"] is True
-    # G2's read before the wallet's turn only; the returned state is the listing's, from before the payment.
-    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 1
+    # No read at all: the listings stand in for every read; the returned state is the listing's, from before the
+    # payment.
+    assert explorer.calls().count(("GET", "/reservations/%d" % rid)) == 0
     assert result.reservation["state"] == "pay"
 
 

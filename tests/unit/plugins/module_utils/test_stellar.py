@@ -911,6 +911,46 @@ def test_a_turn_that_came_soon_pays_on_the_read_just_before_it(ledger):
     assert _pay(ledger, explorer=explorer)["transaction_hash"] and ledger.submissions == 1
 
 
+def _pay_after_check(ledger, explorer, listed):
+    """A payment whose check before the wallet's turn returns ``listed`` (its listing's copy, or None)."""
+    checks = []
+
+    def before_submit():
+        checks.append(True)
+        return listed
+    payment = {"stellar_secret": ledger.payer.secret}
+    result = pay_escrow(session_on(explorer), 42, _escrow(ledger, 30000000, 4546420), payment,
+                        before_submit=before_submit)
+    return result, checks
+
+
+def test_the_checks_listing_stands_in_for_the_read_before_the_turn(ledger):
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    explorer.script[42] = [{"next_action": 2}, {"next_action": 6}]  # a GET before the turn would see it cancelled
+    result, checks = _pay_after_check(ledger, explorer, {"id": 42, "next_action": 2, "epoch": int(time.time())})
+    assert result["transaction_hash"] and ledger.submissions == 1 and checks == [True]
+    assert explorer.paths("/explorer/reservations/42") == ["/explorer/reservations/42"]  # the first read only
+
+
+def test_a_listing_that_shows_the_reservation_cancelled_stops_the_payment(ledger):
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    with pytest.raises(PaymentError) as info:
+        _pay_after_check(ledger, explorer, {"id": 42, "next_action": 6, "epoch": int(time.time())})
+    assert info.value.code == "reservation_cancelled" and ledger.submissions == 0 and _escrow_balance(ledger) == 0
+
+
+def test_a_check_without_a_copy_leaves_the_read_before_the_turn(ledger):
+    explorer = grid()
+    explorer.add({}, rid=42, next_action=2)
+    explorer.script[42] = [{"next_action": 2}, {"next_action": 6}]
+    with pytest.raises(PaymentError) as info:
+        _pay_after_check(ledger, explorer, None)
+    assert info.value.code == "reservation_cancelled" and ledger.submissions == 0
+    assert len(explorer.paths("/explorer/reservations/42")) == 2
+
+
 def test_payments_older_than_the_reservation_are_not_read(ledger, monkeypatch):
     _pay(ledger, rid=41)
     ledger.payments[0]["created_at"] = "2020-01-01T00:00:00Z"
