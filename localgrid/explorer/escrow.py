@@ -160,21 +160,24 @@ class StellarEscrow:
             conn.execute("UPDATE escrow_records SET released = 1 WHERE reservation_id = ?", (reservation_id,))
 
     def _payout(self, record):
+        """One transaction, as tfexplorer v0.3.2 sends it (pkg/escrow/stellar.go payoutFarmers, pkg/stellar
+        PayoutFarmers): an operation per farmer, then the burn and the foundation's share, each pooled over the
+        details; memo = reservation id. The overpayment refund follows as a transaction of its own."""
         code = record["asset_code"]
-        memo = str(record["reservation_id"])
         farmer_pct, burn_pct, foundation_pct = DISTRIBUTIONS[code]
+        payments, burn, foundation = [], 0, 0
         for detail in json.loads(record["details"]):
-            farmer, burn, foundation = pricing.split_payout(
+            farmer, detail_burn, detail_foundation = pricing.split_payout(
                 detail["total_amount"], farmer_pct, burn_pct, foundation_pct
             )
-            farm_wallet = self._farm_wallet(detail["farmer_id"], code)
-            for destination, amount in (
-                (farm_wallet, farmer),
-                (self.ledger.issuer(code), burn),
-                (self.wallets.foundation, foundation),
-            ):
-                if amount > 0:
-                    self.ledger.pay(record["address"], destination, code, amount, memo_text=memo)
+            if farmer > 0:
+                payments.append((self._farm_wallet(detail["farmer_id"], code), farmer))
+            burn += detail_burn
+            foundation += detail_foundation
+        payments += [(destination, amount) for destination, amount in (
+            (self.ledger.issuer(code), burn), (self.wallets.foundation, foundation)) if amount > 0]
+        if payments:
+            self.ledger.pay_many(record["address"], payments, code, memo_text=str(record["reservation_id"]))
         self._refund(record)
 
     def _farm_wallet(self, farm_id, code):

@@ -165,9 +165,15 @@ class Ledger:
 
     def pay(self, source, destination, asset_code, amount_stroops, memo_text=None):
         """Payment recorded as a real transaction; returns its hash. Raises LedgerError(code)."""
-        self._check_account_id(destination)
+        return self.pay_many(source, [(destination, amount_stroops)], asset_code, memo_text)
+
+    def pay_many(self, source, payments, asset_code, memo_text=None):
+        """One transaction with a payment operation per (destination, stroops), all or nothing; returns its hash."""
+        for destination, _amount in payments:
+            self._check_account_id(destination)
         asset = _asset(asset_code)
-        return self._internal(source, [Op("payment", source, destination, asset, int(amount_stroops))], memo_text)
+        ops = [Op("payment", source, destination, asset, int(amount)) for destination, amount in payments]
+        return self._internal(source, ops, memo_text)
 
     # ---- submitted envelopes -----------------------------------------------------------------
 

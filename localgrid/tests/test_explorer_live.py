@@ -26,6 +26,16 @@ def _sealed_network(node, name="live"):
     }
 
 
+def _assert_one_payout_transaction(lg, escrow, rid, destinations):
+    """The escrow paid ``destinations`` in one transaction with the reservation id as memo, as upstream does."""
+    records = httpx.get(lg.horizon_url + "/accounts/%s/payments" % escrow, params={"limit": 50}).json()
+    paid = [r for r in records["_embedded"]["records"] if r.get("from") == escrow and r.get("to") in destinations]
+    assert {r["to"] for r in paid} == destinations
+    (tx_hash,) = {r["transaction_hash"] for r in paid}
+    transaction = httpx.get(lg.horizon_url + "/transactions/" + tx_hash).json()
+    assert transaction["memo"] == str(rid) and transaction["operation_count"] == len(destinations)
+
+
 def test_paid_reservation_is_deployed_by_the_node_and_farmers_are_paid(start_localgrid):
     lg = start_localgrid(payment="stellar")
     state, ledger = lg.app_state, lg.app_state.ledger
@@ -58,6 +68,7 @@ def test_paid_reservation_is_deployed_by_the_node_and_farmers_are_paid(start_loc
         assert container_result["data_json"]["ipv4"] == "10.250.1.5"
         wait_for(lambda: ledger.balance(farm_wallet, "TFT") > farm_before)
         assert ledger.balance(farm_wallet, "TFT") - farm_before == (detail["total_amount"] // 10) * 9
+        _assert_one_payout_transaction(lg, info["address"], rid, {farm_wallet, state.wallets.foundation})
         assert wait_for(lambda: client.get("/nodes/" + node["node_id"]).json()["reserved_resources"]["cru"] >= 1)
 
         signature = customer.delete_signature(rid, body["json"])
