@@ -300,18 +300,18 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
             horizon.fees())
         for attempt in range(SEQUENCE_ATTEMPTS):
             started = read_at = time.monotonic()
-            listed = None
-            if before_submit is not None and not session.check_mode:
+            state = None
+            if not session.check_mode:
                 # Before the wallet's turn, not inside it: this check lists the identity's reservations, and
                 # the turn should hold only what must follow the sequence number (docs/CONCURRENCY.md, G4).
-                listed = before_submit()
-            # Re-read before the wallet's turn, in parallel with the other payments' (G2): the check's listing,
-            # begun after read_at, is that read when it holds the reservation. Again inside the turn only when
-            # waiting for it took longer than RE_READ_AGE.
-            if listed is None:
-                read_at = time.monotonic()
-            state = None if session.check_mode else state_name(
-                listed if listed is not None else read_reservation(session, reservation_id))
+                current = before_submit() if before_submit is not None else None
+                # Re-read before the wallet's turn, in parallel with the other payments' (G2): the check's listing,
+                # begun after read_at, is that read when it holds the reservation. Again inside the turn only when
+                # waiting for it took longer than RE_READ_AGE.
+                if current is None:
+                    read_at = time.monotonic()
+                    current = read_reservation(session, reservation_id)
+                state = state_name(current)
             with wallet_turn(keypair.public_key):
                 if not session.check_mode and time.monotonic() - read_at > RE_READ_AGE:
                     state = state_name(read_reservation(session, reservation_id))
