@@ -33,6 +33,20 @@ options:
         description:
           - Fail instead of paying more than this amount (a decimal string, in the escrow asset).
         type: str
+      channels:
+        description:
+          - Pay new reservations through this many payment channels, so that payments from one wallet do not wait
+            for each other's sequence number (up to 64; V(0) pays from the wallet's own sequence number).
+          - A channel is a Stellar account derived from the wallet's secret and created by the wallet on its first
+            use, with its minimum balance (2 base reserves) plus 1 XLM for fees; the wallet stays the account that
+            pays (and the one the escrow refunds), the channel pays the fee.
+          - The number is stored with each reservation, and every later payment of that reservation (a re-run,
+            M(threefold.grid.zos_payment)) goes through the same channel, whatever its own O(payment.channels), so
+            that one reservation is never paid twice.
+          - Worth it when one task or several forks pay many reservations at once (M(threefold.grid.zos_containers),
+            large fleets); on the public grid a wallet's own transactions apply one per ledger (about 5 seconds).
+        type: int
+        default: 0
       wait:
         description:
           - Wait in the payment step until the explorer has seen the payment. The module waits for the deployment

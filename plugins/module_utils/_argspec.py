@@ -57,7 +57,7 @@ def stellar_argument_spec() -> Dict[str, Dict[str, Any]]:
 def payment_argument_spec() -> Dict[str, Dict[str, Any]]:
     """The suboptions of a resource module's `payment` block (doc fragment threefold.grid.payment)."""
     spec = stellar_argument_spec()
-    spec.update(max_amount=dict(type="str"), wait=dict(type="bool", default=False))
+    spec.update(max_amount=dict(type="str"), wait=dict(type="bool", default=False), channels=dict(type="int", default=0))
     return spec
 
 

@@ -40,6 +40,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._errors import Life
 from ansible_collections.threefold.grid.plugins.module_utils._kept_reservation import kept_of
 from ansible_collections.threefold.grid.plugins.module_utils._lifecycle_types import Decision, Outcome, Plan, Superseded
 from ansible_collections.threefold.grid.plugins.module_utils._lookup import GridLookup, Reservations, explorer_call
+from ansible_collections.threefold.grid.plugins.module_utils._payment_channels import channel_tag
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._views import (
     LIVE_STATES,
@@ -187,8 +188,10 @@ class ReservationLifecycle:
                renew_before: Optional[int], payment: Optional[Dict[str, Any]],
                tag_fields: Optional[Dict[str, Any]] = None, adopted: Optional[Reservation] = None) -> Decision:
         fp = self.fingerprint(spec, life, currencies)
-        # Labels ride in the tag but not in the fingerprint (_labels.py): changing them alone registers nothing.
-        metadata = _spec.metadata_tag(name, kind, fp, tag_fields, secrets=self.secret_digests(spec))
+        # Labels and the payment channels ride in the tag but not in the fingerprint (_labels.py,
+        # _payment_channels.py): changing them alone registers nothing.
+        fields = dict(tag_fields or {}, **channel_tag(payment))
+        metadata = _spec.metadata_tag(name, kind, fp, fields or None, secrets=self.secret_digests(spec))
         # The name index spares the listing only when nothing is to be done: any decision to register goes
         # through a fresh listing, which sees every live reservation of that name (another run's too).
         cached = self.reservations.cached(name, kind)

@@ -48,7 +48,13 @@ from ansible_collections.threefold.grid.plugins.module_utils._payment_checks imp
     max_amount_stroops,
     warn_other_owner,
 )
+from ansible_collections.threefold.grid.plugins.module_utils._payment_channels import (
+    channel_for,
+    check_channel_fee,
+    ensure_channels,
+)
 from ansible_collections.threefold.grid.plugins.module_utils._payment_history import (
+    channel_state,
     forget_wallet,
     paid_from,
     wallet_state,
@@ -287,6 +293,9 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
     stellar = _stellar()
     try:
         keypair = stellar.keypair_from_secret(payment.get("stellar_secret"))
+        # The channel the reservation's tag chose (every payer of this memo takes the same one), else the wallet.
+        channel = channel_for(reservation, keypair)
+        turn = channel.keypair.public_key if channel else keypair.public_key
         stellar.check_asset(asset)
         horizon_url, passphrase = horizon_settings(session, payment.get("horizon_url"))
         horizon = horizon_at(session, horizon_url)
@@ -312,14 +321,19 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                     read_at = time.monotonic()
                     current = read_reservation(session, reservation_id)
                 state = state_name(current)
-            with wallet_turn(keypair.public_key):
+            with wallet_turn(turn):
                 if not session.check_mode and time.monotonic() - read_at > RE_READ_AGE:
                     state = state_name(read_reservation(session, reservation_id))
-                # The wallet's sequence number is read (or known from this process's last payment, applied) before
-                # what the memo holds: a payment from this wallet that the memo read misses can only apply after
-                # it, so it makes this envelope's sequence number stale (tx_bad_seq) and the memo is read again
-                # (docs/CONCURRENCY.md, G1).
-                payer, records = wallet_state(horizon, keypair.public_key, since, with_record=not session.check_mode)
+                # The sequence number (the wallet's or the channel's) is read, or known from this process's last
+                # payment, applied, before what the memo holds: a payment for this memo that the memo read misses
+                # can only apply after it, so it makes this envelope's sequence number stale (tx_bad_seq) and the
+                # memo is read again (docs/CONCURRENCY.md, G1).
+                source = None
+                if channel is None or session.check_mode:
+                    payer, records = wallet_state(horizon, keypair.public_key, since,
+                                                  with_record=not session.check_mode)
+                else:
+                    source, payer, records = _channel_state(horizon, passphrase, keypair, channel, terms, since)
                 already = paid_for_memo(records, destination, asset, memo, horizon.transaction)
                 if attempt == 0:
                     result["already_paid"] = stroops_to_amount(already)
@@ -333,14 +347,16 @@ def _pay_missing(session, reservation, total, asset, destination, payment, resul
                     return
                 try:
                     result["transaction_hash"] = _submit_payment(horizon, passphrase, keypair, payer, terms,
-                                                                 destination, asset, missing, memo)
-                    paid_from(horizon, keypair.public_key, payer, destination, asset, missing, terms[1][0], memo)
+                                                                 destination, asset, missing, memo,
+                                                                 channel and (channel, source))
+                    paid_from(horizon, keypair.public_key, payer, destination, asset, missing, terms[1][0], memo,
+                              result["transaction_hash"], source)
                     return
                 except StellarError as exc:
-                    forget_wallet(horizon, keypair.public_key)
+                    forget_wallet(horizon, keypair.public_key, channel and channel.keypair.public_key)
                     # Horizon.submit raises tx_bad_seq only once the hash is known not to be on the ledger: the
                     # envelope's sequence number is used up, so it can never apply. Another process's payment
-                    # from the same wallet took it; re-read what the memo holds, then sign again.
+                    # from the same wallet (or channel) took it; re-read what the memo holds, then sign again.
                     if _result_code(exc) != "tx_bad_seq" or attempt + 1 == SEQUENCE_ATTEMPTS:
                         raise
             window = max(SEQUENCE_PAUSE, time.monotonic() - started)
@@ -400,15 +416,36 @@ def _wait(session, reservation_id, payment, result):
     result["next_action"] = state_name(reservation)
 
 
+def _channel_state(horizon: Any, passphrase: str, keypair: Any, channel: Any,
+                   terms: Tuple[Optional[Dict[str, Any]], Tuple[int, int]], since: int) -> Tuple[Any, Any, Any]:
+    """channel_state for a payment through ``channel``, created first (with the wallet's other channels) when it
+    does not exist yet."""
+    address = channel.keypair.public_key
+    source, payer, records = channel_state(horizon, keypair.public_key, address, since)
+    if source is None:
+        ensure_channels(horizon, passphrase, keypair, channel, terms[1])
+        source, payer, records = channel_state(horizon, keypair.public_key, address, since)
+    return source, payer, records
+
+
 def _submit_payment(horizon: Any, passphrase: str, keypair: Any, payer: Optional[Dict[str, Any]],
                     terms: Tuple[Optional[Dict[str, Any]], Tuple[int, int]], destination: str, asset: str, stroops: int,
-                    memo: str) -> str:
-    """Sign and submit the payment with the sequence number of `payer` (the wallet's Horizon record); `terms` are
-    the escrow's Horizon record and the ledger's (base fee, base reserve)."""
+                    memo: str, channel: Optional[Tuple[Any, Dict[str, Any]]] = None) -> str:
+    """Sign and submit the payment from the wallet `payer` (its Horizon record); `terms` are the escrow's Horizon
+    record and the ledger's (base fee, base reserve). The sequence number and the fee are the wallet's, or with
+    `channel` (a _payment_channels.Channel and its Horizon record) that channel's."""
     stellar = _stellar()
     escrow_account, (base_fee, base_reserve) = terms
-    stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
-    envelope = stellar.payment_envelope(payer, passphrase, base_fee, memo, destination, asset, stroops)
+    if channel is None:
+        stellar.check_payment_possible(payer, escrow_account, asset, stroops, base_fee, base_reserve)
+        envelope = stellar.payment_envelope(payer, passphrase, base_fee, memo, destination, asset, stroops)
+    else:
+        chosen, source = channel
+        stellar.check_payment_possible(payer, escrow_account, asset, stroops, 0, base_reserve)
+        check_channel_fee(source, chosen.index, base_fee, base_reserve)
+        envelope = stellar.payment_envelope(source, passphrase, base_fee, memo, destination, asset, stroops,
+                                            operation_source=keypair.public_key)
+        envelope.sign(chosen.keypair)
     envelope.sign(keypair)
     record = horizon.submit(envelope)
     return (record or {}).get("hash") or envelope.hash_hex()

@@ -156,8 +156,8 @@ def metadata_tag(name: str, kind: str, fp: str, fields: Optional[Mapping[str, An
 
 
 def parse_metadata(text: Optional[str]) -> Optional[Dict[str, Any]]:
-    """``{"name","kind","fp"}`` (and ``secrets``, ``labels`` or ``sealed_labels`` when the tag has them) from a
-    reservation's metadata, or None when it is not ours."""
+    """``{"name","kind","fp"}`` (and ``secrets``, ``labels``, ``sealed_labels`` or ``channels`` when the tag has
+    them) from a reservation's metadata, or None when it is not ours."""
     if not text:
         return None
     try:
@@ -176,6 +176,9 @@ def parse_metadata(text: Optional[str]) -> Optional[Dict[str, Any]]:
         parsed["labels"] = dict((str(k), str(v)) for k, v in tag["labels"].items())
     if isinstance(tag.get("sealed_labels"), str):
         parsed["sealed_labels"] = tag["sealed_labels"]
+    channels = tag.get("channels")
+    if isinstance(channels, int) and not isinstance(channels, bool) and channels > 0:
+        parsed["channels"] = channels
     return parsed
 
 

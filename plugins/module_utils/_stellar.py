@@ -598,12 +598,14 @@ def sequence_account(record: Dict[str, Any]) -> Any:
 
 
 def payment_envelope(payer: Dict[str, Any], passphrase: str, base_fee: int, memo: str, destination: str, asset: str,
-                     stroops: int) -> PaymentEnvelope:
+                     stroops: int, operation_source: Optional[str] = None) -> PaymentEnvelope:
     """An unsigned transaction paying `stroops` of `asset` to `destination` with a text memo, on the next sequence
-    number of `payer` (its Horizon record), valid for TX_TIMEOUT seconds."""
+    number of `payer` (its Horizon record), valid for TX_TIMEOUT seconds; from `operation_source` when given
+    (`payer` is then a payment channel, docs/CONCURRENCY.md)."""
     code, issuer = check_asset(asset)
     return PaymentEnvelope(payer.get("account_id") or payer["id"], int(payer["sequence"]) + 1, base_fee, memo,
-                           int(time.time()) + TX_TIMEOUT, destination, code, issuer, stroops, passphrase)
+                           int(time.time()) + TX_TIMEOUT, destination, code, issuer, stroops, passphrase,
+                           operation_source)
 
 
 def build_transaction(account: Any, passphrase: str, base_fee: int, memo: Optional[str] = None) -> Any:

@@ -11,10 +11,15 @@ too, but importing it costs about half a second per task (it pulls in aiohttp, r
 whole XDR schema), more than the rest of a paying task's own work on a near grid. Wallet steps (trustlines)
 still use stellar-sdk.
 
-    Keypair.from_secret(seed) / .from_raw_seed(raw) / .random(): .public_key (G...), .secret (S...), .sign(data)
+    Keypair.from_secret(seed) / .from_raw_seed(raw) / .random(): .public_key (G...), .secret (S...), .sign(data),
+        .derived(label) (another keypair from this seed and a label)
     is_account_id(text) -> bool;  account_id_bytes(text) -> 32 bytes (ValueError when invalid)
-    PaymentEnvelope(source, sequence, fee, memo, max_time, destination, code, issuer, stroops, passphrase)
+    PaymentEnvelope(source, sequence, fee, memo, max_time, destination, code, issuer, stroops, passphrase,
+                    operation_source=None)
         .sign(keypair); .hash_hex(); .to_xdr() (base64, what Horizon's POST /transactions takes)
+
+A payment through a payment channel (docs/CONCURRENCY.md) has the channel as the transaction's source (its
+sequence number and fee) and the wallet as the operation's source (the account debited), signed by both.
 
 Formats from the Stellar protocol: StrKey (SEP-0023: version byte, payload, CRC16-XModem little-endian,
 base32) and the XDR of TransactionV1Envelope (stellar-xdr Stellar-transaction.x).
@@ -27,7 +32,7 @@ import binascii
 import hashlib
 import re
 import struct
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._crypto import HAS_NACL, require_nacl
 
@@ -116,6 +121,11 @@ class Keypair:
         """ValueError (without the secret) when `secret` is not an S... seed."""
         return cls.from_raw_seed(_decode_strkey(SEED_VERSION, secret))
 
+    def derived(self, label: bytes) -> "Keypair":
+        """Another keypair derived from this one's seed and ``label`` (a payment channel's): whoever holds this
+        seed derives the same one, nobody else can."""
+        return Keypair.from_raw_seed(hashlib.sha256(label + bytes(self._signing_key)).digest())
+
     def sign(self, data: bytes) -> bytes:
         return self._signing_key.sign(data).signature
 
@@ -157,17 +167,20 @@ def _asset(code: str, issuer: str) -> bytes:
 
 class PaymentEnvelope:
     """A transaction from `source` (account id) with sequence number `sequence`, fee `fee` stroops, a text
-    memo, valid until Unix time `max_time`, paying `stroops` of `code`:`issuer` to `destination`."""
+    memo, valid until Unix time `max_time`, paying `stroops` of `code`:`issuer` to `destination` from
+    `operation_source` (an account id; None: from `source`)."""
 
     def __init__(self, source: str, sequence: int, fee: int, memo: str, max_time: int, destination: str,
-                 code: str, issuer: str, stroops: int, passphrase: str):
+                 code: str, issuer: str, stroops: int, passphrase: str, operation_source: Optional[str] = None):
         memo_bytes = memo.encode("utf-8")
         if len(memo_bytes) > MAX_MEMO_TEXT:
             raise ValueError("memo %r is longer than %d bytes" % (memo, MAX_MEMO_TEXT))
         if stroops <= 0:
             raise ValueError("payment amount must be positive")
-        operation = (_uint32(0)  # no operation source account: the transaction's
-                     + _uint32(PAYMENT) + _muxed_account(account_id_bytes(destination)) + _asset(code, issuer)
+        # An optional MuxedAccount: absent (0) means the transaction's source.
+        debited = _uint32(0) if operation_source is None else _uint32(1) + _muxed_account(
+            account_id_bytes(operation_source))
+        operation = (debited + _uint32(PAYMENT) + _muxed_account(account_id_bytes(destination)) + _asset(code, issuer)
                      + _int64(stroops))
         self.transaction = (_muxed_account(account_id_bytes(source)) + _uint32(fee) + _int64(sequence)
                             + _uint32(PRECOND_TIME) + struct.pack(">QQ", 0, max_time)

@@ -18,6 +18,9 @@ description:
     is missing. A submission whose answer is lost is looked up by transaction hash before the same signed
     transaction is sent again; one refused for a used sequence number is signed again with a fresh one.
   - The reservation is re-read just before signing; one that no longer waits for payment is not paid.
+  - A reservation registered with O(threefold.grid.zos_container#module:payment.channels) is paid through the
+    payment channel it was registered with (created by the wallet if missing), so that every payer of one
+    reservation shares one sequence number.
   - O(escrow) is checked against the reservation on the grid first. A price above what the reservation's
     workloads and lifetime cost, an asset it does not offer, or an address that is not a Stellar account fails
     with nothing paid; a lower price is paid with a warning (the reservation keeps waiting for the rest). When

@@ -15,7 +15,7 @@ from stellar_sdk import Keypair, TransactionEnvelope
 from stellar_sdk import exceptions as sdk_exceptions
 from stellar_sdk.client.base_sync_client import BaseSyncClient
 from stellar_sdk.client.response import Response
-from stellar_sdk.operation import ChangeTrust, Payment
+from stellar_sdk.operation import ChangeTrust, CreateAccount, Payment
 
 from ansible_collections.threefold.grid.plugins.module_utils import _horizon_errors, _payment, _stellar, _workloads
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
@@ -369,16 +369,12 @@ class FakeHorizon(BaseSyncClient):
             return self._tx_failed("tx_no_source_account")
         if tx.sequence != acct["sequence"] + 1:
             return self._tx_failed("tx_bad_seq")
-        signer = Keypair.from_public_key(source)
-        try:
-            for signature in env.signatures:
-                signer.verify(env.hash(), signature.signature)
-        except sdk_exceptions.BadSignatureError:
-            return self._tx_failed("tx_bad_auth")
-        if not env.signatures:
-            return self._tx_failed("tx_bad_auth")
+        # Every source account (the transaction's and each operation's) must have signed.
+        for signer in set([source] + [op.source.account_id for op in tx.operations if op.source]):
+            if not any(self._signed_by(signer, env, signature) for signature in env.signatures):
+                return self._tx_failed("tx_bad_auth")
         for op in tx.operations:
-            failure = self._check_op(source, op)
+            failure = self._check_op(op.source.account_id if op.source else source, op)
             if failure:
                 acct["sequence"] = tx.sequence
                 return self._tx_failed("tx_failed", [failure])
@@ -391,13 +387,23 @@ class FakeHorizon(BaseSyncClient):
         if memo is not None:
             record["memo"] = memo
         for op in tx.operations:
-            self._apply_op(source, op, record)
+            self._apply_op(op.source.account_id if op.source else source, op, record)
         self.transactions[tx_hash] = record
         return self._json(200, record)
+
+    @staticmethod
+    def _signed_by(address, env, signature):
+        try:
+            Keypair.from_public_key(address).verify(env.hash(), signature.signature)
+        except sdk_exceptions.BadSignatureError:
+            return False
+        return True
 
     def _check_op(self, source, op):
         if isinstance(op, ChangeTrust):
             return None
+        if isinstance(op, CreateAccount):
+            return "op_already_exists" if op.destination in self.accounts else None
         asset = "%s:%s" % (op.asset.code, op.asset.issuer)
         destination = op.destination.account_id
         if destination not in self.accounts:
@@ -413,6 +419,10 @@ class FakeHorizon(BaseSyncClient):
     def _apply_op(self, source, op, record):
         if isinstance(op, ChangeTrust):
             self.accounts[source]["lines"].setdefault("%s:%s" % (op.asset.code, op.asset.issuer), 0)
+            return
+        if isinstance(op, CreateAccount):
+            self.create(op.destination, xlm=op.starting_balance)
+            self.accounts[source]["native"] -= amount_to_stroops(op.starting_balance)
             return
         assert isinstance(op, Payment)
         asset = "%s:%s" % (op.asset.code, op.asset.issuer)

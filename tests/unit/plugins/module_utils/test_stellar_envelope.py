@@ -36,6 +36,25 @@ def test_payment_envelope_is_byte_for_byte_what_stellar_sdk_builds(code):
     payer.verify(decoded.hash(), decoded.signatures[0].signature)
 
 
+def test_channel_payment_is_byte_for_byte_what_stellar_sdk_builds():
+    # Through a payment channel: the channel's sequence number and fee, the wallet's operation, both signatures.
+    channel, wallet = SdkKeypair.random(), SdkKeypair.random()
+    destination, issuer = SdkKeypair.random().public_key, SdkKeypair.random().public_key
+    ours = PaymentEnvelope(channel.public_key, 8, 100, "7", 1700000060, destination, "TFT", issuer, 10000000,
+                           PASSPHRASE, operation_source=wallet.public_key)
+    ours.sign(Keypair.from_secret(channel.secret))
+    ours.sign(Keypair.from_secret(wallet.secret))
+    theirs = (TransactionBuilder(Account(channel.public_key, 7), PASSPHRASE, base_fee=100).add_text_memo("7")
+              .append_payment_op(destination, Asset("TFT", issuer), "1", source=wallet.public_key)
+              .add_time_bounds(0, 1700000060).build())
+    theirs.sign(channel)
+    theirs.sign(wallet)
+    assert ours.to_xdr() == theirs.to_xdr() and ours.hash_hex() == theirs.hash_hex()
+    decoded = TransactionEnvelope.from_xdr(ours.to_xdr(), PASSPHRASE)
+    assert decoded.transaction.operations[0].source.account_id == wallet.public_key
+    assert decoded.transaction.source.account_id == channel.public_key
+
+
 def test_keys_round_trip_and_match_stellar_sdk():
     sdk = SdkKeypair.random()
     ours = Keypair.from_secret(sdk.secret)

@@ -232,7 +232,7 @@ def test_a_wrong_explorer_path_blames_the_url_not_the_node(run, explorer):
     ({"volumes": [{"volume": "data", "mountpoint": "/data"}, "more:/more"]}, "volumes[1] is a str"),
     ({"network_connection": "net"}, "network_connection is a str, but network_connection is a dict with the keys "
                                     "ip_address, name and public_ipv6: write it as a YAML mapping"),
-    ({"payment": "SDONOTSHOWTHISSECRET"}, "payment is a str, but payment is a dict with the keys horizon_url"),
+    ({"payment": "SDONOTSHOWTHISSECRET"}, "payment is a str, but payment is a dict with the keys channels, horizon_url"),
 ])
 def test_a_string_where_dicts_are_expected_names_the_option(run, explorer, overrides, message):
     # ansible-core alone says "dictionary requested, could not parse JSON or key=value", naming no option, and its
