@@ -69,7 +69,7 @@ from localgrid.config import PROFILES  # noqa: E402
 class LocalgridProcess:
     """``python -m localgrid serve`` on a free 127.0.0.1 port with a throw-away state file."""
 
-    def __init__(self, payment="free", profile="fast", capacity_factor=1, runtime=None):
+    def __init__(self, payment="free", profile="fast", capacity_factor=1, runtime=None, ledger_close=None):
         self.workdir = tempfile.TemporaryDirectory(prefix="tfgrid-bench.")
         self.log_path = os.path.join(self.workdir.name, "localgrid.log")
         self.payment = payment
@@ -82,6 +82,8 @@ class LocalgridProcess:
             command += ["--grid", _scaled_grid(self.workdir.name, capacity_factor)]
         if runtime is not None:
             command += ["--runtime", runtime]
+        if ledger_close is not None:
+            command += ["--ledger-close", str(ledger_close)]
         self.started_at = time.time()  # a fresh state's grid clock is the wall clock
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         with open(self.log_path, "wb") as log:

@@ -35,6 +35,7 @@ def routes(state):
                 "network_passphrase": NETWORK_PASSPHRASE,
                 "assets": {code: state.ledger.asset_string(code) for code in ASSETS},
                 "profile": settings.profile.name,
+                "ledger_close_interval": settings.profile.ledger_close_interval,
                 "payment_mode": settings.payment_mode,
                 "now": state.clock.now(),
                 "faults": state.faults.describe() if state.faults is not None else None,

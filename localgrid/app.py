@@ -152,7 +152,7 @@ def build_app(settings, on_started=None):
                 "/explorer",
                 app=explorer_app(state.phonebook, state.directory, state.reservations),
             ),
-            Mount("/stellar", routes=horizon.routes(state.ledger)),
+            Mount("/stellar", routes=horizon.routes(state.ledger, settings.profile.ledger_close_interval)),
             Mount("/hub", app=hub.hub_app(settings.hub_dir)),
             Mount("/localgrid", routes=admin.routes(state)),
         ],

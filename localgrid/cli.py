@@ -2,6 +2,7 @@
 and `cleanup --state PATH`."""
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -27,6 +28,11 @@ def _parser():
     serve.add_argument("--grid", default="", help="grid file (default: the packaged grids/default.yml)")
     serve.add_argument("--profile", choices=sorted(PROFILES), default="fast")
     serve.add_argument("--payment", choices=PAYMENT_MODES, default="stellar")
+    serve.add_argument(
+        "--ledger-close", type=_seconds, default=None, metavar="SECONDS",
+        help="seconds between two ledger closes: a submitted transaction applies at the next one (the public "
+        "network: about 5); default: the profile's (fast: 0, at once; realistic: 5)",
+    )
     serve.add_argument("--hub", default="", help="directory served at /hub (default: <state>.hub/)")
     serve.add_argument(
         "--access-log", action="store_true",
@@ -61,6 +67,23 @@ def _parser():
     return parser
 
 
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds from 0 to 60" % text)
+    return value
+
+
+def _profile(args):
+    profile = PROFILES[args.profile]
+    if args.ledger_close is None:
+        return profile
+    return dataclasses.replace(profile, ledger_close_interval=args.ledger_close)
+
+
 def _fault_spec(text):
     try:
         return parse_spec(text)
@@ -85,8 +108,10 @@ def _announce(state):
     else:
         print("  runtime:   simulated, containers do not run: %s" % settings.runtime_reason)
     faults = ", faults %s" % state.faults.describe()["spec"] if state.faults is not None else ""
-    print("  profile %s, payment %s, state %s%s" % (settings.profile.name, settings.payment_mode, settings.state_path,
-                                                    faults))
+    ledger = settings.profile.ledger_close_interval
+    closes = ", a ledger closes every %g s" % ledger if ledger else ""
+    print("  profile %s%s, payment %s, state %s%s" % (settings.profile.name, closes, settings.payment_mode,
+                                                      settings.state_path, faults))
     sys.stdout.flush()
 
 
@@ -103,7 +128,7 @@ def serve(args):
         port=args.port,
         state_path=args.state,
         grid_path=args.grid,
-        profile=PROFILES[args.profile],
+        profile=_profile(args),
         payment_mode=args.payment,
         hub_path=args.hub,
         access_log=args.access_log,

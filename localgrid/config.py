@@ -18,6 +18,9 @@ class Profile:
     node_retry_interval: float  # the longest pause between two failed polls (or uptime reports) of a node
     node_uptime_interval: float  # seconds between two uptime reports (what "up" means: updated < 10 minutes ago)
     escrow_idle_interval: float  # the longest sleep of an escrow loop with nothing to do (a failed refund's retry)
+    # Seconds between two ledger closes: a submitted transaction applies at the next one and Horizon answers then
+    # (the public network closes one about every 5 s); 0: each applies at once.
+    ledger_close_interval: float = 0.0
 
 
 PROFILES = {
@@ -28,6 +31,7 @@ PROFILES = {
     "realistic": Profile(
         "realistic", node_poll_interval=10.0, escrow_scan_interval=60.0, node_expiry_interval=20.0,
         node_idle_poll_interval=10.0, node_retry_interval=10.0, node_uptime_interval=300.0, escrow_idle_interval=60.0,
+        ledger_close_interval=5.0,
     ),
 }
 

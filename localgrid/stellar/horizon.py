@@ -5,6 +5,7 @@ and rows to Horizon JSON (records.py). Status codes stay within 200/400/404 so s
 requests client never retries (it does on 413/429/503/504).
 """
 
+import asyncio
 import urllib.parse
 
 from starlette.concurrency import run_in_threadpool
@@ -36,9 +37,10 @@ def _links(base):
 
 
 class Horizon:
-    def __init__(self, ledger):
+    def __init__(self, ledger, ledger_close_interval=0.0):
         self.ledger = ledger
         self.queries = LedgerQueries(ledger.store)
+        self.ledger_close_interval = ledger_close_interval
 
     async def _query(self, name, *args, **kwargs):
         """Run a LedgerQueries method in a worker thread; an unknown transaction hash is a 404."""
@@ -126,6 +128,7 @@ class Horizon:
         envelope_xdr = (form.get("tx") or [""])[0]
         if not envelope_xdr:
             raise bad_request("tx", "Transaction is missing")
+        await self._next_ledger_close()
         try:
             # On the event loop, as the explorer's writes are: a worker thread costs a hand-over each way,
             # and a payer's next payment waits for both (its payments are sequential, its sequence number).
@@ -139,6 +142,13 @@ class Horizon:
         if row is None:
             raise not_found()
         return hal(records.transaction(base_url(request), row))
+
+    async def _next_ledger_close(self):
+        """Wait for the next ledger close, as a submission to Horizon does (it answers once a ledger holds the
+        transaction): one account's transactions, each built on the previous one's answer, apply one per close."""
+        interval = self.ledger_close_interval
+        if interval > 0:
+            await asyncio.sleep(interval - asyncio.get_running_loop().time() % interval)
 
     def _submit_and_read(self, envelope_xdr):
         """Apply, then read the applied transaction (None when it failed)."""
@@ -195,9 +205,10 @@ def _int_param(request, name, maximum):
     return int(text)
 
 
-def routes(ledger):
-    """The Starlette routes of the Horizon subset, friendbot and faucet (relative to the /stellar mount)."""
-    h = Horizon(ledger)
+def routes(ledger, ledger_close_interval=0.0):
+    """The Starlette routes of the Horizon subset, friendbot and faucet (relative to the /stellar mount);
+    submissions apply at the next ledger close, every ``ledger_close_interval`` seconds (0: at once)."""
+    h = Horizon(ledger, ledger_close_interval)
     account = "/accounts/{account_id}"
     tx = "/transactions/{tx_hash}"
     return [

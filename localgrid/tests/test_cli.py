@@ -30,11 +30,13 @@ def _serve(tmp_path, *extra):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_announces_and_stops_on_signal(tmp_path, signum):
-    process, base, announced = _serve(tmp_path, "--payment", "free", "--hub", str(tmp_path / "hub"))
+    process, base, announced = _serve(tmp_path, "--payment", "free", "--hub", str(tmp_path / "hub"),
+                                      "--ledger-close", "0.25")
     try:
         info = httpx.get(base + "/localgrid/info", timeout=10).json()
         assert info["explorer_url"] == base + "/explorer" and info["horizon_url"] == base + "/stellar"
         assert info["payment_mode"] == "free" and info["profile"] == "fast"
+        assert info["ledger_close_interval"] == 0.25 and "a ledger closes every 0.25 s" in announced[-1]
         assert info["network_passphrase"] == "Localgrid Stellar Network ; threefold.grid"
         assert set(info["assets"]) == {"TFT", "TFTA", "FreeTFT"} and info["assets"]["TFT"].startswith("TFT:G")
         (tmp_path / "hub" / "demo.flist").write_bytes(b"flist")

@@ -23,11 +23,11 @@ XLM = 10**7
 
 
 @contextlib.contextmanager
-def serve(path):
+def serve(path, ledger_close_interval=0.0):
     """A ledger and its routes mounted at /stellar, served by uvicorn on a free 127.0.0.1 port."""
     store = Store(str(path))
     ledger = Ledger(store, Clock(store))
-    app = Starlette(routes=[Mount("/stellar", routes=routes(ledger))])
+    app = Starlette(routes=[Mount("/stellar", routes=routes(ledger, ledger_close_interval))])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
