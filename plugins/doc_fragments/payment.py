@@ -36,7 +36,7 @@ options:
       channels:
         description:
           - Pay new reservations through this many payment channels, so that payments from one wallet do not wait
-            for each other's sequence number (up to 64; V(0) pays from the wallet's own sequence number).
+            for each other's sequence number (up to 100; V(0) pays from the wallet's own sequence number).
           - A channel is a Stellar account derived from the wallet's secret and created by the wallet on its first
             use, with its minimum balance (2 base reserves) plus 1 XLM for fees; the wallet stays the account that
             pays (and the one the escrow refunds), the channel pays the fee.
@@ -44,7 +44,9 @@ options:
             M(threefold.grid.zos_payment)) goes through the same channel, whatever its own O(payment.channels), so
             that one reservation is never paid twice.
           - Worth it when one task or several forks pay many reservations at once (M(threefold.grid.zos_containers),
-            large fleets); on the public grid a wallet's own transactions apply one per ledger (about 5 seconds).
+            large fleets). A wallet's own transactions, and each channel's, apply one per ledger on the public
+            network (about 5 seconds), so K channels pay up to K reservations per ledger; as many channels as
+            containers paid at once (O(threefold.grid.zos_containers#module:parallel)) pays a whole wave in one.
         type: int
         default: 0
       wait:

@@ -29,7 +29,7 @@ from ansible_collections.threefold.grid.plugins.module_utils._amounts import str
 from ansible_collections.threefold.grid.plugins.module_utils._errors import SpecError, StellarError
 from ansible_collections.threefold.grid.plugins.module_utils._views import tag_of
 
-MAX_CHANNELS = 64
+MAX_CHANNELS = 100  # created in one transaction: Stellar takes at most 100 operations in one
 CHANNEL_LABEL = b"threefold.grid payment channel "
 # XLM a new channel gets above its minimum balance, for its fees: 100,000 payments at 100 stroops each.
 CHANNEL_FEE_FUND = 10000000

@@ -49,24 +49,34 @@ class PaymentHistory:
         self.records: List[Dict[str, Any]] = []
         self.hashes: Set[str] = set()  # of the records read
         self.own: List[Dict[str, Any]] = []  # this process's payments not read yet, newest first
+        self.started = 0  # reads begun
+        self.done = 0  # the number of the last read that succeeded
 
     def read(self, horizon: Any, address: str, since: int, chained: bool = False) -> List[Dict[str, Any]]:
         # Loaded here, not at the top: _payment imports this file, and Stellar code loads only when a payment runs.
         from ansible_collections.threefold.grid.plugins.module_utils._stellar import created_epoch
+        # A read begun after this call serves it as well as its own would (channels' turns waiting for the lock
+        # share one), as what a read must follow (a channel's record, G1) came before the call.
+        ticket = self.started
         with self.lock:
-            if chained and self.since is not None and since >= self.since:
+            covered = self.since is not None and since >= self.since
+            if covered and (chained or self.done > ticket):
                 pass  # complete without a read (see above)
-            elif self.since is None or since < self.since or self.newest is None:
+            elif not covered or self.newest is None:
+                self.started += 1
                 self.records = list(horizon.recent_payments(address, since))
                 self.since = since
                 self.newest = self.records[0]["paging_token"] if self.records else None
                 self.hashes = set(record.get("transaction_hash") for record in self.records)
+                self.done = self.started
             else:
+                self.started += 1
                 newer = horizon.payments_after(address, self.newest)
                 if newer:
                     self.records = list(reversed(newer)) + self.records
                     self.newest = newer[-1]["paging_token"]
                     self.hashes.update(record.get("transaction_hash") for record in newer)
+                self.done = self.started
             self.own = [record for record in self.own if record["transaction_hash"] not in self.hashes]
             return [record for record in self.own + self.records if created_epoch(record) >= since]
 

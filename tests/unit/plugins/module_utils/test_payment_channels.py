@@ -8,6 +8,7 @@ source, a channel that exists cannot be created again (op_already_exists).
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from ansible_collections.threefold.grid.plugins.module_utils import _payment_cha
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops
 from ansible_collections.threefold.grid.plugins.module_utils._errors import PaymentError, SpecError
 from ansible_collections.threefold.grid.plugins.module_utils._payment import pay_escrow
+from ansible_collections.threefold.grid.plugins.module_utils._payment_history import PaymentHistory
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_container_batch import OtherProcess, together
 from ansible_collections.threefold.grid.tests.unit.plugins.module_utils.test_escrow_recovery import (
     TFT,
@@ -205,7 +207,7 @@ def test_the_tag_carries_the_channels_and_the_option_is_checked():
     assert _spec.parse_metadata(text)["channels"] == 8
     assert "channels" not in _spec.parse_metadata(_spec.metadata_tag("web", "container", "f"))
     for wrong in (-1, _payment_channels.MAX_CHANNELS + 1):
-        with pytest.raises(SpecError, match="payment.channels must be between 0 and 64"):
+        with pytest.raises(SpecError, match="payment.channels must be between 0 and 100"):
             _payment_channels.channel_count({"channels": wrong})
 
 
@@ -219,3 +221,60 @@ def test_a_new_reservation_carries_the_channels_and_an_existing_one_is_kept_with
     add(explorer, 3, data_with(container()), tag_for(lc, "web", "container", spec()), **deployed())
     kept = lifecycle(explorer).decide("web", "container", spec(), LIFE, ["TFT"], None, payment)
     assert kept.action == "none" and kept.old["id"] == 3
+
+
+def until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the threads did not get there"
+        time.sleep(0.001)
+
+
+class GatedHorizon:
+    """Answers payment reads, the first one only once ``gate`` opens; counts them."""
+
+    def __init__(self):
+        self.gate, self.reads = threading.Event(), 0
+
+    def recent_payments(self, address, since):
+        self.reads += 1
+        return [{"paging_token": "1", "transaction_hash": "a"}]
+
+    def payments_after(self, address, cursor):
+        self.reads += 1
+        if self.reads == 2:
+            self.gate.wait(10)
+        return []
+
+
+class CountingLock:
+    """A lock that counts the threads waiting for it."""
+
+    def __init__(self):
+        self.lock, self.waiting = threading.Lock(), 0
+
+    def __enter__(self):
+        self.waiting += 1
+        self.lock.acquire()
+        self.waiting -= 1
+
+    def __exit__(self, *exc_info):
+        self.lock.release()
+
+
+def test_turns_waiting_for_the_history_share_a_read_begun_after_they_asked_never_one_begun_before():
+    history, horizon = PaymentHistory(), GatedHorizon()
+    history.lock = CountingLock()
+    history.read(horizon, "GWALLET", 0)  # the full read
+    first = threading.Thread(target=history.read, args=(horizon, "GWALLET", 0))
+    first.start()
+    until(lambda: horizon.reads == 2)  # its read has begun: the two callers below ask after that
+    later = [threading.Thread(target=history.read, args=(horizon, "GWALLET", 0)) for _ in range(2)]
+    for thread in later:
+        thread.start()
+    until(lambda: history.lock.waiting == 2)
+    horizon.gate.set()
+    for thread in [first] + later:
+        thread.join(10)
+    # The read in progress when they asked serves neither; the one the first of them makes serves both.
+    assert horizon.reads == 3
