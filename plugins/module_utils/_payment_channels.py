@@ -112,20 +112,35 @@ def ensure_channels(horizon: Any, passphrase: str, wallet: Any, channel: Channel
                     raise
 
 
-def _create(horizon: Any, passphrase: str, wallet: Any, channels: List[Any], fees: Tuple[int, int]) -> None:
-    from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+def check_can_create(payer: Optional[Dict[str, Any]], count: int, fees: Tuple[int, int]) -> None:
+    """Fail clearly when the wallet (its Horizon record) cannot create ``count`` channels."""
     base_fee, base_reserve = fees
-    payer = horizon.account(wallet.public_key)
-    starting = 2 * base_reserve + CHANNEL_FEE_FUND
     if payer is None:
         raise StellarError("the paying Stellar account does not exist; fund it with XLM first", "payer_missing")
-    if free_xlm(payer, base_reserve) < starting * len(channels) + base_fee * len(channels):
+    starting = (2 * base_reserve + CHANNEL_FEE_FUND) * count
+    if free_xlm(payer, base_reserve) < starting + base_fee * count:
         raise StellarError("account %s cannot create %d payment channel(s): that needs %s XLM above its minimum "
-                           "balance, plus the fee" % (wallet.public_key, len(channels),
-                                                      stroops_to_amount(starting * len(channels))), "fee_underfunded")
+                           "balance, plus the fee" % (payer.get("account_id") or payer.get("id"), count,
+                                                      stroops_to_amount(starting)), "fee_underfunded")
+
+
+def check_channels_possible(horizon: Any, payer: Optional[Dict[str, Any]], wallet: Any, count: int,
+                            fees: Tuple[int, int]) -> None:
+    """Before registering: the wallet can create its ``count`` channels unless they exist. They are created
+    together, so the last one existing means they all do (a larger count than before adds a new last one)."""
+    if count and horizon.account(channel_key(wallet, count - 1).public_key) is None:
+        check_can_create(payer, count, fees)
+
+
+def _create(horizon: Any, passphrase: str, wallet: Any, channels: List[Any], fees: Tuple[int, int]) -> None:
+    from ansible_collections.threefold.grid.plugins.module_utils import _stellar
+    base_fee, _base_reserve = fees
+    payer = horizon.account(wallet.public_key)
+    check_can_create(payer, len(channels), fees)
     builder = _stellar.build_transaction(_stellar.sequence_account(payer), passphrase, base_fee)
     for channel in channels:
-        builder.append_create_account_op(destination=channel.public_key, starting_balance=stroops_to_amount(starting))
+        builder.append_create_account_op(destination=channel.public_key,
+                                         starting_balance=stroops_to_amount(2 * fees[1] + CHANNEL_FEE_FUND))
     envelope = builder.build()
     envelope.sign(wallet.secret)
     horizon.submit(envelope)

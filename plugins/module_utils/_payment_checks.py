@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional
 from ansible_collections.threefold.grid.plugins.module_utils import _pricing
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import amount_to_stroops, stroops_to_amount
 from ansible_collections.threefold.grid.plugins.module_utils._errors import ExplorerError, PaymentError, StellarError
+from ansible_collections.threefold.grid.plugins.module_utils._payment_channels import channel_count, check_channels_possible
 from ansible_collections.threefold.grid.plugins.module_utils._session import GridSession
 from ansible_collections.threefold.grid.plugins.module_utils._shared_reads import shared_read
 from ansible_collections.threefold.grid.plugins.module_utils._views import Reservation, data_of
@@ -75,6 +76,10 @@ def precheck_payment(session: GridSession, payment: Dict[str, Any], estimate: Di
         payer = shared_read(horizon.client, (horizon_url, "precheck", keypair.public_key),
                             lambda: horizon.account(keypair.public_key))
         stellar.check_payer(payer, asset, total, base_fee, base_reserve)
+        # Once per process too: channels that exist stay, and creating them checks the wallet again.
+        count = channel_count(payment)
+        shared_read(horizon.client, (horizon_url, "channels", keypair.public_key, count),
+                    lambda: check_channels_possible(horizon, payer, keypair, count, (base_fee, base_reserve)))
     except StellarError as exc:
         raise PaymentError("the payment block cannot pay the estimated %s %s: %s; nothing was registered or paid"
                            % (stroops_to_amount(total), code, exc.msg), exc.code, exc.failure) from None

@@ -278,3 +278,18 @@ def test_turns_waiting_for_the_history_share_a_read_begun_after_they_asked_never
         thread.join(10)
     # The read in progress when they asked serves neither; the one the first of them makes serves both.
     assert horizon.reads == 3
+
+
+def test_a_wallet_that_cannot_create_its_channels_is_refused_before_anything_is_registered(wallet):
+    from ansible_collections.threefold.grid.plugins.module_utils._payment_checks import precheck_payment
+    explorer = grid_explorer()
+    wallet.accounts[wallet.payer.public_key]["native"] = amount_to_stroops("5")
+    estimate = {"total_amount": 1000, "currency": "TFT"}
+    with pytest.raises(PaymentError, match="cannot create 3 payment channel"):
+        precheck_payment(session(explorer), dict(payment_block(wallet), channels=3), estimate)
+    precheck_payment(session(explorer), dict(payment_block(wallet), channels=1), estimate)
+    # Channels that exist need nothing more of the wallet.
+    for index in range(3):
+        wallet.create(channel_address(wallet, index), xlm="2")
+    precheck_payment(session(explorer), dict(payment_block(wallet), channels=3), estimate)
+    assert wallet.submissions == 0
