@@ -269,7 +269,7 @@ def test_turns_waiting_for_the_history_share_a_read_begun_after_they_asked_never
     first = threading.Thread(target=history.read, args=(horizon, "GWALLET", 0))
     first.start()
     until(lambda: horizon.reads == 2)  # its read has begun: the two callers below ask after that
-    later = [threading.Thread(target=history.read, args=(horizon, "GWALLET", 0)) for _ in range(2)]
+    later = [threading.Thread(target=history.read, args=(horizon, "GWALLET", 0)) for _caller in range(2)]
     for thread in later:
         thread.start()
     until(lambda: history.lock.waiting == 2)
