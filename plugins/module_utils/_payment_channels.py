@@ -23,6 +23,7 @@ Stellar code loads only when a channel is used (this file itself is read by ever
 
 from __future__ import annotations
 
+import random
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ansible_collections.threefold.grid.plugins.module_utils._amounts import stroops_to_amount
@@ -33,7 +34,12 @@ MAX_CHANNELS = 100  # created in one transaction: Stellar takes at most 100 oper
 CHANNEL_LABEL = b"threefold.grid payment channel "
 # XLM a new channel gets above its minimum balance, for its fees: 100,000 payments at 100 stroops each.
 CHANNEL_FEE_FUND = 10000000
-CREATE_ATTEMPTS = 3  # another run creating some of the same channels at the same moment fails ours (op_already_exists)
+# Another run creating some of the same channels at the same moment fails ours (op_already_exists), and any other
+# transaction of the wallet taking its sequence number first too (tx_bad_seq): then the channels are read again
+# and the missing ones created, after a random pause that doubles per attempt (as a payment's, _payment.py).
+CREATE_ATTEMPTS = 12
+CREATE_PAUSE = 0.1  # seconds
+CREATE_PAUSE_MAX = 10.0
 
 
 def channel_count(payment: Optional[Dict[str, Any]]) -> int:
@@ -107,9 +113,11 @@ def ensure_channels(horizon: Any, passphrase: str, wallet: Any, channel: Channel
                 _create(horizon, passphrase, wallet, missing, fees)
                 return
             except StellarError as exc:
-                codes = ((exc.failure or {}).get("result_codes") or {}).get("operations") or []
-                if "op_already_exists" not in codes or attempt + 1 == CREATE_ATTEMPTS:
+                codes = (exc.failure or {}).get("result_codes") or {}
+                raced = codes.get("transaction") == "tx_bad_seq" or "op_already_exists" in (codes.get("operations") or [])
+                if not raced or attempt + 1 == CREATE_ATTEMPTS:
                     raise
+            horizon.sleep(min(CREATE_PAUSE_MAX, CREATE_PAUSE * 2 ** attempt) * random.uniform(0.0, 1.0))
 
 
 def check_can_create(payer: Optional[Dict[str, Any]], count: int, fees: Tuple[int, int]) -> None:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Exactly once with several runs at a time (docs/CONCURRENCY.md), against the localgrid of integration_config.yml:
 #  1. three ansible-playbook processes started together deploy the same three paid volumes with one identity and
-#     one wallet; every run succeeds, then localgrid is audited directly (audit.py): one live reservation per
-#     name, no reservation paid twice, no TFT on reservations that are not live and not refunded; a fourth run
-#     changes nothing;
+#     one wallet, two of them through payment channels (2 and 3: a reservation is paid through the channel its
+#     tag carries, whichever run pays it; the channels are created by whichever run gets there first); every run
+#     succeeds, then localgrid is audited directly (audit.py): one live reservation per name, no reservation
+#     paid twice, no TFT on reservations that are not live and not refunded; a fourth run changes nothing;
 #  2. two volumes are registered and left unpaid (as a run killed between registering and paying leaves them); the
 #     next runs pay them instead of replacing them: one from this controller's escrow cache, one, with an empty
 #     cache as on another controller, from the wallet's history. TFGRID_PAY_WINDOW=5 stands for "that run is gone".
@@ -47,8 +48,9 @@ said() {
 
 play setup.yml
 
+channels=(0 2 3)
 for run in 1 2 3; do
-    start "$run" deploy.yml
+    start "$run" deploy.yml -e "channels=${channels[$run - 1]}"
 done
 finish
 audit "${names[@]}"

@@ -293,3 +293,20 @@ def test_a_wallet_that_cannot_create_its_channels_is_refused_before_anything_is_
         wallet.create(channel_address(wallet, index), xlm="2")
     precheck_payment(session(explorer), dict(payment_block(wallet), channels=3), estimate)
     assert wallet.submissions == 0
+
+
+def test_channels_are_created_again_when_another_transaction_of_the_wallet_took_the_sequence_number(wallet):
+    wallet_keys = _stellar.keypair_from_secret(wallet.payer.secret)
+    pauses = []
+
+    class Racing(_stellar.Horizon):
+        """Another process's transaction from the wallet applies just before our first submission."""
+        def submit(self, envelope, *args, **kwargs):
+            if not pauses:
+                wallet.accounts[wallet.payer.public_key]["sequence"] += 1
+            return super().submit(envelope, *args, **kwargs)
+    racing = Racing(payment_block(wallet)["horizon_url"], sleep=pauses.append)
+    channel = _payment_channels.Channel(1, 2, _payment_channels.channel_key(wallet_keys, 1))
+    _payment_channels.ensure_channels(racing, wallet.passphrase, wallet_keys, channel, (100, 5000000))
+    assert all(channel_address(wallet, index) in wallet.accounts for index in range(2))
+    assert len(pauses) == 1 and wallet.submissions == 2
