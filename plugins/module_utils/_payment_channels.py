@@ -9,14 +9,16 @@
     channel_tag(payment) -> dict               # what the reservation's tag carries: {"channels": K} or {}
     channel_for(reservation, wallet) -> Channel(index, count, keypair) or None  # the channel paying it
     ensure_channels(horizon, passphrase, wallet, channel, fees)  # create them when it is missing (wallet's turn)
+    check_channels_possible(horizon, payer, wallet, count, fees)  # before registering: they exist or can be made
     check_channel_fee(record, index, fee, base_reserve); free_xlm(record, base_reserve) -> stroops
 
 A reservation whose tag carries K channels is paid through channel ``id mod K`` by every payer (this run,
 another run settling a race, zos_payment), so two payments for one memo always share one sequence number and
 the exactly-once argument holds per channel (docs/CONCURRENCY.md, "Channels chosen by the memo"). A channel
 is a Stellar account whose key is derived from the wallet's seed: any holder of the wallet finds the same
-channels. The wallet creates and funds all K on first use, in one transaction; a channel pays the fees of the payments it carries, while the
-payment operation's source stays the wallet (the account debited, the one the escrow refunds).
+channels. The wallet creates and funds all K on first use, in one transaction; a channel pays the fees of the
+payments it carries, while the payment operation's source stays the wallet (the account debited, the one the
+escrow refunds).
 
 Stellar code loads only when a channel is used (this file itself is read by every registering task).
 """
