@@ -2,7 +2,9 @@
 concurrent runs, then localgrid's state audited directly.
 
 For every seed: a localgrid (stellar payment, simulated runtime, ``--faults`` with the issue's mix
-and that seed) on a fixed free port; a wallet, an identity and a network (prepare.yml); then
+and that seed) on a fixed free port; a wallet, an identity and a network (prepare.yml); the containers
+of even seeds are paid through CHANNELS payment channels (payment.channels), those of odd seeds from the
+wallet's own sequence number; then
 
 - **kill**: containers.yml deploys N containers (a loop) and, at a seeded moment after its first
   container task started, ansible-playbook (with every process it started) or localgrid is
@@ -38,6 +40,7 @@ from reliability_plays import Play
 from ansible_collections.threefold.grid.plugins.module_utils._identity import Identity
 
 MAX_RUNS = 4  # re-runs past the target of 2 show how far off a miss is, bounded in time
+CHANNELS = 2  # fewer than the containers of a seed, so that two payments share a channel
 TARGET_RUNS = 2
 CONTAINER_TASK_NAME = "Register and pay the containers"  # containers.yml's first task, checked at start
 KILL_ATTEMPTS = 3  # a run that ends before its kill moment is followed by another (new names) killed sooner
@@ -105,7 +108,10 @@ class SeedRun:
 
     @property
     def payment(self):
-        return {"bench_payment": {"stellar_secret": self.wallet_file.read_text(encoding="ascii").strip()}}
+        payment = {"stellar_secret": self.wallet_file.read_text(encoding="ascii").strip()}
+        if self.seed % 2 == 0:
+            payment["channels"] = CHANNELS
+        return {"bench_payment": payment}
 
     def run(self, kill_side, pair):
         self.grid.start()
@@ -291,9 +297,11 @@ def _report(args, results):
     audited = [(run, findings) for run, findings, _leaked in results if findings is not None]
     for run, findings in audited:
         paid = [item for item in findings.reservations if item.payments]
-        verdicts.info("seed %d: %d reservations (%d live), %d paid with %d payments (%.7f TFT), %.7f TFT refunded"
+        verdicts.info("seed %d: %d reservations (%d live), %d paid with %d payments (%.7f TFT, %d through a channel), "
+                      "%.7f TFT refunded"
                       % (run.seed, len(findings.reservations), sum(item.live for item in findings.reservations),
                          len(paid), sum(item.payments for item in paid), sum(item.paid for item in paid) / STROOPS,
+                         sum(item.through_channels for item in paid),
                          sum(item.refunded for item in findings.reservations) / STROOPS))
     duplicates = [(run.seed, name, ids) for run, findings in audited for name, ids in findings.duplicates]
     doubles = [(run.seed, item) for run, findings in audited for item in findings.double_payments]
@@ -329,6 +337,11 @@ def _report(args, results):
     verdicts.require("SIGKILL delivered on every kill seed", all(run.kills for run in planned),
                      "%d of %d" % (sum(1 for run in planned if run.kills), len(planned)))
     verdicts.require("every container live (%s)" % seeds, not missing, "%d missing" % len(missing) if missing else "")
+    # Even seeds register every container with channels (CHANNELS), so every payment of theirs goes through one.
+    off_channel = [(run.seed, item.rid) for run, findings in audited if run.seed % 2 == 0
+                   for item in findings.reservations if item.payments != item.through_channels]
+    verdicts.require("payments of the even seeds through their channels", not off_channel,
+                     "not through a channel: %s" % off_channel if off_channel else "")
     verdicts.require("every seed audited", len(audited) == len(results) == len(args.seeds),
                      "%d of %d" % (len(audited), len(args.seeds)))
     return verdicts.exit_status()

@@ -24,6 +24,7 @@ class Reservation:
     paid: int = 0  # TFT the wallet sent with this memo
     refunded: int = 0  # TFT sent back to the wallet with this memo
     payments: int = 0
+    through_channels: int = 0  # payments whose transaction is another account's (a payment channel)
     due: int = 0  # what the escrow asked for at registration
 
 
@@ -82,7 +83,8 @@ def _reservations(conn, customer_tid):
 def _add_payments(conn, reservations, wallet):
     """Every TFT debit and credit of the wallet in a successful transaction whose text memo is a reservation id."""
     rows = conn.execute(
-        "SELECT e.type, e.amount, t.memo FROM stellar_effects e JOIN stellar_transactions t ON t.id = e.tx_id "
+        "SELECT e.type, e.amount, t.memo, t.source_account FROM stellar_effects e "
+        "JOIN stellar_transactions t ON t.id = e.tx_id "
         "WHERE e.account = ? AND e.asset_code = 'TFT' AND e.type IN ('account_debited', 'account_credited') "
         "AND t.successful = 1 AND t.memo_type = 'text'", (wallet,))
     for row in rows:
@@ -92,6 +94,7 @@ def _add_payments(conn, reservations, wallet):
         if row["type"] == "account_debited":
             reservation.paid += row["amount"]
             reservation.payments += 1
+            reservation.through_channels += row["source_account"] != wallet
         else:
             reservation.refunded += row["amount"]
 
