@@ -19,7 +19,7 @@ With --ledger-close SECONDS localgrid closes a ledger every SECONDS and a submis
 close, as on the public network (about 5 s): one account's payments then take one close each, and the
 channels are what keeps the fleet's payments parallel.
 
-Usage: python bench/collection_fleet.py [--small 10] [--large 100] [--channels 8] [--ledger-close 0]
+Usage: python bench/collection_fleet.py [--small 10] [--large 100] [--channels 100] [--ledger-close 0]
                                         [--rounds 3] [--quick]
 """
 

@@ -191,7 +191,7 @@ class ReservationLifecycle:
         # Labels and the payment channels ride in the tag but not in the fingerprint (_labels.py,
         # _payment_channels.py): changing them alone registers nothing.
         fields = dict(tag_fields or {}, **channel_tag(payment))
-        metadata = _spec.metadata_tag(name, kind, fp, fields or None, secrets=self.secret_digests(spec))
+        metadata = _spec.metadata_tag(name, kind, fp, fields, secrets=self.secret_digests(spec))
         # The name index spares the listing only when nothing is to be done: any decision to register goes
         # through a fresh listing, which sees every live reservation of that name (another run's too).
         cached = self.reservations.cached(name, kind)

@@ -10,7 +10,7 @@
     channel_for(reservation, wallet) -> Channel(index, count, keypair) or None  # the channel paying it
     ensure_channels(horizon, passphrase, wallet, channel, fees)  # create them when it is missing (wallet's turn)
     check_channels_possible(horizon, payer, wallet, count, fees)  # before registering: they exist or can be made
-    check_channel_fee(record, index, fee, base_reserve); free_xlm(record, base_reserve) -> stroops
+    check_channel_fee(record, index, fee, base_reserve); starting_balance(base_reserve) -> stroops
 
 A reservation whose tag carries K channels is paid through channel ``id mod K`` by every payer (this run,
 another run settling a race, zos_payment), so two payments for one memo always share one sequence number and
@@ -79,15 +79,14 @@ def channel_for(reservation: Dict[str, Any], wallet: Any) -> Optional[Channel]:
     return Channel(index, count, channel_key(wallet, index))
 
 
-def free_xlm(record: Dict[str, Any], base_reserve: int) -> int:
-    """Stroops of XLM the account (a Horizon record) can spend above its minimum balance."""
-    from ansible_collections.threefold.grid.plugins.module_utils import _stellar
-    native = _stellar.balance_line(record, "XLM")
-    return (_stellar.spendable_stroops(native) if native else 0) - _stellar.minimum_balance_stroops(record, base_reserve)
+def starting_balance(base_reserve: int) -> int:
+    """Stroops of XLM a new channel gets: its minimum balance (2 base reserves) and its fees."""
+    return 2 * base_reserve + CHANNEL_FEE_FUND
 
 
 def check_channel_fee(record: Dict[str, Any], index: int, fee: int, base_reserve: int) -> None:
     """Fail clearly when the channel cannot pay a transaction's fee."""
+    from ansible_collections.threefold.grid.plugins.module_utils._stellar import free_xlm
     if free_xlm(record, base_reserve) < fee:
         address = record.get("account_id") or record.get("id")
         raise StellarError("payment channel %d (%s) cannot pay the %s XLM fee: send it XLM from the wallet"
@@ -124,10 +123,11 @@ def ensure_channels(horizon: Any, passphrase: str, wallet: Any, channel: Channel
 
 def check_can_create(payer: Optional[Dict[str, Any]], count: int, fees: Tuple[int, int]) -> None:
     """Fail clearly when the wallet (its Horizon record) cannot create ``count`` channels."""
+    from ansible_collections.threefold.grid.plugins.module_utils._stellar import free_xlm
     base_fee, base_reserve = fees
     if payer is None:
         raise StellarError("the paying Stellar account does not exist; fund it with XLM first", "payer_missing")
-    starting = (2 * base_reserve + CHANNEL_FEE_FUND) * count
+    starting = starting_balance(base_reserve) * count
     if free_xlm(payer, base_reserve) < starting + base_fee * count:
         raise StellarError("account %s cannot create %d payment channel(s): that needs %s XLM above its minimum "
                            "balance, plus the fee" % (payer.get("account_id") or payer.get("id"), count,
@@ -144,13 +144,13 @@ def check_channels_possible(horizon: Any, payer: Optional[Dict[str, Any]], walle
 
 def _create(horizon: Any, passphrase: str, wallet: Any, channels: List[Any], fees: Tuple[int, int]) -> None:
     from ansible_collections.threefold.grid.plugins.module_utils import _stellar
-    base_fee, _base_reserve = fees
+    base_fee, base_reserve = fees
     payer = horizon.account(wallet.public_key)
     check_can_create(payer, len(channels), fees)
     builder = _stellar.build_transaction(_stellar.sequence_account(payer), passphrase, base_fee)
     for channel in channels:
         builder.append_create_account_op(destination=channel.public_key,
-                                         starting_balance=stroops_to_amount(2 * fees[1] + CHANNEL_FEE_FUND))
+                                         starting_balance=stroops_to_amount(starting_balance(base_reserve)))
     envelope = builder.build()
     envelope.sign(wallet.secret)
     horizon.submit(envelope)

@@ -60,22 +60,19 @@ class PaymentHistory:
         ticket = self.started
         with self.lock:
             covered = self.since is not None and since >= self.since
-            if covered and (chained or self.done > ticket):
-                pass  # complete without a read (see above)
-            elif not covered or self.newest is None:
+            if not (covered and (chained or self.done > ticket)):  # else complete without a read (see above)
                 self.started += 1
-                self.records = list(horizon.recent_payments(address, since))
-                self.since = since
-                self.newest = self.records[0]["paging_token"] if self.records else None
-                self.hashes = set(record.get("transaction_hash") for record in self.records)
-                self.done = self.started
-            else:
-                self.started += 1
-                newer = horizon.payments_after(address, self.newest)
-                if newer:
-                    self.records = list(reversed(newer)) + self.records
-                    self.newest = newer[-1]["paging_token"]
-                    self.hashes.update(record.get("transaction_hash") for record in newer)
+                if not covered or self.newest is None:
+                    self.records = list(horizon.recent_payments(address, since))
+                    self.since = since
+                    self.newest = self.records[0]["paging_token"] if self.records else None
+                    self.hashes = set(record.get("transaction_hash") for record in self.records)
+                else:
+                    newer = horizon.payments_after(address, self.newest)
+                    if newer:
+                        self.records = list(reversed(newer)) + self.records
+                        self.newest = newer[-1]["paging_token"]
+                        self.hashes.update(record.get("transaction_hash") for record in newer)
                 self.done = self.started
             self.own = [record for record in self.own if record["transaction_hash"] not in self.hashes]
             return [record for record in self.own + self.records if created_epoch(record) >= since]

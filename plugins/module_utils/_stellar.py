@@ -226,6 +226,12 @@ def minimum_balance_stroops(account, base_reserve):
     return entries * base_reserve
 
 
+def free_xlm(account, base_reserve):
+    """Stroops of XLM the account (a Horizon record) can spend above its minimum balance."""
+    native = balance_line(account, "XLM")
+    return (spendable_stroops(native) if native else 0) - minimum_balance_stroops(account, base_reserve)
+
+
 def spendable_stroops(line):
     return amount_to_stroops(line.get("balance", "0")) - amount_to_stroops(line.get("selling_liabilities") or "0")
 
@@ -249,8 +255,7 @@ def check_payer(payer: Optional[Dict[str, Any]], asset: str, stroops: int, fee_s
     if payer is None:
         raise StellarError("the paying Stellar account does not exist; fund it with XLM first", "payer_missing")
     address = payer.get("account_id") or payer.get("id")
-    native = balance_line(payer, "XLM")
-    native_free = (spendable_stroops(native) if native else 0) - minimum_balance_stroops(payer, base_reserve)
+    native_free = free_xlm(payer, base_reserve)
     if native_free < fee_stroops:
         raise StellarError(
             "account %s cannot pay the %s XLM fee: its spendable XLM above the minimum balance is %s"
